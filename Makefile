@@ -1,0 +1,52 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is installed here.
+# npm runs with --ignore-scripts: the Auth emulator needs no native add-on, and building re2
+# from source would take minutes on a small machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+TASKS_VENV := .venv-tasks
+CHECKOV_VENV := .venv-checkov
+
+.PHONY: install run test lint typecheck unit package clean stop
+
+install: $(VENV)/.installed $(TASKS_VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+$(TASKS_VENV)/.installed: devstack/tasks_emulator/requirements.txt
+	test -x $(TASKS_VENV)/bin/python || $(PYTHON) -m venv $(TASKS_VENV)
+	$(TASKS_VENV)/bin/pip install --quiet --disable-pip-version-check -r devstack/tasks_emulator/requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CHECKOV_VENV)/.installed: terraform/requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r terraform/requirements-checkov.txt
+	touch $@
+
+run: install
+	$(PY) -m devstack
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+test: install lint typecheck
+	$(PY) -m pytest
+
+package: $(VENV)/.installed
+	$(PY) -m devstack.package
+
+clean:
+	rm -rf dist .pytest_cache .mypy_cache .ruff_cache

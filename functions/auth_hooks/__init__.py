@@ -1,0 +1,1 @@
+"""Profiles, Identity Platform blocking functions and account deletion."""

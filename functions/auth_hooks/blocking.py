@@ -1,0 +1,35 @@
+"""Identity Platform blocking functions: before a user is created, before a sign-in."""
+
+from __future__ import annotations
+
+from firebase_functions import identity_fn
+from firebase_functions.https_fn import FunctionsErrorCode, HttpsError
+
+from functions.auth_hooks import profile
+from lib.config import settings
+
+
+def email_domain(email: str | None) -> str:
+    return (email or "").rpartition("@")[2].strip().lower()
+
+
+def is_blocked_email(email: str | None, blocked: frozenset[str]) -> bool:
+    domain = email_domain(email)
+    return any(domain == b or domain.endswith("." + b) for b in blocked)
+
+
+@identity_fn.before_user_created()
+def before_create(event: identity_fn.AuthBlockingEvent) -> identity_fn.BeforeCreateResponse | None:
+    user = event.data
+    if is_blocked_email(user.email, settings().blocked_domains):
+        raise HttpsError(FunctionsErrorCode.PERMISSION_DENIED, "sign-ups from this email domain are not accepted")
+    profile.ensure_profile(user.uid, user.email, user.display_name)
+    return None
+
+
+@identity_fn.before_user_signed_in()
+def before_sign_in(event: identity_fn.AuthBlockingEvent) -> identity_fn.BeforeSignInResponse | None:
+    user = event.data
+    if user.disabled:
+        raise HttpsError(FunctionsErrorCode.PERMISSION_DENIED, "this account is disabled")
+    return identity_fn.BeforeSignInResponse(custom_claims={"plan": profile.plan_of(user.uid)})

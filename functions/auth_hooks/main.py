@@ -1,0 +1,53 @@
+"""Entry points of auth_hooks: GET/PATCH/DELETE /v1/me and the two blocking functions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import cast
+
+import flask
+
+from functions.auth_hooks import blocking, deletion, profile
+from lib import firebase
+from lib.auth import Caller, require_user
+from lib.http import Reply, parse_body
+from lib.routing import serve
+
+
+def _profile_reply(caller: Caller) -> Reply:
+    data = profile.ensure_profile(caller.uid, caller.email, caller.claims.get("name"))
+    return profile.profile_view(caller.uid, data, profile.plan_of(caller.uid)).model_dump(mode="json")
+
+
+@require_user(check_revoked=True)
+def get_me(request: flask.Request, caller: Caller) -> Reply:
+    return _profile_reply(caller)
+
+
+@require_user(check_revoked=True)
+def patch_me(request: flask.Request, caller: Caller) -> Reply:
+    patch = parse_body(request, profile.ProfilePatch)
+    profile.ensure_profile(caller.uid, caller.email, caller.claims.get("name"))
+    profile.update_profile(caller.uid, patch)
+    return _profile_reply(caller)
+
+
+@require_user(check_revoked=True)
+def delete_me(request: flask.Request, caller: Caller) -> Reply:
+    return deletion.delete_account(caller.uid).model_dump()
+
+
+def _blocking(handler: Callable[..., object]) -> Callable[[flask.Request], Reply]:
+    """identity_fn's decorators turn an event handler into a request handler, though their
+    type hints say otherwise."""
+
+    def run(request: flask.Request) -> Reply:
+        firebase.app()  # the blocking-function library would otherwise create its own app
+        return cast(flask.Response, handler(request))
+
+    return run
+
+
+me = serve("auth_hooks", "me", {"me_get": get_me, "me_patch": patch_me, "me_delete": delete_me})
+before_create = serve("auth_hooks", "before_create", {"auth_before_create": _blocking(blocking.before_create)})
+before_sign_in = serve("auth_hooks", "before_sign_in", {"auth_before_sign_in": _blocking(blocking.before_sign_in)})

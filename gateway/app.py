@@ -1,0 +1,116 @@
+"""The local gateway: one WSGI app that routes by the route table to each function's
+functions-framework app, with the load balancer's and Cloud Armor's duties done here:
+per-client rate limits, a request size limit and JSON errors for unknown routes."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import functions_framework
+from pydantic import BaseModel
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.wrappers import Request, Response
+
+from gateway.rate_limit import TokenBuckets
+from lib import errors, routing
+from lib.config import Settings, settings
+from lib.http import error_response
+from lib.routing import ROUTES_FILE, Route
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+FUNCTIONS_DIR = ROUTES_FILE.parent.parent / "functions"
+
+
+class Health(BaseModel):
+    status: str
+
+
+@functools.cache
+def function_app(function: str, entry_point: str) -> WsgiApp:
+    """The same app `functions-framework --target=<entry_point>` serves in the cloud."""
+    app: WsgiApp = functions_framework.create_app(
+        target=entry_point, source=str(FUNCTIONS_DIR / function / "main.py"), signature_type="http"
+    )
+    return app
+
+
+def client_key(request: Request) -> str:
+    """A hash of the bearer token when one is sent (never the token itself), else the client IP."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        return "tok:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+    return "ip:" + (request.remote_addr or "unknown")
+
+
+class Gateway:
+    def __init__(self, config: Settings, own_handlers: dict[str, Callable[[Request], Response]]) -> None:
+        self.config = config
+        self.routes = {r.name: r for r in routing.routes()}
+        self.matcher = routing.url_map(routing.routes())
+        self.own_handlers = own_handlers
+        self.buckets = {
+            "app": TokenBuckets(config.rate_app_burst, config.rate_app_per_second),
+            "billing": TokenBuckets(config.rate_billing_burst, config.rate_billing_per_second),
+        }
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            route_name, _ = self.matcher.bind_to_environ(environ).match()
+            route = self.routes[route_name]
+            self._limit_rate(route, request)
+            if route.function == "gateway":
+                return self.own_handlers[route.name](request)(environ, start_response)
+            self._buffer_body(environ, request)
+            return function_app(route.function, route.entry_point)(environ, start_response)
+        except errors.ApiError as exc:
+            return error_response(exc)(environ, start_response)
+        except NotFound:
+            return error_response(errors.NotFound(f"no route for {request.path}"))(environ, start_response)
+        except MethodNotAllowed:
+            return error_response(errors.MethodNotAllowed(f"{request.method} is not allowed on {request.path}"))(
+                environ, start_response
+            )
+
+    def _limit_rate(self, route: Route, request: Request) -> None:
+        buckets = self.buckets.get(route.rate_limit)
+        if buckets is None:
+            return
+        decision = buckets.take(f"{route.rate_limit}:{client_key(request)}", time.monotonic())
+        if not decision.allowed:
+            raise errors.RateLimited("too many requests; slow down", retry_after_s=decision.retry_after_s)
+
+    def _buffer_body(self, environ: dict[str, Any], request: Request) -> None:
+        """Reads at most the size limit, so neither a large Content-Length nor a chunked
+        stream gets more than that into a function."""
+        limit = self.config.max_request_bytes
+        if (request.content_length or 0) > limit:
+            raise errors.PayloadTooLarge(f"the body is over {limit} bytes")
+        body = request.stream.read(limit + 1)
+        if len(body) > limit:
+            raise errors.PayloadTooLarge(f"the body is over {limit} bytes")
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+
+
+def create_gateway(config: Settings | None = None) -> Gateway:
+    from gateway import openapi
+
+    config = config or settings()
+    document = openapi.document()
+    for route in routing.routes():
+        if route.function != "gateway":
+            function_app(route.function, route.entry_point)
+    return Gateway(
+        config,
+        {
+            "healthz": lambda request: Response('{"status": "ok"}', mimetype="application/json"),
+            "openapi": lambda request: Response(openapi.dumps(document), mimetype="application/json"),
+        },
+    )

@@ -1,0 +1,1 @@
+"""Code every function imports: config, errors, logging, clients, token checks."""

@@ -1,0 +1,98 @@
+"""The token check: one decorator that turns a Firebase ID token into the caller.
+
+Every failure is a 401 (or 403 for a disabled account) with a stable code and
+`WWW-Authenticate: Bearer error="invalid_token"`, so the app refreshes and retries.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import flask
+from firebase_admin import auth as fb_auth
+from firebase_admin import exceptions as fb_exc
+
+from lib import errors, firebase, log
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Caller:
+    uid: str
+    email: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict)
+
+
+def bearer_token(header: str | None) -> str:
+    if not header:
+        raise errors.MissingToken("send Authorization: Bearer <Firebase ID token>")
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise errors.InvalidIdToken("the Authorization header must be 'Bearer <Firebase ID token>'")
+    return token
+
+
+def unverified_expiry(token: str) -> float:
+    """The token's own `exp`, read before any verification."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        exp = claims["exp"]
+    except (IndexError, ValueError, KeyError, TypeError) as exc:
+        raise errors.InvalidIdToken("the ID token is not valid") from exc
+    if not isinstance(exp, int | float) or isinstance(exp, bool):
+        raise errors.InvalidIdToken("the ID token has no valid expiry")
+    return float(exp)
+
+
+def verify_caller(header: str | None, *, check_revoked: bool) -> Caller:
+    token = bearer_token(header)
+    # Expiry is judged first, from the token itself: firebase-admin does not check it against
+    # the Auth emulator, and its revocation check would otherwise answer "revoked" for an old
+    # token. An expired token must always say so, so that the app refreshes it and retries.
+    if unverified_expiry(token) <= time.time():
+        raise errors.IdTokenExpired("the ID token has expired; refresh it and retry")
+    try:
+        claims = fb_auth.verify_id_token(token, app=firebase.app(), check_revoked=check_revoked)
+    except fb_auth.ExpiredIdTokenError as exc:
+        raise errors.IdTokenExpired("the ID token has expired; refresh it and retry") from exc
+    except fb_auth.RevokedIdTokenError as exc:
+        raise errors.IdTokenRevoked("the ID token has been revoked; sign in again") from exc
+    except fb_auth.UserDisabledError as exc:
+        raise errors.UserDisabled("this account is disabled") from exc
+    except (fb_auth.InvalidIdTokenError, fb_auth.UserNotFoundError, ValueError) as exc:
+        raise errors.InvalidIdToken("the ID token is not valid") from exc
+    except (fb_auth.CertificateFetchError, fb_exc.UnavailableError, fb_exc.DeadlineExceededError) as exc:
+        raise errors.Unavailable("cannot verify the ID token right now") from exc
+    caller = Caller(uid=str(claims["uid"]), email=claims.get("email"), claims=claims)
+    log.bind(uid=caller.uid)
+    return caller
+
+
+def require_user(
+    *, check_revoked: bool = False
+) -> Callable[[Callable[Concatenate[flask.Request, Caller, P], R]], Callable[Concatenate[flask.Request, P], R]]:
+    """Verifies the bearer token and passes the caller on; `check_revoked` also asks Auth
+    whether the token was revoked or the account disabled (one extra call)."""
+
+    def decorate(
+        handler: Callable[Concatenate[flask.Request, Caller, P], R],
+    ) -> Callable[Concatenate[flask.Request, P], R]:
+        @functools.wraps(handler)
+        def wrapper(request: flask.Request, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            caller = verify_caller(request.headers.get("Authorization"), check_revoked=check_revoked)
+            return handler(request, caller, *args, **kwargs)
+
+        wrapper.auth_kind = "user_revoked" if check_revoked else "user"  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate

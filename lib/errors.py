@@ -1,0 +1,106 @@
+"""The error family of API.md: every error answers `{"error": {"code", "message"}}`."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ApiError(Exception):
+    """An error the client is meant to see, with a stable machine-readable code."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal"
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class InvalidArgument(ApiError):
+    status = 400
+    code = "invalid-argument"
+
+
+class InvalidStripeSignature(ApiError):
+    status = 400
+    code = "stripe/invalid-signature"
+
+
+class Unauthenticated(ApiError):
+    """A 401: the app refreshes its ID token and retries once."""
+
+    status = 401
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+class MissingToken(Unauthenticated):
+    code = "auth/missing-token"
+
+
+class InvalidIdToken(Unauthenticated):
+    code = "auth/invalid-id-token"
+
+
+class IdTokenExpired(Unauthenticated):
+    code = "auth/id-token-expired"
+
+
+class IdTokenRevoked(Unauthenticated):
+    code = "auth/id-token-revoked"
+
+
+class UserDisabled(ApiError):
+    status = 403
+    code = "auth/user-disabled"
+
+
+class PermissionDenied(ApiError):
+    status = 403
+    code = "permission-denied"
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not-found"
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+    code = "method-not-allowed"
+
+
+class Conflict(ApiError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    code = "payload-too-large"
+
+
+class RateLimited(ApiError):
+    status = 429
+    code = "rate-limited"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after_s))})
+
+
+class Unavailable(ApiError):
+    status = 503
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after_s: int = 5) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after_s))})
+
+
+class Internal(ApiError):
+    status = 500
+    code = "internal"

@@ -1,0 +1,29 @@
+"""The firebase-admin app, initialised once per process, pointed at the local stack when local."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import firebase_admin
+import google.auth.credentials
+from firebase_admin import credentials
+
+from lib.config import settings
+
+
+class _LocalCredential(credentials.Base):
+    """Anonymous credentials: the emulators and local servers take no real token."""
+
+    def get_credential(self) -> google.auth.credentials.Credentials:
+        return google.auth.credentials.AnonymousCredentials()
+
+
+@functools.cache
+def app() -> firebase_admin.App:
+    config = settings()
+    options = {"projectId": config.google_cloud_project}
+    if config.is_local:
+        os.environ.setdefault("FIREBASE_AUTH_EMULATOR_HOST", config.firebase_auth_emulator_host)
+        return firebase_admin.initialize_app(_LocalCredential(), options=options)
+    return firebase_admin.initialize_app(options=options)

@@ -1,0 +1,62 @@
+"""The Firestore client, created once per process, and the one transaction runner.
+
+The emulator (and production under contention) answers `Aborted` to transactions; the
+Python client then retries immediately with no pause, which lets 20 threads on one
+document fail for minutes. `run_transaction` retries the whole function with jittered
+exponential backoff instead, and also catches `Aborted` raised by reads.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import TypeVar
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from lib.config import settings
+from lib.errors import Unavailable
+
+T = TypeVar("T")
+
+_RETRYABLE = (gexc.Aborted, gexc.ServiceUnavailable, gexc.DeadlineExceeded)
+
+
+@functools.cache
+def client() -> firestore.Client:
+    config = settings()
+    if config.is_local:
+        os.environ.setdefault("FIRESTORE_EMULATOR_HOST", config.firestore_emulator_host)
+    return firestore.Client(project=config.google_cloud_project)
+
+
+def run_transaction(fn: Callable[[firestore.Transaction], T], *, attempts: int = 12) -> T:
+    """Runs `fn(transaction)` in a transaction, retrying contention with backoff.
+
+    `fn` must be safe to run more than once: it only reads through the transaction and
+    writes through it.
+    """
+
+    @retry(
+        retry=retry_if_exception_type(_RETRYABLE),
+        wait=wait_random_exponential(multiplier=0.02, max=2.0),
+        stop=stop_after_attempt(attempts),
+        reraise=True,
+    )
+    def attempt() -> T:
+        transaction = client().transaction(max_attempts=1)
+        try:
+            return firestore.transactional(fn)(transaction)  # type: ignore[no-any-return]
+        except ValueError as exc:
+            # The client wraps an Aborted commit in ValueError once its own attempts run out.
+            if isinstance(exc.__cause__, _RETRYABLE):
+                raise exc.__cause__ from exc
+            raise
+
+    try:
+        return attempt()
+    except _RETRYABLE as exc:
+        raise Unavailable("the database is busy; retry shortly", retry_after_s=1) from exc

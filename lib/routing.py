@@ -1,0 +1,136 @@
+"""The route table (gateway/routes.yaml) and the entry points built from it.
+
+One table drives the local gateway, Terraform's URL map, the OpenAPI document and each
+function's own dispatch, so a path is named in exactly one place.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import flask
+import yaml
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+
+from lib import errors, log
+from lib.http import Reply, error_response, to_response
+
+ROUTES_FILE = Path(__file__).resolve().parent.parent / "gateway" / "routes.yaml"
+
+AuthKind = Literal["none", "user", "user_revoked", "stripe", "internal", "identity_platform"]
+RateClass = Literal["app", "billing", "none"]
+Handler = Callable[..., Reply]
+
+_logger = log.get_logger("request")
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    path: str
+    function: str
+    entry_point: str
+    auth: AuthKind
+    rate_limit: RateClass
+    summary: str
+    request_model: str | None = None
+    response_model: str | None = None
+
+    @property
+    def werkzeug_rule(self) -> str:
+        return re.sub(r"\{(\w+)\}", r"<\1>", self.path)
+
+    @property
+    def path_params(self) -> list[str]:
+        return re.findall(r"\{(\w+)\}", self.path)
+
+
+@functools.cache
+def routes() -> tuple[Route, ...]:
+    data: dict[str, Any] = yaml.safe_load(ROUTES_FILE.read_text())
+    return tuple(Route(**row) for row in data["routes"])
+
+
+def routes_of(function: str, entry_point: str) -> tuple[Route, ...]:
+    return tuple(r for r in routes() if r.function == function and r.entry_point == entry_point)
+
+
+def url_map(table: tuple[Route, ...]) -> Map:
+    return Map(
+        [Rule(r.werkzeug_rule, methods=[r.method], endpoint=r.name) for r in table],
+        strict_slashes=False,
+        merge_slashes=False,
+    )
+
+
+def serve(
+    function: str, entry_point: str, handlers: Mapping[str, Handler]
+) -> Callable[[flask.Request], flask.Response]:
+    """The HTTP entry point for the routes of `function.entry_point` in the route table.
+
+    `handlers` maps each route name to `handler(request, **path_params)`. Every request
+    logs one line (route, outcome, status, latency_ms) and every error answers the JSON
+    shape of API.md.
+    """
+    table = routes_of(function, entry_point)
+    missing = {r.name for r in table} ^ set(handlers)
+    if missing:
+        raise LookupError(f"{function}.{entry_point}: handlers and route table differ on {sorted(missing)}")
+    matcher = url_map(table)
+    by_name = {r.name: r for r in table}
+
+    def entry(request: flask.Request) -> flask.Response:
+        started = time.perf_counter()
+        route_name = "unmatched"
+        with log.log_context(trace=None, **_trace_field(request)):
+            try:
+                adapter = matcher.bind_to_environ(request.environ)
+                route_name, params = adapter.match()
+                log.bind(route=by_name[route_name].path)
+                response = to_response(handlers[route_name](request, **params))
+            except errors.ApiError as exc:
+                response = error_response(exc)
+            except NotFound:
+                response = error_response(errors.NotFound(f"no route for {request.path}"))
+            except MethodNotAllowed:
+                response = error_response(errors.MethodNotAllowed(f"{request.method} is not allowed on {request.path}"))
+            except Exception:
+                _logger.exception("unhandled error", extra={"fields": {"outcome": "error"}})
+                response = error_response(errors.Internal("internal error; it has been logged"))
+            _log_request(request, route_name, response, started)
+        return response
+
+    entry.__name__ = entry_point
+    return entry
+
+
+def _trace_field(request: flask.Request) -> dict[str, str]:
+    trace = log.trace_from_header(request.headers.get("X-Cloud-Trace-Context"))
+    return {log.TRACE_KEY: trace} if trace else {}
+
+
+def _log_request(request: flask.Request, route_name: str, response: flask.Response, started: float) -> None:
+    status = response.status_code
+    outcome = "ok" if status < 400 else ("rejected" if status < 500 else "error")
+    level = 40 if status >= 500 else (30 if status in (401, 403, 429) else 20)
+    _logger.log(
+        level,
+        f"{request.method} {request.path} -> {status}",
+        extra={
+            "fields": {
+                "operation": route_name,
+                "method": request.method,
+                "status": status,
+                "outcome": outcome,
+                "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+            }
+        },
+    )

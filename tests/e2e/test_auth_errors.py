@@ -1,0 +1,81 @@
+"""Every protected route answers a bad token with 401/403, a stable code and WWW-Authenticate."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+from firebase_admin import auth as fb_auth
+
+from lib import firebase
+from tests.conftest import AppUser, GatewayClient
+
+pytestmark = pytest.mark.stack
+
+
+def _b64(data: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def forged_token(uid: str, project: str, *, issued_s_ago: int, lifetime_s: int) -> str:
+    """An unsigned token like the Auth emulator's, with chosen times."""
+    now = int(time.time())
+    claims = {
+        "iss": f"https://securetoken.google.com/{project}",
+        "aud": project,
+        "auth_time": now - issued_s_ago,
+        "user_id": uid,
+        "sub": uid,
+        "iat": now - issued_s_ago,
+        "exp": now - issued_s_ago + lifetime_s,
+        "firebase": {"identities": {}, "sign_in_provider": "password"},
+    }
+    return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
+
+
+def assert_auth_error(response: object, status: int, code: str) -> None:
+    assert response.status_code == status, response.text  # type: ignore[attr-defined]
+    assert response.json() == {"error": {"code": code, "message": response.json()["error"]["message"]}}  # type: ignore[attr-defined]
+    if status == 401:
+        assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'  # type: ignore[attr-defined]
+
+
+def test_missing_token_is_401_missing_token(gateway: GatewayClient) -> None:
+    assert_auth_error(gateway.get("/v1/me"), 401, "auth/missing-token")
+
+
+@pytest.mark.parametrize("header", ["Bearer", "Basic abc", "Bearer not-a-jwt", "Bearer a.b.c"])
+def test_malformed_token_is_401_invalid(gateway: GatewayClient, header: str) -> None:
+    assert_auth_error(gateway.get("/v1/me", headers={"Authorization": header}), 401, "auth/invalid-id-token")
+
+
+def test_expired_token_is_401_expired_even_on_the_emulator(
+    gateway: GatewayClient, user: AppUser, config: object
+) -> None:
+    token = forged_token(user.uid, "demo-wellness", issued_s_ago=7200, lifetime_s=3600)
+    response = gateway.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert_auth_error(response, 401, "auth/id-token-expired")
+
+
+def test_fresh_forged_token_passes_so_the_expiry_test_means_something(gateway: GatewayClient, user: AppUser) -> None:
+    token = forged_token(user.uid, "demo-wellness", issued_s_ago=0, lifetime_s=3600)
+    assert gateway.get("/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_revoked_token_is_401_revoked(gateway: GatewayClient, user: AppUser) -> None:
+    assert gateway.get("/v1/me", headers=user.headers).status_code == 200
+    time.sleep(1.1)  # revocation is recorded in whole seconds: the token must predate it
+    fb_auth.revoke_refresh_tokens(user.uid, app=firebase.app())
+    assert_auth_error(gateway.get("/v1/me", headers=user.headers), 401, "auth/id-token-revoked")
+
+
+def test_disabled_user_is_403_user_disabled(gateway: GatewayClient, user: AppUser) -> None:
+    fb_auth.update_user(user.uid, disabled=True, app=firebase.app())
+    assert_auth_error(gateway.get("/v1/me", headers=user.headers), 403, "auth/user-disabled")
+
+
+def test_token_of_another_project_is_invalid(gateway: GatewayClient, user: AppUser) -> None:
+    token = forged_token(user.uid, "some-other-project", issued_s_ago=0, lifetime_s=3600)
+    assert_auth_error(gateway.get("/v1/me", headers={"Authorization": f"Bearer {token}"}), 401, "auth/invalid-id-token")

@@ -1,0 +1,26 @@
+"""The ports a test session's own stack uses, so `make test` can run beside `make run`.
+
+TEST_PORT_BASE (default 18000) moves them all; each piece keeps its API.md offset.
+"""
+
+from __future__ import annotations
+
+import os
+
+OFFSETS = {"gateway": 0, "firestore": 80, "auth": 99, "stripe": 111, "tasks": 123, "fcm": 124}
+
+
+def test_environment() -> dict[str, str]:
+    base = int(os.environ.get("TEST_PORT_BASE", "18000"))
+    port = {name: base + offset for name, offset in OFFSETS.items()}
+    return {
+        "ENVIRONMENT": "local",
+        "GOOGLE_CLOUD_PROJECT": "demo-wellness",
+        "GATEWAY_PORT": str(port["gateway"]),
+        "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{port['firestore']}",
+        "FIREBASE_AUTH_EMULATOR_HOST": f"127.0.0.1:{port['auth']}",
+        "CLOUD_TASKS_EMULATOR_HOST": f"127.0.0.1:{port['tasks']}",
+        "FCM_ENDPOINT": f"http://127.0.0.1:{port['fcm']}",
+        "STRIPE_API_BASE": f"http://127.0.0.1:{port['stripe']}",
+        "FUNCTIONS_EMULATOR": "true",
+    }
