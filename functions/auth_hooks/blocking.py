@@ -6,6 +6,7 @@ from firebase_functions import identity_fn
 from firebase_functions.https_fn import FunctionsErrorCode, HttpsError
 
 from functions.auth_hooks import profile
+from lib import entitlements
 from lib.config import settings
 
 
@@ -32,4 +33,4 @@ def before_sign_in(event: identity_fn.AuthBlockingEvent) -> identity_fn.BeforeSi
     user = event.data
     if user.disabled:
         raise HttpsError(FunctionsErrorCode.PERMISSION_DENIED, "this account is disabled")
-    return identity_fn.BeforeSignInResponse(custom_claims={"plan": profile.plan_of(user.uid)})
+    return identity_fn.BeforeSignInResponse(custom_claims={"plan": entitlements.active_plan(user.uid)})

@@ -8,7 +8,7 @@ from typing import cast
 import flask
 
 from functions.auth_hooks import blocking, deletion, profile
-from lib import firebase
+from lib import entitlements, firebase
 from lib.auth import Caller, require_user
 from lib.http import Reply, parse_body
 from lib.routing import serve
@@ -16,7 +16,7 @@ from lib.routing import serve
 
 def _profile_reply(caller: Caller) -> Reply:
     data = profile.ensure_profile(caller.uid, caller.email, caller.claims.get("name"))
-    return profile.profile_view(caller.uid, data, profile.plan_of(caller.uid)).model_dump(mode="json")
+    return profile.profile_view(caller.uid, data, entitlements.active_plan(caller.uid)).model_dump(mode="json")
 
 
 @require_user(check_revoked=True)

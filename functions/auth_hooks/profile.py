@@ -86,13 +86,6 @@ def ensure_profile(uid: str, email: str | None, display_name: str | None = None)
     return ref.get().to_dict() or {}
 
 
-def plan_of(uid: str) -> str:
-    snapshot = db.client().collection("entitlements").document(uid).get()
-    data = snapshot.to_dict() or {}
-    active = data.get("status") in ("active", "trialing")
-    return str(data.get("plan", "free")) if active else "free"
-
-
 def profile_view(uid: str, data: dict[str, Any], plan: str) -> Profile:
     reminder = data.get("reminder")
     return Profile(

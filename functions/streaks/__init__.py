@@ -1,0 +1,1 @@
+"""Check-ins and streaks, judged in the user's local day. Knows nothing about billing."""
