@@ -19,6 +19,7 @@ from firebase_admin import auth as fb_auth
 from firebase_admin import exceptions as fb_exc
 
 from lib import errors, firebase, log
+from lib.config import settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -96,3 +97,23 @@ def require_user(
         return wrapper
 
     return decorate
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+def require_internal(handler: Callable[P, R]) -> Callable[P, R]:
+    """For Cloud Scheduler and Cloud Tasks targets. In the cloud these functions take
+    traffic only from the load balancer and their invoker role is held only by the scheduler
+    and tasks service accounts, so Cloud Run has checked the OIDC token before this runs;
+    locally they answer only to 127.0.0.1."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        request = args[0]
+        if settings().is_local and getattr(request, "remote_addr", None) not in _LOOPBACK:
+            raise errors.PermissionDenied("internal routes answer only to the local machine")
+        return handler(*args, **kwargs)
+
+    wrapper.auth_kind = "internal"  # type: ignore[attr-defined]
+    return wrapper
