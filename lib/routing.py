@@ -90,13 +90,14 @@ def serve(
     def entry(request: flask.Request) -> flask.Response:
         started = time.perf_counter()
         route_name = "unmatched"
-        with log.log_context(trace=None, **_trace_field(request)):
+        with log.log_context(**_trace_field(request)):
             try:
                 adapter = matcher.bind_to_environ(request.environ)
                 route_name, params = adapter.match()
                 log.bind(route=by_name[route_name].path)
                 response = to_response(handlers[route_name](request, **params))
             except errors.ApiError as exc:
+                log.bind(code=exc.code)
                 response = error_response(exc)
             except NotFound:
                 response = error_response(errors.NotFound(f"no route for {request.path}"))
