@@ -42,7 +42,7 @@ def run_transaction(fn: Callable[[firestore.Transaction], T], *, attempts: int =
 
     @retry(
         retry=retry_if_exception_type(_RETRYABLE),
-        wait=wait_random_exponential(multiplier=0.02, max=2.0),
+        wait=wait_random_exponential(multiplier=0.1, max=8.0),
         stop=stop_after_attempt(attempts),
         reraise=True,
     )

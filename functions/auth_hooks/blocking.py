@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from firebase_functions import identity_fn
 from firebase_functions.https_fn import FunctionsErrorCode, HttpsError
+from pydantic import BaseModel, Field
 
 from functions.auth_hooks import profile
 from lib import entitlements
 from lib.config import settings
+
+
+class BlockingJwt(BaseModel):
+    jwt: str = Field(pattern=r"^[\w-]+\.[\w-]+\.[\w-]*$", max_length=16384)
+
+
+class BlockingCall(BaseModel):
+    """The body Identity Platform posts; identity_fn answers 500 to a malformed JWT, so its
+    shape is checked first and a bad one is a 400."""
+
+    data: BlockingJwt
 
 
 def email_domain(email: str | None) -> str:

@@ -42,6 +42,7 @@ def _blocking(handler: Callable[..., object]) -> Callable[[flask.Request], Reply
     type hints say otherwise."""
 
     def run(request: flask.Request) -> Reply:
+        parse_body(request, blocking.BlockingCall)
         firebase.app()  # the blocking-function library would otherwise create its own app
         return cast(flask.Response, handler(request))
 
