@@ -52,7 +52,9 @@ def signature(key_b64: str, message: str) -> str:
 
 
 def _query_names(url: str) -> set[str]:
-    return {name for name, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True)}
+    # Not urlsplit: it raises on some malformed hosts, and a request must only ever be refused.
+    query = url.partition("?")[2].partition("#")[0]
+    return {name for name, _ in parse_qsl(query, keep_blank_values=True)}
 
 
 def _checked(url: str, key_name: str) -> str:

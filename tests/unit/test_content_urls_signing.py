@@ -256,3 +256,12 @@ def test_any_changed_character_of_a_cookie_fails(
     index = data.draw(st.integers(min_value=0, max_value=len(cookie) - 1))
     char = data.draw(_printable.filter(lambda c: c != cookie[index]))
     assert verify(url, {key_name: key}, expires - 1, cookie=_changed(cookie, index, char)) is not Verdict.VALID
+
+
+@given(st.text(max_size=200), st.one_of(st.none(), st.text(max_size=200)))
+def test_verify_refuses_garbage_without_raising(url: str, cookie: str | None) -> None:
+    assert verify(url, KEYS, BEFORE, cookie=cookie) is not Verdict.VALID
+
+
+def test_verify_refuses_a_url_with_a_malformed_host() -> None:
+    assert verify("http://[/0?Expires=1&KeyName=k&Signature=abc=", KEYS, 0) is Verdict.UNKNOWN_KEY
