@@ -60,8 +60,8 @@ def _query_names(url: str) -> set[str]:
 def _checked(url: str, key_name: str) -> str:
     """The separator to append parameters with; refuses what Cloud CDN would refuse to sign."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("only http(s) URLs with a host can be signed")
+    if parts.scheme not in ("http", "https") or not parts.netloc or "#" in url:
+        raise ValueError("only http(s) URLs with a host and no fragment can be signed")
     if not re.fullmatch(_NAME, key_name):
         raise ValueError(f"key name {key_name!r} must be 1-63 of A-Z a-z 0-9 _ -")
     reserved = _query_names(url) & SIGNING_PARAMS

@@ -222,6 +222,12 @@ def test_expired_stream_cookie_is_refused(gateway: GatewayClient, config: Settin
     assert_permission_denied(gateway.get("/media/premium/deep-sleep/segment0.mp3", headers=with_cookie(value)))
 
 
+def test_url_signed_with_a_key_the_cdn_does_not_hold_is_refused(gateway: GatewayClient, config: Settings) -> None:
+    foreign_key = "AAECAwQFBgcICQoLDA0ODw=="
+    url = sign_url(f"{config.media_base_url}/{FREE_FILE}", "foreign-key", foreign_key, int(time.time()) + 60)
+    assert_permission_denied(requests.get(url, timeout=10))
+
+
 def test_signed_url_for_one_file_does_not_open_another(
     gateway: GatewayClient, user: AppUser, make_item: MakeItem
 ) -> None:

@@ -167,6 +167,12 @@ def test_sign_url_prefix_refuses_a_url_outside_the_prefix() -> None:
         sign_url_prefix("http://www.example.com/a.mp3", "http://www.example.com/b/", KEY_NAME, KEY, EXPIRES)
 
 
+@pytest.mark.parametrize("url", ["ftp://www.example.com/a", "/relative/a.mp3", "http://www.example.com/a#part"])
+def test_signing_refuses_a_url_a_cdn_could_not_serve(url: str) -> None:
+    with pytest.raises(ValueError, match="only http"):
+        sign_url(url, KEY_NAME, KEY, EXPIRES)
+
+
 @pytest.mark.parametrize("key_name", ["", "has space", "x" * 64, "colon:name"])
 def test_signing_refuses_an_invalid_key_name(key_name: str) -> None:
     with pytest.raises(ValueError, match="key name"):
