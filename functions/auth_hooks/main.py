@@ -42,8 +42,8 @@ def _blocking(handler: Callable[..., object]) -> Callable[[flask.Request], Reply
     type hints say otherwise."""
 
     def run(request: flask.Request) -> Reply:
-        parse_body(request, blocking.BlockingCall)
         firebase.app()  # the blocking-function library would otherwise create its own app
+        blocking.check_blocking_call(parse_body(request, blocking.BlockingCall))
         return cast(flask.Response, handler(request))
 
     return run

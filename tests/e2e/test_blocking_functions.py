@@ -90,7 +90,26 @@ def test_before_sign_in_rejects_a_disabled_account(gateway: GatewayClient) -> No
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize("body", [{"data": {"jwt": "garbage"}}, {"data": {}}, {"jwt": "a.b.c"}, {}])
+UNSIGNED_HEADER = _b64({"alg": "none"})
+ISSUER = "https://securetoken.google.com/demo-wellness"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"data": {"jwt": "garbage"}},
+        {"data": {"jwt": "0.0."}},
+        {"data": {"jwt": f"{UNSIGNED_HEADER}.{_b64({'iss': 'x'})}."}},
+        {
+            "data": {
+                "jwt": f"{UNSIGNED_HEADER}.{_b64({'iss': 'https://securetoken.google.com/demo-wellness', 'sub': 'u'})}."
+            }
+        },
+        {"data": {}},
+        {"jwt": "a.b.c"},
+        {},
+    ],
+)
 def test_a_malformed_blocking_call_is_400(gateway: GatewayClient, body: object) -> None:
     response = gateway.post("/internal/auth/before-create", json=body)
     assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid-argument")

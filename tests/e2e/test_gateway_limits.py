@@ -61,4 +61,9 @@ def test_openapi_lists_every_route(gateway: GatewayClient) -> None:
     document = gateway.get("/openapi.json").json()
     assert document["openapi"] == "3.1.0"
     for route in routing.routes():
-        assert route.method.lower() in document["paths"][route.path]
+        assert route.method.lower() in document["paths"][route.template]
+
+
+def test_a_path_with_control_characters_is_json_400(gateway: GatewayClient, user: AppUser) -> None:
+    response = gateway.post("/v1/content/a%0Ab/access", headers=user.headers)
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid-argument")
