@@ -6,7 +6,7 @@ import signal
 import sys
 import threading
 
-from devstack.demo import seed_demo_user
+from devstack.demo import seed_demo_data
 from devstack.stack import Service, Stack, StackError, app_services, emulator_services
 from lib.config import settings
 
@@ -23,7 +23,7 @@ def main() -> int:
     print(f"Starting the local stack (project {config.google_cloud_project}); logs in {stack.log_dir}", flush=True)
     try:
         stack.start(emulator_services(config) + app_services(config), on_ready=_ready)
-        demo = seed_demo_user()
+        demo = seed_demo_data()
         gateway = config.gateway_url
         print(
             f"""
@@ -32,13 +32,17 @@ The stack is up. Everything binds 127.0.0.1.
   Demo user          {demo.email} / {demo.password}   uid {demo.uid}
   ID token (1 hour)  {demo.id_token}
 
-  Try:  curl -H "Authorization: Bearer $TOKEN" {gateway}/v1/me
+  Try:  TOKEN=<the ID token above>
+        curl -H "Authorization: Bearer $TOKEN" {gateway}/v1/me
+        curl -H "Authorization: Bearer $TOKEN" {gateway}/v1/content
+        curl -X POST -H "Authorization: Bearer $TOKEN" {gateway}/v1/content/morning-breath/access
   A fresh token:  POST http://{config.firebase_auth_emulator_host}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=any
                   with {{"email": "{demo.email}", "password": "{demo.password}", "returnSecureToken": true}}
 
 Ctrl-C stops everything.""",
             flush=True,
         )
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
         stop.wait()
     except KeyboardInterrupt:
         pass
@@ -46,6 +50,8 @@ Ctrl-C stops everything.""",
         print(f"\nThe stack could not start: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:
+        # A second Ctrl-C must not cut the shutdown short and leave children running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("\nStopping the local stack…", flush=True)
         stack.stop()
         print("Stopped; nothing left running.", flush=True)

@@ -1,10 +1,10 @@
-"""Demo data for `make run`: one signed-in user with a profile, ready to call the API."""
+"""Demo data for `make run`: a signed-in user with a profile, and the content catalogue."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from devstack import accounts
+from devstack import accounts, catalogue
 from functions.auth_hooks import profile
 
 DEMO_EMAIL = "demo@example.com"
@@ -19,8 +19,9 @@ class DemoUser:
     id_token: str
 
 
-def seed_demo_user() -> DemoUser:
-    """Creates (or finds) the demo user and its profile; safe to run twice."""
+def seed_demo_data() -> DemoUser:
+    """Creates (or finds) the demo user and its profile and writes the catalogue; safe to run twice."""
+    catalogue.write_items()
     uid = accounts.create_user(DEMO_EMAIL, DEMO_PASSWORD, "Demo User")
     profile.ensure_profile(uid, DEMO_EMAIL, "Demo User")
     return DemoUser(uid, DEMO_EMAIL, DEMO_PASSWORD, accounts.sign_in(DEMO_EMAIL, DEMO_PASSWORD))
