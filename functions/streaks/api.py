@@ -14,7 +14,9 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _iso_date_text(value: Any) -> Any:
-    # pydantic would also read a number as a date; a local date is only ever "YYYY-MM-DD".
+    # pydantic would also read a number as a date; in JSON a local date is only ever "YYYY-MM-DD".
+    if type(value) is date:
+        return value
     if not (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
         raise ValueError("must be a date written YYYY-MM-DD")
     return value
