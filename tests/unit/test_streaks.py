@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +20,7 @@ KIRITIMATI = ZoneInfo("Pacific/Kiritimati")
 HONOLULU = ZoneInfo("Pacific/Honolulu")
 APIA = ZoneInfo("Pacific/Apia")
 GRACE = timedelta(minutes=5)
+STREAKS_DIR = Path(__file__).resolve().parents[2] / "functions" / "streaks"
 
 
 def utc(text: str) -> datetime:
@@ -208,3 +211,17 @@ def test_bad_checkin_body_names_the_field(body: dict[str, object], field: str) -
     with pytest.raises(ValidationError) as caught:
         CheckinRequest.model_validate(body)
     assert caught.value.errors()[0]["loc"] == (field,)
+
+
+def test_streaks_imports_nothing_from_billing() -> None:
+    imported: set[str] = set()
+    for path in STREAKS_DIR.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+                imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    assert {"functions.streaks.streak", "lib.firestore"} <= imported  # the scan sees real imports
+    billing = {name for name in imported if "stripe" in name or "entitlement" in name}
+    assert billing == set()
