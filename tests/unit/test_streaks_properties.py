@@ -181,3 +181,27 @@ def test_checking_in_again_the_same_local_day_changes_nothing(
     repeated = [*checkins[: index + 1], (later_instant, zone_name), *checkins[index + 1 :]]
     repeated.sort(key=lambda pair: pair[0])
     assert replay(repeated)[-1] == replay(checkins)[-1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.timezones().map(str), st.dates(min_value=date(1970, 1, 3), max_value=date(2037, 12, 29)))
+def test_day_exists_matches_the_dates_a_clock_shows(zone_name: str, day: date) -> None:
+    assert streak.day_exists(day, ZoneInfo(zone_name)) == (day in model_dates_shown(zone_name, day))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(DST_AND_DATE_LINE_ZONES),
+    st.integers(1, 50),
+    st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)),
+    st.integers(0, 5),
+)
+def test_standing_streak_is_what_a_checkin_today_would_extend(
+    zone_name: str, current: int, last: date, later: int
+) -> None:
+    zone = ZoneInfo(zone_name)
+    summary = StreakSummary(current=current, longest=current, last_day=last)
+    today = last + timedelta(days=later)
+    after = streak.next_summary(summary, today, zone)
+    standing = streak.standing_current(summary, today, zone)
+    assert after.current == (standing if summary.done_on(today) else standing + 1)
