@@ -82,7 +82,8 @@ def standing_current(summary: StreakSummary, today: date, zone: ZoneInfo) -> int
 def check_clock(now: datetime, client_time: datetime | None, max_skew: timedelta) -> None:
     """Refuses a request from a device whose clock is off by more than `max_skew`."""
     if client_time is not None and abs(client_time - now) > max_skew:
-        raise InvalidArgument(f"client_time: the device clock is off by more than {max_skew} from the server's")
+        hours = max_skew.total_seconds() / 3600
+        raise InvalidArgument(f"client_time: the device clock is off by more than {hours:g} hours from the server's")
 
 
 def check_in_day(now: datetime, zone: ZoneInfo, requested: date | None, grace: timedelta) -> date:
