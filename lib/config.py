@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     reminders_task_target: str = ""
     token_idle_days: int = Field(default=270, gt=0)
 
+    streaks_max_clock_skew_s: int = Field(default=24 * 3600, gt=0)
+    streaks_midnight_grace_s: int = Field(default=300, ge=0)
+
     stripe_api_key: str = "sk_test_local"
     stripe_webhook_secret: str = "whsec_local_dev"  # noqa: S105 - the local stack's published secret
     stripe_price_id: str = "price_premium_monthly"
