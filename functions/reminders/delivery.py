@@ -1,0 +1,170 @@
+"""One batch task: decide who still needs a reminder, send, and settle each user-day.
+
+Order per batch: read users and their send records, claim the user-days (conditional
+writes), send in chunks of `reminders_send_concurrency` users, and settle each chunk's
+records as soon as FCM has answered it. A crash after FCM accepted a chunk but before its
+records were settled is the one window in which a retry can send a reminder twice; it holds
+at most one chunk.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from functions.reminders import counters, devices, send_records, wording
+from functions.reminders.send_records import Claim, Owner, SendStatus
+from functions.streaks.summary import checked_in_on, summary_of
+from lib import firestore as db
+from lib import log, push
+from lib.config import settings
+from lib.push import Delivery, Outcome
+
+_logger = log.get_logger("reminders.delivery")
+
+# firebase-admin's code for FCM's QUOTA_EXCEEDED (HTTP 429).
+QUOTA_CODE = "RESOURCE_EXHAUSTED"
+
+
+class DueUser(BaseModel):
+    uid: str = Field(min_length=1, max_length=128)
+    local_date: date
+
+
+class Batch(BaseModel):
+    """The body of a send task, as the tick enqueues it."""
+
+    batch: str = Field(min_length=1, max_length=200)
+    day: date
+    users: list[DueUser] = Field(max_length=500)
+
+
+@dataclass
+class BatchReport:
+    counts: Counter[str] = field(default_factory=Counter)
+    retry_after_s: int | None = None
+    quota_exceeded: bool = False
+
+
+def first_status(user: Mapping[str, Any], local_date: date) -> SendStatus:
+    """What a claimed user-day starts as: skipped when nothing is to be sent, else claimed."""
+    if not (user.get("reminder") or {}).get("enabled"):
+        return SendStatus.SKIPPED_OFF
+    if checked_in_on(user, local_date):
+        return SendStatus.SKIPPED_DONE
+    return SendStatus.CLAIMED
+
+
+def user_status(outcomes: Sequence[Outcome], last_attempt: bool) -> SendStatus:
+    """A user's result from their devices' answers: reached if any device was reached."""
+    deliveries = {o.delivery for o in outcomes}
+    if Delivery.SENT in deliveries:
+        return SendStatus.SENT
+    if Delivery.RETRY in deliveries:
+        return SendStatus.FAILED if last_attempt else SendStatus.RETRY
+    if deliveries <= {Delivery.DEAD_ADDRESS}:
+        return SendStatus.NO_DEVICE
+    return SendStatus.FAILED
+
+
+def backoff_s(outcomes: Sequence[Outcome], retry_count: int, base_s: int) -> int:
+    """Exponential in the attempt, and never sooner than FCM's own Retry-After."""
+    asked = [o.retry_after_s for o in outcomes if o.retry_after_s is not None]
+    return max([int(base_s * 2**retry_count), *asked])
+
+
+def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def deliver(batch: Batch, retry_count: int, now: datetime) -> BatchReport:
+    """Counters are added after each step that settles records, so a crash loses no count
+    that a retry would not make again."""
+    config = settings()
+    owner = Owner(batch.batch, retry_count)
+    last_attempt = retry_count + 1 >= config.reminders_max_attempts
+    report = BatchReport()
+    day = batch.day.isoformat()
+    due = {send_records.record_id(u.uid, u.local_date.isoformat()): u for u in batch.users}
+
+    refs = [db.client().collection("users").document(u.uid) for u in due.values()]
+    users = {snapshot.id: snapshot.to_dict() or {} for snapshot in db.client().get_all(refs)}
+    existing = send_records.read(list(due))
+    step: Counter[str] = Counter(docs_read=len(users) + len(existing))
+
+    wanted: dict[str, SendStatus] = {}
+    for key, user in due.items():
+        decision = send_records.claim_decision(existing[key].to_dict() if key in existing else None, owner)
+        if decision is Claim.DUPLICATE:
+            step["skipped_duplicate"] += 1
+        elif decision is Claim.TAKE:
+            wanted[key] = first_status(users.get(user.uid, {}), user.local_date)
+    held = send_records.claim(wanted, existing, owner, now)
+    step["skipped_duplicate"] += len(wanted) - len(held)
+    step.update(wanted[key].value for key in held if wanted[key] is not SendStatus.CLAIMED)
+    to_send = [key for key in wanted if key in held and wanted[key] is SendStatus.CLAIMED]
+
+    by_uid = devices.devices_of([due[key].uid for key in to_send])
+    step["docs_read"] += sum(len(found) for found in by_uid.values())
+    _count(day, report, step)
+    for chunk in _chunks(to_send, config.reminders_send_concurrency):
+        _count(day, report, _send_chunk(chunk, due, users, by_uid, owner, last_attempt, now, report))
+
+    if report.counts["failed"]:
+        _logger.error(
+            "reminders failed for good on the batch's last attempt",
+            extra={"fields": {"batch": batch.batch, "attempt": retry_count, "failed": report.counts["failed"]}},
+        )
+    return report
+
+
+def _count(day: str, report: BatchReport, step: Counter[str]) -> None:
+    report.counts.update(step)
+    counters.add(day, step)
+
+
+def _send_chunk(
+    keys: Sequence[str],
+    due: Mapping[str, DueUser],
+    users: Mapping[str, Mapping[str, Any]],
+    by_uid: Mapping[str, list[devices.Device]],
+    owner: Owner,
+    last_attempt: bool,
+    now: datetime,
+    report: BatchReport,
+) -> Counter[str]:
+    """Sends one chunk, settles its records and prunes its dead addresses; its counts."""
+    plan: list[tuple[str, devices.Device]] = []
+    messages = []
+    for key in keys:
+        user = due[key]
+        title, body = wording.reminder_text(summary_of(users.get(user.uid, {})), user.local_date)
+        data = {"kind": "daily_reminder", "local_date": user.local_date.isoformat()}
+        for device in by_uid.get(user.uid, []):
+            plan.append((key, device))
+            messages.append(push.message(device.address, title, body, data))
+    outcomes = push.send_each(messages)
+
+    per_user: dict[str, list[Outcome]] = {key: [] for key in keys}
+    dead = []
+    for (key, device), outcome in zip(plan, outcomes, strict=True):
+        per_user[key].append(outcome)
+        if outcome.delivery is Delivery.DEAD_ADDRESS:
+            dead.append(device)
+    statuses = {key: user_status(found, last_attempt) for key, found in per_user.items()}
+    errors = {key: code for key, found in per_user.items() for code in [o.error_code for o in found] if code}
+    send_records.settle(statuses, owner, now, errors)
+    step = Counter("retried" if status is SendStatus.RETRY else status.value for status in statuses.values())
+    step["tokens_pruned"] = devices.delete_devices(dead)
+
+    retrying = [o for key, found in per_user.items() if statuses[key] is SendStatus.RETRY for o in found]
+    if retrying:
+        wait = backoff_s(retrying, owner.attempt, settings().reminders_retry_base_s)
+        report.retry_after_s = max(wait, report.retry_after_s or 0)
+        report.quota_exceeded |= any(o.error_code == QUOTA_CODE for o in retrying)
+    return step
