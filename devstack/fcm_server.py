@@ -50,6 +50,8 @@ class Faults(BaseModel):
     unregistered_tokens: list[str] = Field(default_factory=list)
     invalid_tokens: list[str] = Field(default_factory=list)
     token_errors: dict[str, str] = Field(default_factory=dict)
+    # How many times each token_errors entry fires before the address works again (absent: always).
+    token_error_counts: dict[str, int] = Field(default_factory=dict)
     rate_429: float = Field(default=0.0, ge=0, le=1)
     rate_503: float = Field(default=0.0, ge=0, le=1)
     rate_500: float = Field(default=0.0, ge=0, le=1)
@@ -98,9 +100,14 @@ class FcmState:
             return "UNREGISTERED"
         if address in faults.invalid_tokens:
             return "INVALID_ARGUMENT"
-        if address in faults.token_errors:
-            return faults.token_errors[address]
         with self.lock:
+            if address in faults.token_errors:
+                left = faults.token_error_counts.get(address)
+                if left is None:
+                    return faults.token_errors[address]
+                if left > 0:
+                    faults.token_error_counts[address] = left - 1
+                    return faults.token_errors[address]
             roll = self._random.random()
         for code, rate in (("QUOTA_EXCEEDED", faults.rate_429), ("UNAVAILABLE", faults.rate_503)):
             if roll < rate:

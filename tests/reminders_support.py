@@ -14,9 +14,12 @@ from typing import Any
 import pytest
 import requests
 
+from devstack.stack import STATE_DIR
 from lib import firestore as db
 from lib.config import settings
 from tests.conftest import GatewayClient
+
+LOG_DIR = STATE_DIR / "logs"
 
 
 class Fcm:
