@@ -176,8 +176,13 @@ def wait_for(condition: Callable[[], bool], timeout_s: float = 120.0, what: str 
 
 
 def wait_until_settled(day: date, expected_due: int, timeout_s: float = 120.0) -> dict[str, int]:
-    """Every due user of `day` has a final outcome in the day's counters."""
-    wait_for(lambda: settled(day) >= expected_due, timeout_s, f"{expected_due} settled reminders")
+    """At least `expected_due` users of `day` are due, and every one has a final outcome."""
+
+    def done() -> bool:
+        found = counters(day)
+        return found.get("due", 0) >= expected_due and settled(day) == found.get("due", 0)
+
+    wait_for(done, timeout_s, f"{expected_due} settled reminders")
     return counters(day)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from functions.reminders import counters, devices, send_records, wording
+from functions.reminders.conditional_writes import Write, commit
 from functions.reminders.send_records import Claim, Owner, SendStatus
 from functions.streaks.summary import checked_in_on, summary_of
 from lib import firestore as db
@@ -46,6 +47,7 @@ class Batch(BaseModel):
 
 @dataclass
 class BatchReport:
+    day: str
     counts: Counter[str] = field(default_factory=Counter)
     retry_after_s: int | None = None
     quota_exceeded: bool = False
@@ -83,37 +85,47 @@ def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
 
 
 def deliver(batch: Batch, retry_count: int, now: datetime) -> BatchReport:
-    """Counters are added after each step that settles records, so a crash loses no count
-    that a retry would not make again."""
+    """Every count is committed in the same write batch as the records it counts, so a crash
+    can neither lose nor double one."""
     config = settings()
     owner = Owner(batch.batch, retry_count)
     last_attempt = retry_count + 1 >= config.reminders_max_attempts
-    report = BatchReport()
     day = batch.day.isoformat()
+    report = BatchReport(day)
     due = {send_records.record_id(u.uid, u.local_date.isoformat()): u for u in batch.users}
 
     refs = [db.client().collection("users").document(u.uid) for u in due.values()]
     users = {snapshot.id: snapshot.to_dict() or {} for snapshot in db.client().get_all(refs)}
     existing = send_records.read(list(due))
-    step: Counter[str] = Counter(docs_read=len(users) + len(existing))
+    first = not send_records.batch_started(batch.batch)
+    by_decision: dict[Claim, list[str]] = {claim: [] for claim in Claim}
+    for key in due:
+        by_decision[send_records.claim_decision(existing[key].to_dict() if key in existing else None, owner)].append(
+            key
+        )
 
-    wanted: dict[str, SendStatus] = {}
-    for key, user in due.items():
-        decision = send_records.claim_decision(existing[key].to_dict() if key in existing else None, owner)
-        if decision is Claim.DUPLICATE:
-            step["skipped_duplicate"] += 1
-        elif decision is Claim.TAKE:
-            wanted[key] = first_status(users.get(user.uid, {}), user.local_date)
-    held = send_records.claim(wanted, existing, owner, now)
-    step["skipped_duplicate"] += len(wanted) - len(held)
-    step.update(wanted[key].value for key in held if wanted[key] is not SendStatus.CLAIMED)
-    to_send = [key for key in wanted if key in held and wanted[key] is SendStatus.CLAIMED]
+    # The batch's due users and those another batch already has are counted by its first
+    # attempt only, in the commit that also holds its claims.
+    claim_counts = Counter(docs_read=len(users) + len(existing) + 1)
+    if first:
+        claim_counts.update(due=len(due), skipped_duplicate=len(by_decision[Claim.DUPLICATE]))
+    shared = counters.increment(day, claim_counts) + ([send_records.batch_marker(batch.batch, now)] if first else [])
+    wanted = {key: SendStatus.CLAIMED for key in by_decision[Claim.TAKE]}
+    held = send_records.claim(wanted, existing, owner, now, shared)
+    report.counts.update(claim_counts)
+    if lost := len(wanted) - len(held):
+        # Taken by another batch between our read and our write (contention only).
+        _count(report, Counter(skipped_duplicate=lost), [])
+
+    skipped = {key: first_status(users.get(due[key].uid, {}), due[key].local_date) for key in held}
+    skipped = {key: status for key, status in skipped.items() if status is not SendStatus.CLAIMED}
+    _count(report, Counter(s.value for s in skipped.values()), send_records.settled(skipped, owner, now, {}))
+    to_send = [key for key in wanted if key in held and key not in skipped]
 
     by_uid = devices.devices_of([due[key].uid for key in to_send])
-    step["docs_read"] += sum(len(found) for found in by_uid.values())
-    _count(day, report, step)
+    report.counts["docs_read"] += sum(len(found) for found in by_uid.values())
     for chunk in _chunks(to_send, config.reminders_send_concurrency):
-        _count(day, report, _send_chunk(chunk, due, users, by_uid, owner, last_attempt, now, report))
+        _send_chunk(chunk, due, users, by_uid, owner, last_attempt, now, report)
 
     if report.counts["failed"]:
         _logger.error(
@@ -123,9 +135,10 @@ def deliver(batch: Batch, retry_count: int, now: datetime) -> BatchReport:
     return report
 
 
-def _count(day: str, report: BatchReport, step: Counter[str]) -> None:
+def _count(report: BatchReport, step: Counter[str], writes: list[Write]) -> None:
+    """Commits `writes` and their counts together."""
+    commit(writes + counters.increment(report.day, step))
     report.counts.update(step)
-    counters.add(day, step)
 
 
 def _send_chunk(
@@ -137,8 +150,9 @@ def _send_chunk(
     last_attempt: bool,
     now: datetime,
     report: BatchReport,
-) -> Counter[str]:
-    """Sends one chunk, settles its records and prunes its dead addresses; its counts."""
+) -> None:
+    """Sends one chunk, then settles its records, prunes its dead addresses and counts, all
+    in one commit."""
     plan: list[tuple[str, devices.Device]] = []
     messages = []
     for key in keys:
@@ -158,13 +172,12 @@ def _send_chunk(
             dead.append(device)
     statuses = {key: user_status(found, last_attempt) for key, found in per_user.items()}
     errors = {key: code for key, found in per_user.items() for code in [o.error_code for o in found] if code}
-    send_records.settle(statuses, owner, now, errors)
     step = Counter("retried" if status is SendStatus.RETRY else status.value for status in statuses.values())
-    step["tokens_pruned"] = devices.delete_devices(dead)
+    step["tokens_pruned"] = len(dead)
+    _count(report, step, send_records.settled(statuses, owner, now, errors) + devices.deletions(dead))
 
     retrying = [o for key, found in per_user.items() if statuses[key] is SendStatus.RETRY for o in found]
     if retrying:
         wait = backoff_s(retrying, owner.attempt, settings().reminders_retry_base_s)
         report.retry_after_s = max(wait, report.retry_after_s or 0)
         report.quota_exceeded |= any(o.error_code == QUOTA_CODE for o in retrying)
-    return step

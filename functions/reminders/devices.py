@@ -14,6 +14,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from pydantic import BaseModel, ConfigDict, Field
 
+from functions.reminders.conditional_writes import Write, commit, deleted
 from lib import firestore as db
 from lib.push import Address
 
@@ -106,14 +107,13 @@ def devices_of(uids: Sequence[str]) -> dict[str, list[Device]]:
     return by_uid
 
 
-def delete_devices(devices: Iterable[Device]) -> int:
-    refs = [device_ref(d.uid, d.installation_id) for d in devices]
-    for start in range(0, len(refs), _PAGE):
-        batch = db.client().batch()
-        for ref in refs[start : start + _PAGE]:
-            batch.delete(ref)
-        batch.commit()
-    return len(refs)
+def deletions(devices: Iterable[Device]) -> list[Write]:
+    return [deleted(device_ref(d.uid, d.installation_id)) for d in devices]
+
+
+def delete_devices(devices: Sequence[Device]) -> int:
+    commit(deletions(devices))
+    return len(devices)
 
 
 def idle_devices(now: datetime, idle_days: int) -> Iterator[list[Device]]:

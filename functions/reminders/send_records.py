@@ -16,10 +16,11 @@ from typing import Any
 
 from google.cloud import firestore
 
-from functions.reminders.conditional_writes import Write, apply_each
+from functions.reminders.conditional_writes import Write, apply_each, set_merged
 from lib import firestore as db
 
 COLLECTION = "reminder_sends"
+BATCHES = "reminder_batches"
 
 Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 
@@ -103,24 +104,40 @@ def claim(
     existing: Mapping[str, Snapshot],
     owner: Owner,
     now: datetime,
+    shared: Sequence[Write] = (),
 ) -> set[str]:
     """Takes each record in `wanted` with its first status, conditionally: created when absent,
-    updated only if unchanged since read. The keys this owner now holds."""
+    updated only if unchanged since read; `shared` writes commit with them. The keys this
+    owner now holds."""
     keys = list(wanted)
     writes = [_write(key, _fields(key, wanted[key], owner, now), existing.get(key)) for key in keys]
-    return {key for key, applied in zip(keys, apply_each(writes), strict=True) if applied}
+    return {key for key, applied in zip(keys, apply_each(writes, shared), strict=True) if applied}
 
 
-def settle(statuses: Mapping[str, SendStatus], owner: Owner, now: datetime, error_codes: Mapping[str, str]) -> None:
-    """Writes the outcome of records this owner holds, in one commit."""
-    if not statuses:
-        return
-    batch = db.client().batch()
+def settled(
+    statuses: Mapping[str, SendStatus], owner: Owner, now: datetime, error_codes: Mapping[str, str]
+) -> list[Write]:
+    """The writes recording the outcome of records this owner holds."""
+    writes: list[Write] = []
     for key, status in statuses.items():
         fields = _fields(key, status, owner, now)
         if status is SendStatus.SENT:
             fields["sent_at"] = now
         if key in error_codes:
             fields["error"] = error_codes[key]
-        batch.set(_ref(key), fields, merge=True)
-    batch.commit()
+        writes.append(set_merged(_ref(key), fields))
+    return writes
+
+
+def _marker(batch: str) -> firestore.DocumentReference:
+    return db.client().collection(BATCHES).document(batch)
+
+
+def batch_started(batch: str) -> bool:
+    """Whether an attempt of this batch (or a same-named copy) already committed its claims."""
+    return bool(_marker(batch).get().exists)
+
+
+def batch_marker(batch: str, now: datetime) -> Write:
+    """Created with the batch's first claims, so its `due` is counted once per batch name."""
+    return lambda write_batch: write_batch.create(_marker(batch), {"batch": batch, "created_at": now})

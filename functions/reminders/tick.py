@@ -104,7 +104,7 @@ def run_tick(now: datetime) -> TickReport:
         if len(page) < config.reminders_batch_size:
             break
         cursor = page[-1]
-    counters.add(day.isoformat(), Counter(due=report.due, docs_read=report.docs_read))
+    counters.add(day.isoformat(), Counter(docs_read=report.docs_read))
     return report
 
 

@@ -74,8 +74,8 @@ def test_overlapping_ticks_never_double_a_reminder(gateway: GatewayClient, fcm: 
         thread.start()
     for thread in threads:
         thread.join()
-    due = sum(int(str(a["due"])) for a in answers)
-    found = wait_until_settled(world.day, due)
+    assert sum(int(str(a["due"])) for a in answers) >= 40
+    found = wait_until_settled(world.day, 40)
     assert_adds_up(found)
     assert found["sent"] == 40
     assert fcm.count_by_address(addresses_of(world)) == {a: 1 for a in addresses_of(world)}
