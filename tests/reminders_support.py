@@ -109,6 +109,7 @@ class World:
                 },
             )
             addresses = []
+            mirror = {}
             for d in range(devices_each):
                 fid = f"fid{uuid.uuid4().hex[:19]}"
                 token = f"legacy-{uuid.uuid4().hex}" if legacy else None
@@ -124,6 +125,8 @@ class World:
                     },
                 )
                 addresses.append(token or fid)
+                mirror[fid] = {"token": token}
+            batch.set(user_ref, {"devices": mirror}, merge=True)
             made.append(SeededUser(uid, addresses, legacy=legacy))
             if (i + 1) % 200 == 0:
                 batch.commit()

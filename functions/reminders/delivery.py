@@ -122,8 +122,7 @@ def deliver(batch: Batch, retry_count: int, now: datetime) -> BatchReport:
     _count(report, Counter(s.value for s in skipped.values()), send_records.settled(skipped, owner, now, {}))
     to_send = [key for key in wanted if key in held and key not in skipped]
 
-    by_uid = devices.devices_of([due[key].uid for key in to_send])
-    report.counts["docs_read"] += sum(len(found) for found in by_uid.values())
+    by_uid = {due[key].uid: devices.devices_in(due[key].uid, users.get(due[key].uid, {})) for key in to_send}
     for chunk in _chunks(to_send, config.reminders_send_concurrency):
         _send_chunk(chunk, due, users, by_uid, owner, last_attempt, now, report)
 

@@ -4,8 +4,7 @@ sender, pruned when FCM says a token is dead or when a device has been idle too 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -14,12 +13,10 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from pydantic import BaseModel, ConfigDict, Field
 
-from functions.reminders.conditional_writes import Write, commit, deleted
+from functions.reminders.conditional_writes import Write, commit, deleted, set_merged
 from lib import firestore as db
 from lib.push import Address
 
-# Firestore's `in` filter takes at most 30 values.
-_IN_LIMIT = 30
 _PAGE = 500
 
 _INSTALLATION_ID = re.compile(r"[A-Za-z0-9_\-]{1,200}")
@@ -57,24 +54,37 @@ class Device:
         return Address(fid=self.installation_id, token=self.token)
 
 
-def device_ref(uid: str, installation_id: str) -> firestore.DocumentReference:
+def _user_ref(uid: str) -> firestore.DocumentReference:
     user: firestore.DocumentReference = db.client().collection("users").document(uid)
-    device: firestore.DocumentReference = user.collection("devices").document(installation_id)
+    return user
+
+
+def device_ref(uid: str, installation_id: str) -> firestore.DocumentReference:
+    device: firestore.DocumentReference = _user_ref(uid).collection("devices").document(installation_id)
     return device
 
 
+def _address_entry(installation_id: str, token: str | None) -> dict[str, Any]:
+    """The mirror of a device on users/{uid}.devices, so the sender reads one document per user."""
+    return {"devices": {installation_id: {"token": token}}}
+
+
 def register_device(uid: str, installation_id: str, registration: DeviceRegistration, now: datetime) -> DeviceView:
-    """Creates or refreshes the device; a registration without a token drops any old legacy
-    token, since the app has moved to installation-ID addressing."""
-    device_ref(uid, installation_id).set(
-        {
-            "uid": uid,
-            "installation_id": installation_id,
-            "platform": registration.platform,
-            "token": registration.token,
-            "app_version": registration.app_version,
-            "updated_at": now,
-        }
+    """Creates or refreshes the device and its mirror in one commit; a registration without a
+    token drops any old legacy token, since the app has moved to installation-ID addressing."""
+    device = {
+        "uid": uid,
+        "installation_id": installation_id,
+        "platform": registration.platform,
+        "token": registration.token,
+        "app_version": registration.app_version,
+        "updated_at": now,
+    }
+    commit(
+        [
+            lambda batch: batch.set(device_ref(uid, installation_id), device),
+            set_merged(_user_ref(uid), _address_entry(installation_id, registration.token)),
+        ]
     )
     addressed_by: Literal["fid", "token"] = "token" if registration.token else "fid"
     return DeviceView(
@@ -83,32 +93,22 @@ def register_device(uid: str, installation_id: str, registration: DeviceRegistra
 
 
 def forget_device(uid: str, installation_id: str) -> None:
-    device_ref(uid, installation_id).delete()
+    commit(deletions([Device(uid, installation_id, None)]))
 
 
-def _device_of(data: dict[str, Any]) -> Device:
-    return Device(uid=data["uid"], installation_id=data["installation_id"], token=data.get("token"))
-
-
-def devices_of(uids: Sequence[str]) -> dict[str, list[Device]]:
-    """Every device of these users, by uid: one collection-group query per 30 users, run
-    side by side."""
-    chunks = [list(uids[i : i + _IN_LIMIT]) for i in range(0, len(uids), _IN_LIMIT)]
-
-    def query(chunk: list[str]) -> list[Device]:
-        found = db.client().collection_group("devices").where(filter=FieldFilter("uid", "in", chunk)).stream()
-        return [_device_of(snapshot.to_dict() or {}) for snapshot in found]
-
-    by_uid: dict[str, list[Device]] = {uid: [] for uid in uids}
-    with ThreadPoolExecutor(max_workers=min(8, max(1, len(chunks)))) as pool:
-        for devices in pool.map(query, chunks):
-            for device in devices:
-                by_uid[device.uid].append(device)
-    return by_uid
+def devices_in(uid: str, user: Mapping[str, Any]) -> list[Device]:
+    """The devices mirrored on the users/{uid} document."""
+    found = user.get("devices") or {}
+    return [Device(uid, iid, (entry or {}).get("token")) for iid, entry in sorted(found.items())]
 
 
 def deletions(devices: Iterable[Device]) -> list[Write]:
-    return [deleted(device_ref(d.uid, d.installation_id)) for d in devices]
+    """Removes each device and its mirror."""
+    writes: list[Write] = []
+    for d in devices:
+        writes.append(deleted(device_ref(d.uid, d.installation_id)))
+        writes.append(set_merged(_user_ref(d.uid), {"devices": {d.installation_id: firestore.DELETE_FIELD}}))
+    return writes
 
 
 def delete_devices(devices: Sequence[Device]) -> int:
@@ -131,7 +131,7 @@ def idle_devices(now: datetime, idle_days: int) -> Iterator[list[Device]]:
         page = list((query.start_after(cursor) if cursor else query).stream())
         if not page:
             return
-        yield [_device_of(snapshot.to_dict() or {}) for snapshot in page]
+        yield [Device(str(d["uid"]), str(d["installation_id"]), None) for d in (s.to_dict() or {} for s in page)]
         if len(page) < _PAGE:
             return
         cursor = page[-1]

@@ -78,6 +78,7 @@ def test_device_without_token_is_addressed_by_installation_id(gateway: GatewayCl
     assert stored is not None
     assert stored["token"] is None
     assert stored["uid"] == user.uid
+    assert user_doc(user.uid)["devices"] == {fid: {"token": None}}
 
 
 def test_device_with_legacy_token_is_addressed_by_token(gateway: GatewayClient, user: AppUser) -> None:
@@ -94,6 +95,7 @@ def test_delete_device_forgets_it_and_is_idempotent(gateway: GatewayClient, user
     assert gateway.put(f"/v1/devices/{fid}", json={"platform": "web"}, headers=user.headers).status_code == 200
     assert gateway.delete(f"/v1/devices/{fid}", headers=user.headers).status_code == 204
     assert device_doc(user.uid, fid) is None
+    assert fid not in (user_doc(user.uid).get("devices") or {})
     assert gateway.delete(f"/v1/devices/{fid}", headers=user.headers).status_code == 204
 
 
