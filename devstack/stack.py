@@ -22,6 +22,7 @@ from pathlib import Path
 import requests
 
 from lib.config import Settings
+from lib.tasks import reminder_queues
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = ROOT / ".devstack"
@@ -114,7 +115,6 @@ def _auth_emulator_config(config: Settings) -> Path:
 
 def emulator_services(config: Settings) -> list[Service]:
     project = config.google_cloud_project
-    queue = f"projects/{project}/locations/{config.region}/queues/{config.reminders_queue}"
     firestore_url = f"http://{config.firestore_emulator_host}"
     auth_url = f"http://{config.firebase_auth_emulator_host}"
     return [
@@ -157,8 +157,7 @@ def emulator_services(config: Settings) -> list[Service]:
                 "start",
                 "--port",
                 str(host_port(config.cloud_tasks_emulator_host)[1]),
-                "--default-queue",
-                queue,
+                *(arg for name in reminder_queues(config) for arg in ("--default-queue", name)),
                 "--max-retries",
                 str(config.reminders_max_attempts - 1),
             ],
@@ -170,6 +169,12 @@ def emulator_services(config: Settings) -> list[Service]:
 
 def app_services(config: Settings) -> list[Service]:
     return [
+        Service(
+            name="fcm",
+            argv=[sys.executable, "-m", "devstack.fcm_server"],
+            healthy=http_ok(f"{config.fcm_endpoint}/healthz"),
+            url=config.fcm_endpoint,
+        ),
         Service(
             name="gateway",
             argv=[sys.executable, "-m", "gateway"],

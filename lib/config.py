@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     reminders_max_attempts: int = Field(default=5, gt=0)
     reminders_send_concurrency: int = Field(default=50, gt=0)
     reminders_task_target: str = ""
+    # The emulator dispatches one task at a time per queue; batches spread over this many
+    # queues (`reminders`, `reminders-1`, ...) to get the concurrency a production queue's
+    # max_concurrent_dispatches gives. See NOTES-reminders.md.
+    reminders_queue_shards: int = Field(default=1, ge=1, le=32)
+    reminders_retry_base_s: int = Field(default=2, gt=0)
+    reminders_tasks_service_account: str = ""
     token_idle_days: int = Field(default=270, gt=0)
 
     streaks_max_clock_skew_s: int = Field(default=24 * 3600, gt=0)
@@ -120,6 +126,10 @@ class Settings(BaseSettings):
     @property
     def gateway_url(self) -> str:
         return self.public_base_url or f"http://127.0.0.1:{self.gateway_port}"
+
+    @property
+    def reminders_send_url(self) -> str:
+        return self.reminders_task_target or f"{self.gateway_url}/internal/reminders/send"
 
     @property
     def blocked_domains(self) -> frozenset[str]:

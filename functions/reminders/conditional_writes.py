@@ -1,0 +1,57 @@
+"""Conditional writes in bulk: one commit when nothing conflicts, one commit per write when
+something does, keeping the writes whose condition still held."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+
+from lib import firestore as db
+
+Write = Callable[[firestore.WriteBatch], None]
+
+
+def set_merged(ref: firestore.DocumentReference, fields: dict[str, Any]) -> Write:
+    return lambda batch: batch.set(ref, fields, merge=True)
+
+
+def deleted(ref: firestore.DocumentReference) -> Write:
+    return lambda batch: batch.delete(ref)
+
+
+# What a failed `create()` or `last_update_time` precondition raises.
+_CONFLICTS = (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.NotFound)
+
+
+def _commit(writes: Sequence[Write]) -> bool:
+    batch = db.client().batch()
+    for write in writes:
+        write(batch)
+    try:
+        batch.commit()
+    except _CONFLICTS:
+        return False
+    return True
+
+
+def apply_each(writes: Sequence[Write], shared: Sequence[Write] = ()) -> list[bool]:
+    """Which of `writes` were applied, in order. `shared` writes (counters, markers) go into
+    the same commit when nothing conflicts, else into one commit of their own first."""
+    if _commit([*shared, *writes]):
+        return [True] * len(writes)
+    if shared:
+        _commit(shared)
+    return [_commit([write]) for write in writes]
+
+
+def commit(writes: Sequence[Write]) -> None:
+    """All of `writes` in one atomic commit (unconditional writes only)."""
+    if not writes:
+        return
+    batch = db.client().batch()
+    for write in writes:
+        write(batch)
+    batch.commit()

@@ -1,0 +1,137 @@
+"""Devices under users/{uid}/devices/{installation_id}: registered by the app, read by the
+sender, pruned when FCM says a token is dead or when a device has been idle too long."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.reminders.conditional_writes import Write, commit, deleted, set_merged
+from lib import firestore as db
+from lib.push import Address
+
+_PAGE = 500
+
+_INSTALLATION_ID = re.compile(r"[A-Za-z0-9_\-]{1,200}")
+
+Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
+
+
+def valid_installation_id(value: str) -> bool:
+    return _INSTALLATION_ID.fullmatch(value) is not None
+
+
+class DeviceRegistration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    platform: Literal["ios", "android", "web"]
+    token: str | None = Field(default=None, min_length=1, max_length=4096)
+    app_version: str | None = Field(default=None, max_length=64)
+
+
+class DeviceView(BaseModel):
+    installation_id: str
+    platform: str
+    addressed_by: Literal["fid", "token"]
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Device:
+    uid: str
+    installation_id: str
+    token: str | None
+
+    @property
+    def address(self) -> Address:
+        return Address(fid=self.installation_id, token=self.token)
+
+
+def _user_ref(uid: str) -> firestore.DocumentReference:
+    user: firestore.DocumentReference = db.client().collection("users").document(uid)
+    return user
+
+
+def device_ref(uid: str, installation_id: str) -> firestore.DocumentReference:
+    device: firestore.DocumentReference = _user_ref(uid).collection("devices").document(installation_id)
+    return device
+
+
+def _address_entry(installation_id: str, token: str | None) -> dict[str, Any]:
+    """The mirror of a device on users/{uid}.devices, so the sender reads one document per user."""
+    return {"devices": {installation_id: {"token": token}}}
+
+
+def register_device(uid: str, installation_id: str, registration: DeviceRegistration, now: datetime) -> DeviceView:
+    """Creates or refreshes the device and its mirror in one commit; a registration without a
+    token drops any old legacy token, since the app has moved to installation-ID addressing."""
+    device = {
+        "uid": uid,
+        "installation_id": installation_id,
+        "platform": registration.platform,
+        "token": registration.token,
+        "app_version": registration.app_version,
+        "updated_at": now,
+    }
+    commit(
+        [
+            lambda batch: batch.set(device_ref(uid, installation_id), device),
+            set_merged(_user_ref(uid), _address_entry(installation_id, registration.token)),
+        ]
+    )
+    addressed_by: Literal["fid", "token"] = "token" if registration.token else "fid"
+    return DeviceView(
+        installation_id=installation_id, platform=registration.platform, addressed_by=addressed_by, updated_at=now
+    )
+
+
+def forget_device(uid: str, installation_id: str) -> None:
+    commit(deletions([Device(uid, installation_id, None)]))
+
+
+def devices_in(uid: str, user: Mapping[str, Any]) -> list[Device]:
+    """The devices mirrored on the users/{uid} document."""
+    found = user.get("devices") or {}
+    return [Device(uid, iid, (entry or {}).get("token")) for iid, entry in sorted(found.items())]
+
+
+def deletions(devices: Iterable[Device]) -> list[Write]:
+    """Removes each device and its mirror."""
+    writes: list[Write] = []
+    for d in devices:
+        writes.append(deleted(device_ref(d.uid, d.installation_id)))
+        writes.append(set_merged(_user_ref(d.uid), {"devices": {d.installation_id: firestore.DELETE_FIELD}}))
+    return writes
+
+
+def delete_devices(devices: Sequence[Device]) -> int:
+    commit(deletions(devices))
+    return len(devices)
+
+
+def idle_devices(now: datetime, idle_days: int) -> Iterator[list[Device]]:
+    """Pages of devices not refreshed for more than `idle_days`."""
+    cutoff = now - timedelta(days=idle_days)
+    query = (
+        db.client()
+        .collection_group("devices")
+        .where(filter=FieldFilter("updated_at", "<", cutoff))
+        .order_by("updated_at")
+        .limit(_PAGE)
+    )
+    cursor: Snapshot | None = None
+    while True:
+        page = list((query.start_after(cursor) if cursor else query).stream())
+        if not page:
+            return
+        yield [Device(str(d["uid"]), str(d["installation_id"]), None) for d in (s.to_dict() or {} for s in page)]
+        if len(page) < _PAGE:
+            return
+        cursor = page[-1]

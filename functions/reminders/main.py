@@ -1,0 +1,80 @@
+"""Entry points of reminders: reminder settings and devices (app), tick, batch send and
+token sweep (Cloud Scheduler and Cloud Tasks)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import flask
+
+from functions.reminders import delivery, devices, preferences
+from functions.reminders import sweep as token_sweep
+from functions.reminders import tick as scheduler_tick
+from lib import errors
+from lib.auth import Caller, require_internal, require_user
+from lib.config import settings as current_settings
+from lib.http import Reply, json_response, parse_body
+from lib.routing import serve
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@require_user()
+def put_reminder(request: flask.Request, caller: Caller) -> Reply:
+    setting = parse_body(request, preferences.ReminderSetting)
+    return preferences.save_reminder(caller.uid, setting, _now()).model_dump(mode="json")
+
+
+def _installation_id(value: str) -> str:
+    if not devices.valid_installation_id(value):
+        raise errors.InvalidArgument("installation_id: 1 to 200 letters, digits, '-' or '_'")
+    return value
+
+
+@require_user()
+def put_device(request: flask.Request, caller: Caller, installation_id: str) -> Reply:
+    registration = parse_body(request, devices.DeviceRegistration)
+    view = devices.register_device(caller.uid, _installation_id(installation_id), registration, _now())
+    return view.model_dump(mode="json")
+
+
+@require_user()
+def delete_device(request: flask.Request, caller: Caller, installation_id: str) -> Reply:
+    devices.forget_device(caller.uid, _installation_id(installation_id))
+    return flask.Response(status=204)
+
+
+@require_internal
+def run_tick(request: flask.Request) -> Reply:
+    body = parse_body(request, scheduler_tick.TickRequest)
+    if body.now is not None and not current_settings().is_local:
+        raise errors.PermissionDenied("a tick at a chosen instant is for local use only")
+    report = scheduler_tick.run_tick(body.now or _now())
+    return {"due": report.due, "batches": report.batches, "docs_read": report.docs_read}
+
+
+@require_internal
+def send_batch_task(request: flask.Request) -> Reply:
+    batch = parse_body(request, delivery.Batch)
+    retry_count = int(request.headers.get("X-CloudTasks-TaskRetryCount", "0") or 0)
+    report = delivery.deliver(batch, retry_count, _now())
+    if report.retry_after_s is not None:
+        # Cloud Tasks retries the task; what was sent is settled and will be skipped.
+        cls = errors.RateLimited if report.quota_exceeded else errors.Unavailable
+        raise cls("some reminders of this batch must be retried", retry_after_s=report.retry_after_s)
+    return json_response(dict(report.counts))
+
+
+@require_internal
+def sweep_tokens(request: flask.Request) -> Reply:
+    return {"removed": token_sweep.sweep_idle_devices(_now())}
+
+
+settings = serve(
+    "reminders", "settings", {"reminder_put": put_reminder, "device_put": put_device, "device_delete": delete_device}
+)
+tick = serve("reminders", "tick", {"reminders_tick": run_tick})
+send_batch = serve("reminders", "send_batch", {"reminders_send": send_batch_task})
+sweep = serve("reminders", "sweep", {"tokens_sweep": sweep_tokens})

@@ -1,0 +1,143 @@
+"""The per user-day send record, reminder_sends/{uid}_{local_date}: the idempotency key of
+reminders. Claimed before anything is sent, settled after; what is settled is never redone.
+
+A record names the batch task that owns it and the attempt that wrote it, so a retry of the
+same task takes back what its crashed or handed-back earlier attempt left, while any other
+task (an overlapping tick's duplicate) leaves it alone.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from google.cloud import firestore
+
+from functions.reminders.conditional_writes import Write, apply_each, set_merged
+from lib import firestore as db
+
+COLLECTION = "reminder_sends"
+BATCHES = "reminder_batches"
+
+Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
+
+
+class SendStatus(enum.StrEnum):
+    CLAIMED = "claimed"
+    RETRY = "retry"
+    SENT = "sent"
+    SKIPPED_DONE = "skipped_done"
+    SKIPPED_OFF = "skipped_off"
+    NO_DEVICE = "no_device"
+    FAILED = "failed"
+
+    @property
+    def final(self) -> bool:
+        return self not in (SendStatus.CLAIMED, SendStatus.RETRY)
+
+
+class Claim(enum.Enum):
+    TAKE = "take"
+    ALREADY_COUNTED = "already_counted"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class Owner:
+    batch: str
+    attempt: int
+
+
+def claim_decision(record: Mapping[str, Any] | None, owner: Owner) -> Claim:
+    """Whether `owner` may take the user-day given its current record (None: no record)."""
+    if record is None:
+        return Claim.TAKE
+    ours = record.get("batch") == owner.batch
+    earlier = ours and int(record.get("attempt", 0)) < owner.attempt
+    if SendStatus(record["status"]).final:
+        # Our own earlier attempt counted it; a same-named copy of the task (attempt 0) did not.
+        return Claim.ALREADY_COUNTED if earlier else Claim.DUPLICATE
+    return Claim.TAKE if earlier else Claim.DUPLICATE
+
+
+def record_id(uid: str, local_date: str) -> str:
+    return f"{uid}_{local_date}"
+
+
+def _ref(key: str) -> firestore.DocumentReference:
+    return db.client().collection(COLLECTION).document(key)
+
+
+def read(keys: Sequence[str]) -> dict[str, Snapshot]:
+    """The existing records among `keys`."""
+    snapshots = db.client().get_all([_ref(key) for key in keys])
+    return {snapshot.id: snapshot for snapshot in snapshots if snapshot.exists}
+
+
+def _fields(key: str, status: SendStatus, owner: Owner, now: datetime) -> dict[str, Any]:
+    uid, _, local_date = key.rpartition("_")
+    return {
+        "uid": uid,
+        "local_date": local_date,
+        "status": status.value,
+        "batch": owner.batch,
+        "attempt": owner.attempt,
+        "updated_at": now,
+    }
+
+
+def _write(key: str, fields: dict[str, Any], existing: Snapshot | None) -> Write:
+    def write(batch: firestore.WriteBatch) -> None:
+        if existing is None:
+            batch.create(_ref(key), fields)
+        else:
+            batch.update(_ref(key), fields, option=db.client().write_option(last_update_time=existing.update_time))
+
+    return write
+
+
+def claim(
+    wanted: Mapping[str, SendStatus],
+    existing: Mapping[str, Snapshot],
+    owner: Owner,
+    now: datetime,
+    shared: Sequence[Write] = (),
+) -> set[str]:
+    """Takes each record in `wanted` with its first status, conditionally: created when absent,
+    updated only if unchanged since read; `shared` writes commit with them. The keys this
+    owner now holds."""
+    keys = list(wanted)
+    writes = [_write(key, _fields(key, wanted[key], owner, now), existing.get(key)) for key in keys]
+    return {key for key, applied in zip(keys, apply_each(writes, shared), strict=True) if applied}
+
+
+def settled(
+    statuses: Mapping[str, SendStatus], owner: Owner, now: datetime, error_codes: Mapping[str, str]
+) -> list[Write]:
+    """The writes recording the outcome of records this owner holds."""
+    writes: list[Write] = []
+    for key, status in statuses.items():
+        fields = _fields(key, status, owner, now)
+        if status is SendStatus.SENT:
+            fields["sent_at"] = now
+        if key in error_codes:
+            fields["error"] = error_codes[key]
+        writes.append(set_merged(_ref(key), fields))
+    return writes
+
+
+def _marker(batch: str) -> firestore.DocumentReference:
+    return db.client().collection(BATCHES).document(batch)
+
+
+def batch_started(batch: str) -> bool:
+    """Whether an attempt of this batch (or a same-named copy) already committed its claims."""
+    return bool(_marker(batch).get().exists)
+
+
+def batch_marker(batch: str, now: datetime) -> Write:
+    """Created with the batch's first claims, so its `due` is counted once per batch name."""
+    return lambda write_batch: write_batch.create(_marker(batch), {"batch": batch, "created_at": now})

@@ -1,0 +1,120 @@
+"""The scheduler tick: find who is due, enqueue their batches, advance their next_at.
+
+Reads grow with the users due: one ordered query on next_at <= now, paged with a cursor.
+Each page becomes one task whose name is derived from its content, enqueued before next_at
+is advanced, so a tick that dies in between is redone by the next one and the send records
+absorb the repeat. A late tick finds everything due since and sends each user one reminder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+from pydantic import AwareDatetime, BaseModel
+
+from functions.reminders import counters, schedule
+from functions.reminders.conditional_writes import Write, apply_each
+from functions.reminders.delivery import Batch, DueUser
+from lib import firestore as db
+from lib import tasks
+from lib.config import settings
+from lib.timezones import check_timezone, zone
+
+Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
+
+
+class TickRequest(BaseModel):
+    now: AwareDatetime | None = None
+
+
+@dataclass(frozen=True)
+class Advance:
+    """A due user's reminder for this slot and where next_at goes next (None: nothing due
+    after all, the reminder is off or broken, so next_at is removed)."""
+
+    due: DueUser | None
+    next_at: datetime | None
+
+
+def advance_of(user: dict[str, object], now: datetime) -> Advance:
+    reminder = user.get("reminder")
+    due_at = user.get("next_at")
+    if not isinstance(reminder, dict) or not reminder.get("enabled") or not isinstance(due_at, datetime):
+        return Advance(None, None)
+    try:
+        tz = zone(check_timezone(str(reminder.get("timezone"))))
+        local_time = schedule.parse_local_time(str(reminder.get("local_time")))
+    except ValueError:
+        return Advance(None, None)
+    uid = str(user.get("uid") or "")
+    due = DueUser(uid=uid, local_date=schedule.local_date_of(due_at, tz)) if uid else None
+    return Advance(due, schedule.next_reminder_at(local_time, tz, now))
+
+
+def batch_name(day: date, users: Sequence[DueUser]) -> str:
+    """The same page of users always gives the same task name."""
+    digest = hashlib.sha256("|".join(f"{u.uid}/{u.local_date}" for u in users).encode()).hexdigest()
+    return f"r-{day.isoformat()}-{digest[:40]}"
+
+
+def shard_of(name: str, shards: int) -> int:
+    return int(name.rsplit("-", 1)[-1][:8], 16) % shards
+
+
+@dataclass
+class TickReport:
+    due: int = 0
+    batches: int = 0
+    docs_read: int = 0
+
+
+def run_tick(now: datetime) -> TickReport:
+    config = settings()
+    queues = tasks.reminder_queues(config)
+    day = now.date()
+    query = (
+        db.client()
+        .collection("users")
+        .where(filter=FieldFilter("next_at", "<=", now))
+        .order_by("next_at")
+        .limit(config.reminders_batch_size)
+    )
+    report = TickReport()
+    cursor: Snapshot | None = None
+    while True:
+        page = list((query.start_after(cursor) if cursor else query).stream())
+        report.docs_read += max(1, len(page))  # an empty answer is billed as one read
+        if not page:
+            break
+        advances = [(snapshot, advance_of(snapshot.to_dict() or {}, now)) for snapshot in page]
+        due = [a.due for _, a in advances if a.due is not None]
+        if due:
+            batch = Batch(batch=batch_name(day, due), day=day, users=due)
+            queue = queues[shard_of(batch.batch, len(queues))]
+            tasks.enqueue_json(queue, batch.batch, config.reminders_send_url, batch.model_dump(mode="json"))
+            report.batches += 1
+            report.due += len(due)
+        _advance(advances)
+        if len(page) < config.reminders_batch_size:
+            break
+        cursor = page[-1]
+    counters.add(day.isoformat(), Counter(docs_read=report.docs_read))
+    return report
+
+
+def _advance(advances: Sequence[tuple[Snapshot, Advance]]) -> None:
+    """Moves next_at on, each write conditional on the user document being unchanged since
+    the query read it: a concurrent settings change or overlapping tick wins."""
+
+    def write(snapshot: Snapshot, advance: Advance) -> Write:
+        value = advance.next_at if advance.next_at else firestore.DELETE_FIELD
+        option = db.client().write_option(last_update_time=snapshot.update_time)
+        return lambda batch: batch.update(snapshot.reference, {"next_at": value}, option=option)
+
+    apply_each([write(snapshot, advance) for snapshot, advance in advances])

@@ -1,0 +1,63 @@
+"""Cloud Tasks: the client (created once, pointed at the emulator when local) and enqueueing
+HTTP tasks under deterministic names, so the same batch enqueued twice is one task."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import grpc  # type: ignore[import-untyped]
+from google.api_core import exceptions as gexc
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import tasks_v2
+from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
+
+from lib.config import Settings, settings
+
+
+def reminder_queues(config: Settings) -> list[str]:
+    """Full names of the reminder queues: `reminders`, then `reminders-1`, ... per shard."""
+    parent = f"projects/{config.google_cloud_project}/locations/{config.region}/queues"
+    names = [config.reminders_queue] + [
+        f"{config.reminders_queue}-{i}" for i in range(1, config.reminders_queue_shards)
+    ]
+    return [f"{parent}/{name}" for name in names]
+
+
+@functools.cache
+def client() -> tasks_v2.CloudTasksClient:
+    config = settings()
+    if config.is_local:
+        # The emulator speaks plain gRPC and takes no credentials.
+        channel = grpc.insecure_channel(config.cloud_tasks_emulator_host)
+        transport = CloudTasksGrpcTransport(channel=channel, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
+        return tasks_v2.CloudTasksClient(transport=transport)
+    return tasks_v2.CloudTasksClient()
+
+
+def enqueue_json(
+    queue: str,
+    name: str,
+    url: str,
+    body: Mapping[str, Any],
+) -> bool:
+    """Creates the HTTP task `queue/tasks/name` POSTing `body` as JSON to `url`; False when a
+    task of that name already exists (Cloud Tasks remembers names for about an hour after a
+    task ends; the emulator does not, so receivers stay idempotent on their own)."""
+    config = settings()
+    request = tasks_v2.HttpRequest(
+        url=url,
+        http_method=tasks_v2.HttpMethod.POST,
+        headers={"Content-Type": "application/json"},
+        body=json.dumps(body, separators=(",", ":")).encode(),
+    )
+    if config.reminders_tasks_service_account:
+        request.oidc_token = tasks_v2.OidcToken(service_account_email=config.reminders_tasks_service_account)
+    task = tasks_v2.Task(name=f"{queue}/tasks/{name}", http_request=request)
+    try:
+        client().create_task(parent=queue, task=task)
+    except gexc.AlreadyExists:
+        return False
+    return True

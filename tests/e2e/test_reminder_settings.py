@@ -1,0 +1,112 @@
+"""PUT /v1/reminder and PUT/DELETE /v1/devices/{installation_id} through the gateway."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lib import firestore as db
+from tests.conftest import AppUser, GatewayClient
+
+pytestmark = pytest.mark.stack
+
+
+def user_doc(uid: str) -> dict[str, object]:
+    return db.client().collection("users").document(uid).get().to_dict() or {}
+
+
+def test_put_reminder_answers_and_stores_next_at_in_utc(gateway: GatewayClient, user: AppUser) -> None:
+    body = {"enabled": True, "local_time": "20:30", "timezone": "Asia/Kolkata"}
+    response = gateway.put("/v1/reminder", json=body, headers=user.headers)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    next_at = datetime.fromisoformat(answer["next_at"])
+    assert answer | {"next_at": None} == body | {"next_at": None}
+    assert datetime.now(UTC) < next_at <= datetime.now(UTC) + timedelta(days=1)
+    assert (next_at.hour, next_at.minute) == (15, 0)  # 20:30 IST
+    assert user_doc(user.uid)["next_at"] == next_at
+
+
+def test_disabling_the_reminder_removes_next_at(gateway: GatewayClient, user: AppUser) -> None:
+    on = {"enabled": True, "local_time": "08:00", "timezone": "Europe/Paris"}
+    assert gateway.put("/v1/reminder", json=on, headers=user.headers).status_code == 200
+    response = gateway.put("/v1/reminder", json=on | {"enabled": False}, headers=user.headers)
+    assert response.status_code == 200
+    assert response.json()["next_at"] is None
+    stored = user_doc(user.uid)
+    assert "next_at" not in stored
+    assert stored["reminder"] == on | {"enabled": False}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"enabled": True, "local_time": "25:00", "timezone": "UTC"}, "local_time"),
+        ({"enabled": True, "local_time": "08:00", "timezone": "Mars/Olympus"}, "timezone"),
+        ({"enabled": True, "timezone": "UTC"}, "local_time"),
+        ({"enabled": "sometimes", "local_time": "08:00", "timezone": "UTC"}, "enabled"),
+        ({"enabled": True, "local_time": "08:00", "timezone": "UTC", "extra": 1}, "extra"),
+    ],
+)
+def test_bad_reminder_is_400_naming_the_field(
+    gateway: GatewayClient, user: AppUser, body: dict[str, object], field: str
+) -> None:
+    response = gateway.put("/v1/reminder", json=body, headers=user.headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid-argument"
+    assert field in response.json()["error"]["message"]
+
+
+def test_reminder_needs_a_token(gateway: GatewayClient) -> None:
+    response = gateway.put("/v1/reminder", json={"enabled": False, "local_time": "08:00", "timezone": "UTC"})
+    assert response.status_code == 401
+
+
+def device_doc(uid: str, installation_id: str) -> dict[str, object] | None:
+    ref = db.client().collection("users").document(uid).collection("devices").document(installation_id)
+    return ref.get().to_dict()
+
+
+def test_device_without_token_is_addressed_by_installation_id(gateway: GatewayClient, user: AppUser) -> None:
+    fid = f"f{uuid.uuid4().hex[:21]}"
+    response = gateway.put(f"/v1/devices/{fid}", json={"platform": "android"}, headers=user.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["addressed_by"] == "fid"
+    stored = device_doc(user.uid, fid)
+    assert stored is not None
+    assert stored["token"] is None
+    assert stored["uid"] == user.uid
+    assert user_doc(user.uid)["devices"] == {fid: {"token": None}}
+
+
+def test_device_with_legacy_token_is_addressed_by_token(gateway: GatewayClient, user: AppUser) -> None:
+    fid = f"f{uuid.uuid4().hex[:21]}"
+    body = {"platform": "ios", "token": "legacy-registration-token", "app_version": "3.2.1"}
+    response = gateway.put(f"/v1/devices/{fid}", json=body, headers=user.headers)
+    assert response.status_code == 200
+    assert response.json()["addressed_by"] == "token"
+    assert (device_doc(user.uid, fid) or {})["token"] == "legacy-registration-token"
+
+
+def test_delete_device_forgets_it_and_is_idempotent(gateway: GatewayClient, user: AppUser) -> None:
+    fid = f"f{uuid.uuid4().hex[:21]}"
+    assert gateway.put(f"/v1/devices/{fid}", json={"platform": "web"}, headers=user.headers).status_code == 200
+    assert gateway.delete(f"/v1/devices/{fid}", headers=user.headers).status_code == 204
+    assert device_doc(user.uid, fid) is None
+    assert fid not in (user_doc(user.uid).get("devices") or {})
+    assert gateway.delete(f"/v1/devices/{fid}", headers=user.headers).status_code == 204
+
+
+@pytest.mark.parametrize(("installation_id", "body"), [("bad.id", {"platform": "ios"}), ("ok-id", {"platform": "tv"})])
+def test_bad_device_is_400(gateway: GatewayClient, user: AppUser, installation_id: str, body: dict[str, str]) -> None:
+    response = gateway.put(f"/v1/devices/{installation_id}", json=body, headers=user.headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid-argument"
+
+
+def test_send_task_with_bad_body_is_400(gateway: GatewayClient) -> None:
+    response = gateway.post("/internal/reminders/send", json={"batch": "x"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid-argument"

@@ -1,0 +1,197 @@
+"""Helpers for reminder tests: the local FCM's control endpoints, due users seeded straight
+into Firestore, ticks through the gateway, and waiting for the queue to drain."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+
+from devstack.stack import STATE_DIR
+from lib import firestore as db
+from lib.config import settings
+from tests.conftest import GatewayClient
+
+LOG_DIR = STATE_DIR / "logs"
+
+
+class Fcm:
+    """The local FCM server's /_local/ endpoints (API.md)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+
+    def faults(self, **faults: Any) -> None:
+        requests.put(f"{self.base_url}/_local/faults", json=faults, timeout=10).raise_for_status()
+
+    def reset(self) -> None:
+        requests.delete(f"{self.base_url}/_local/faults", timeout=10).raise_for_status()
+        requests.delete(f"{self.base_url}/_local/messages", timeout=10).raise_for_status()
+
+    def messages(self) -> list[dict[str, Any]]:
+        response = requests.get(f"{self.base_url}/_local/messages", timeout=30)
+        response.raise_for_status()
+        return list(response.json()["messages"])
+
+    def count_by_address(self, addresses: set[str]) -> Counter[str]:
+        return Counter(m["token"] for m in self.messages() if m["token"] in addresses)
+
+
+@pytest.fixture
+def fcm(stack: object) -> Iterator[Fcm]:
+    client = Fcm(settings().fcm_endpoint)
+    client.reset()
+    yield client
+    client.reset()
+
+
+def unique_day() -> date:
+    """A day in the past no other test uses, so counters and send records are this test's own."""
+    return date(1990, 1, 1) + timedelta(days=uuid.uuid4().int % 9000)
+
+
+@dataclass
+class SeededUser:
+    uid: str
+    addresses: list[str]
+    legacy: bool = False
+    dead: bool = False
+
+
+@dataclass
+class World:
+    """Users due at `due_at` (UTC) on `day`, each with devices; removed again at teardown."""
+
+    day: date
+    users: list[SeededUser] = field(default_factory=list)
+
+    @property
+    def due_at(self) -> datetime:
+        return datetime(self.day.year, self.day.month, self.day.day, 18, 0, tzinfo=UTC)
+
+    @property
+    def tick_at(self) -> datetime:
+        return self.due_at + timedelta(minutes=1)
+
+    def add(
+        self,
+        count: int,
+        *,
+        devices_each: int = 1,
+        legacy: bool = False,
+        checked_in: bool = False,
+        enabled: bool = True,
+        due_at: datetime | None = None,
+    ) -> list[SeededUser]:
+        batch = db.client().batch()
+        made = []
+        for i in range(count):
+            uid = f"rem-{uuid.uuid4().hex[:20]}"
+            user_ref = db.client().collection("users").document(uid)
+            streak = {"current": 3, "longest": 5, "last_day": (self.day - timedelta(days=1)).isoformat()}
+            if checked_in:
+                streak["last_day"] = self.day.isoformat()
+            batch.set(
+                user_ref,
+                {
+                    "uid": uid,
+                    "timezone": "UTC",
+                    "reminder": {"enabled": enabled, "local_time": "18:00", "timezone": "UTC"},
+                    "next_at": due_at or self.due_at,
+                    "streak": streak,
+                },
+            )
+            addresses = []
+            mirror = {}
+            for d in range(devices_each):
+                fid = f"fid{uuid.uuid4().hex[:19]}"
+                token = f"legacy-{uuid.uuid4().hex}" if legacy else None
+                batch.set(
+                    user_ref.collection("devices").document(fid),
+                    {
+                        "uid": uid,
+                        "installation_id": fid,
+                        "platform": "android" if d % 2 else "ios",
+                        "token": token,
+                        "app_version": "1.0",
+                        "updated_at": datetime.now(UTC),
+                    },
+                )
+                addresses.append(token or fid)
+                mirror[fid] = {"token": token}
+            batch.set(user_ref, {"devices": mirror}, merge=True)
+            made.append(SeededUser(uid, addresses, legacy=legacy))
+            if (i + 1) % 200 == 0:
+                batch.commit()
+                batch = db.client().batch()
+        batch.commit()
+        self.users.extend(made)
+        return made
+
+    def remove(self) -> None:
+        for start in range(0, len(self.users), 400):
+            batch = db.client().batch()
+            for user in self.users[start : start + 400]:
+                batch.delete(db.client().collection("users").document(user.uid))
+            batch.commit()
+
+
+@pytest.fixture
+def world(stack: object) -> Iterator[World]:
+    made = World(unique_day())
+    yield made
+    made.remove()
+
+
+def tick(gateway: GatewayClient, now: datetime) -> dict[str, Any]:
+    response = gateway.post("/internal/reminders/tick", json={"now": now.isoformat()})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def counters(day: date) -> dict[str, int]:
+    data = db.client().collection("ops_daily").document(day.isoformat()).get().to_dict() or {}
+    return {k: v for k, v in data.items() if isinstance(v, int)}
+
+
+FINAL = ("sent", "skipped_done", "skipped_off", "skipped_duplicate", "no_device", "failed")
+
+
+def settled(day: date) -> int:
+    found = counters(day)
+    return sum(found.get(name, 0) for name in FINAL)
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 120.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+
+
+def wait_until_settled(day: date, expected_due: int, timeout_s: float = 120.0) -> dict[str, int]:
+    """At least `expected_due` users of `day` are due, and every one has a final outcome."""
+
+    def done() -> bool:
+        found = counters(day)
+        return found.get("due", 0) >= expected_due and settled(day) == found.get("due", 0)
+
+    wait_for(done, timeout_s, f"{expected_due} settled reminders")
+    return counters(day)
+
+
+def send_record(uid: str, day: date) -> dict[str, Any] | None:
+    return db.client().collection("reminder_sends").document(f"{uid}_{day.isoformat()}").get().to_dict()
+
+
+def device_count(uid: str) -> int:
+    return len(list(db.client().collection("users").document(uid).collection("devices").stream()))

@@ -1,0 +1,119 @@
+"""The pure decisions of reminders: claims, per-user results, backoff, skips, text, batch names."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from functions.reminders.delivery import DueUser, backoff_s, first_status, user_status
+from functions.reminders.send_records import Claim, Owner, SendStatus, claim_decision
+from functions.reminders.tick import advance_of, batch_name, shard_of
+from functions.reminders.wording import reminder_text
+from functions.streaks.summary import StreakSummary
+from lib.push import Delivery, Outcome
+
+OWNER = Owner("r-batch", 1)
+
+
+def test_no_record_is_taken() -> None:
+    assert claim_decision(None, OWNER) is Claim.TAKE
+
+
+def test_own_earlier_unsettled_attempt_is_taken_back() -> None:
+    assert claim_decision({"status": "claimed", "batch": "r-batch", "attempt": 0}, OWNER) is Claim.TAKE
+    assert claim_decision({"status": "retry", "batch": "r-batch", "attempt": 0}, OWNER) is Claim.TAKE
+
+
+def test_own_earlier_settled_attempt_was_already_counted() -> None:
+    assert claim_decision({"status": "sent", "batch": "r-batch", "attempt": 0}, OWNER) is Claim.ALREADY_COUNTED
+
+
+@pytest.mark.parametrize("status", ["claimed", "sent", "failed", "retry"])
+def test_another_batchs_record_is_a_duplicate(status: str) -> None:
+    assert claim_decision({"status": status, "batch": "r-other", "attempt": 0}, OWNER) is Claim.DUPLICATE
+
+
+def test_same_named_copy_at_the_same_attempt_is_a_duplicate() -> None:
+    assert claim_decision({"status": "claimed", "batch": "r-batch", "attempt": 1}, OWNER) is Claim.DUPLICATE
+
+
+def sent() -> Outcome:
+    return Outcome(Delivery.SENT)
+
+
+def retry(after: int | None = None) -> Outcome:
+    return Outcome(Delivery.RETRY, "RESOURCE_EXHAUSTED", after)
+
+
+def dead() -> Outcome:
+    return Outcome(Delivery.DEAD_ADDRESS, "NOT_FOUND")
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "last", "expected"),
+    [
+        ([sent(), dead()], False, SendStatus.SENT),
+        ([retry(), sent()], False, SendStatus.SENT),
+        ([retry(), dead()], False, SendStatus.RETRY),
+        ([retry()], True, SendStatus.FAILED),
+        ([dead(), dead()], False, SendStatus.NO_DEVICE),
+        ([], False, SendStatus.NO_DEVICE),
+        ([Outcome(Delivery.FAILED, "THIRD_PARTY_AUTH_ERROR")], False, SendStatus.FAILED),
+    ],
+)
+def test_user_status_from_device_outcomes(outcomes: list[Outcome], last: bool, expected: SendStatus) -> None:
+    assert user_status(outcomes, last) is expected
+
+
+def test_backoff_doubles_per_attempt_and_honours_retry_after() -> None:
+    assert [backoff_s([retry()], attempt, 2) for attempt in range(4)] == [2, 4, 8, 16]
+    assert backoff_s([retry(30), retry(5)], 0, 2) == 30
+
+
+def test_first_status_skips_checked_in_and_disabled_users() -> None:
+    day = date(2026, 5, 4)
+    on = {"reminder": {"enabled": True}}
+    assert first_status(on | {"streak": {"last_day": "2026-05-04"}}, day) is SendStatus.SKIPPED_DONE
+    assert first_status(on | {"streak": {"last_day": "2026-05-03"}}, day) is SendStatus.CLAIMED
+    assert first_status({"reminder": {"enabled": False}}, day) is SendStatus.SKIPPED_OFF
+    assert first_status({}, day) is SendStatus.SKIPPED_OFF
+
+
+def test_text_mentions_a_live_streak() -> None:
+    title, body = reminder_text(StreakSummary(current=4, longest=9, last_day=date(2026, 5, 3)), date(2026, 5, 4))
+    assert title == "Keep your 4-day streak going"
+    assert "make it 5" in body
+
+
+def test_text_without_a_live_streak_invites_a_new_one() -> None:
+    title, _ = reminder_text(StreakSummary(current=4, longest=9, last_day=date(2026, 5, 1)), date(2026, 5, 4))
+    assert title == "Time for your check-in"
+
+
+def test_batch_name_depends_only_on_its_users() -> None:
+    users = [DueUser(uid="a", local_date=date(2026, 1, 2)), DueUser(uid="b", local_date=date(2026, 1, 2))]
+    day = date(2026, 1, 2)
+    assert batch_name(day, users) == batch_name(day, list(users))
+    assert batch_name(day, users) != batch_name(day, users[:1])
+    assert 0 <= shard_of(batch_name(day, users), 4) < 4
+
+
+def test_advance_takes_the_local_date_of_the_slot_and_moves_past_now() -> None:
+    user = {
+        "uid": "u1",
+        "reminder": {"enabled": True, "local_time": "23:30", "timezone": "America/New_York"},
+        "next_at": datetime(2026, 1, 3, 4, 30, tzinfo=UTC),  # 23:30 EST on Jan 2
+    }
+    advance = advance_of(user, datetime(2026, 1, 5, 12, 0, tzinfo=UTC))
+    assert advance.due == DueUser(uid="u1", local_date=date(2026, 1, 2))
+    assert advance.next_at == datetime(2026, 1, 6, 4, 30, tzinfo=UTC)
+
+
+def test_advance_of_a_broken_reminder_removes_next_at() -> None:
+    user = {
+        "uid": "u1",
+        "reminder": {"enabled": True, "local_time": "7pm", "timezone": "UTC"},
+        "next_at": datetime.now(UTC),
+    }
+    assert advance_of(user, datetime.now(UTC)).next_at is None
