@@ -10,6 +10,7 @@ view never overwrites a newer one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,12 @@ from lib.entitlements import plan_from
 COLLECTION = "entitlements"
 
 _logger = log.get_logger("entitlements")
+
+
+@dataclass(frozen=True)
+class Written:
+    applied: bool  # False: a newer view of Stripe was already stored
+    claim_stale: bool  # the plan it grants is not the one last set as the user's claim
 
 
 class _Raced(Exception):
@@ -46,24 +53,24 @@ def read(uid: str) -> dict[str, Any] | None:
     stop=stop_after_attempt(12),
     reraise=True,
 )
-def _write_if_newer(uid: str, data: dict[str, Any], synced_at: datetime) -> bool:
+def _write_if_newer(uid: str, data: dict[str, Any], synced_at: datetime) -> Written:
     ref = _ref(uid)
     snapshot = ref.get()
     try:
         if not snapshot.exists:
             ref.create(data)
-            return True
-        stored = (snapshot.to_dict() or {}).get("synced_at")
-        if isinstance(stored, datetime) and stored >= synced_at:
-            return False
+            return Written(applied=True, claim_stale=True)
+        stored = snapshot.to_dict() or {}
+        if isinstance(stored.get("synced_at"), datetime) and stored["synced_at"] >= synced_at:
+            return Written(applied=False, claim_stale=False)
         ref.update(data, option=db.client().write_option(last_update_time=snapshot.update_time))
-        return True
+        return Written(applied=True, claim_stale=stored.get("claim_plan") != plan_from(data))
     except (gexc.AlreadyExists, gexc.FailedPrecondition) as exc:
         raise _Raced from exc
 
 
-def write_if_newer(uid: str, entitlement: Entitlement, synced_at: datetime) -> bool:
-    """Stores the entitlement unless a newer view is already stored; answers whether it did."""
+def write_if_newer(uid: str, entitlement: Entitlement, synced_at: datetime) -> Written:
+    """Stores the entitlement unless a newer view is already stored."""
     data = {**entitlement.model_dump(), "synced_at": synced_at, "updated_at": firestore.SERVER_TIMESTAMP}
     try:
         return _write_if_newer(uid, data, synced_at)
@@ -73,8 +80,11 @@ def write_if_newer(uid: str, entitlement: Entitlement, synced_at: datetime) -> b
 
 def sync_plan_claim(uid: str) -> None:
     """Sets the `plan` custom claim from the stored entitlement (not from the caller's view,
-    which may already be stale), keeping the user's other claims."""
-    plan = plan_from(read(uid))
+    which a concurrent writer may already have replaced), keeping the user's other claims,
+    then records it as `claim_plan`. A failure leaves `claim_plan` behind, so the next
+    event or retry for this user sets the claim again."""
+    snapshot = _ref(uid).get()
+    plan = plan_from(snapshot.to_dict())
     try:
         user = fb_auth.get_user(uid, app=firebase.app())
         claims = dict(user.custom_claims or {})
@@ -82,3 +92,8 @@ def sync_plan_claim(uid: str) -> None:
             fb_auth.set_custom_user_claims(uid, {**claims, "plan": plan}, app=firebase.app())
     except fb_auth.UserNotFoundError:
         _logger.warning("no auth user for entitlement", extra={"fields": {"outcome": "no-user"}})
+        return
+    try:
+        _ref(uid).update({"claim_plan": plan}, option=db.client().write_option(last_update_time=snapshot.update_time))
+    except gexc.FailedPrecondition:
+        return  # written again since our read; that writer sets the claim in turn

@@ -118,9 +118,11 @@ def sync_customer(customer_id: str) -> Outcome:
     except stripe.StripeError as exc:
         raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc
     entitlement = entitlement_from(customer_id, subscriptions, settings().stripe_plan)
-    if not entitlement_store.write_if_newer(uid, entitlement, synced_at):
+    written = entitlement_store.write_if_newer(uid, entitlement, synced_at)
+    if not written.applied:
         return Outcome.STALE
-    entitlement_store.sync_plan_claim(uid)
+    if written.claim_stale:
+        entitlement_store.sync_plan_claim(uid)
     return Outcome.APPLIED
 
 

@@ -186,8 +186,8 @@ def test_older_view_never_overwrites_a_newer_one(stack: object, user: AppUser) -
             subscription_id="sub_x",
         )
 
-    assert entitlement_store.write_if_newer(user.uid, view("canceled"), now)
-    assert not entitlement_store.write_if_newer(user.uid, view("active"), now - timedelta(seconds=1))
+    assert entitlement_store.write_if_newer(user.uid, view("canceled"), now).applied
+    assert not entitlement_store.write_if_newer(user.uid, view("active"), now - timedelta(seconds=1)).applied
     stored = entitlement(user.uid)
     assert stored is not None
     assert stored["status"] == "canceled"
