@@ -5,6 +5,8 @@ progress (held by a lease until `lease_until`) or completed. Expired is a third 
 is computed from the lease, never stored: the holder crashed or overran, and the next
 caller may take the work over. The common path is one conditional `create()`; only a key
 that already has a record is read, inside a transaction, to decide what it means.
+Completing or releasing is one write on the condition that the record is still as the
+lease wrote it (its update time), which proves nobody has taken the work over since.
 
 Records carry `expire_at` for a Firestore TTL policy, so they outlive the sender's retry
 window and then disappear on their own.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -88,6 +90,7 @@ class Lease:
     lease_id: str
     lease_until: datetime
     attempt: int
+    version: datetime | None = None  # the record's update time as this lease wrote it
 
 
 def utc_now() -> datetime:
@@ -128,8 +131,8 @@ class FirestoreIdempotency:
         now = self.clock()
         lease = Lease(key, uuid.uuid4().hex, now + self.lease, 1)
         try:
-            ref.create(self._lease_fields(lease, now))
-            return lease
+            written = ref.create(self._lease_fields(lease, now))
+            return replace(lease, version=written.update_time)
         except gexc.AlreadyExists:
             pass
 
@@ -150,49 +153,41 @@ class FirestoreIdempotency:
             transaction.update(ref, self._lease_fields(taken, now))
             return taken
 
-        return db.run_transaction(take_over)
+        taken = db.run_transaction(take_over)
+        # The transaction does not report the record's new update time; read it back.
+        snapshot = ref.get()
+        if not snapshot.exists or (snapshot.to_dict() or {}).get("lease_id") != taken.lease_id:
+            raise IdempotencyAlreadyInProgressError(key, self.lease.total_seconds())
+        return replace(taken, version=snapshot.update_time)
 
-    def _held(self, transaction: firestore.Transaction, lease: Lease) -> firestore.DocumentReference:
-        ref = self._ref(lease.key)
-        snapshot = ref.get(transaction=transaction)
-        if not snapshot.exists:
-            raise IdempotencyLeaseLostError(f"{lease.key} has no record any more")
-        record = IdempotencyRecord.from_document(lease.key, snapshot.to_dict() or {})
-        if record.lease_id != lease.lease_id or record.status is not RecordStatus.IN_PROGRESS:
-            raise IdempotencyLeaseLostError(f"{lease.key} was taken over by another caller")
-        return ref
-
-    def complete(self, lease: Lease) -> None:
-        """Marks the work done, if this lease still holds it (it may have expired unclaimed)."""
-
-        def finish(transaction: firestore.Transaction) -> None:
-            ref = self._held(transaction, lease)
-            now = self.clock()
-            transaction.update(
-                ref, {"status": RecordStatus.COMPLETED.value, "processed_at": now, "expire_at": now + self.keep}
-            )
-
-        db.run_transaction(finish)
+    def complete(self, lease: Lease, fields: Mapping[str, Any] | None = None) -> None:
+        """Marks the work done (storing `fields` with it) if the record is still as this lease
+        wrote it: an expired lease nobody took over still completes."""
+        now = self.clock()
+        done = {"status": RecordStatus.COMPLETED.value, "processed_at": now, "expire_at": now + self.keep}
+        try:
+            self._ref(lease.key).update({**done, **(fields or {})}, option=self._unchanged_since(lease))
+        except (gexc.FailedPrecondition, gexc.NotFound) as exc:
+            raise IdempotencyLeaseLostError(f"{lease.key} was taken over by another caller") from exc
 
     def release(self, lease: Lease) -> None:
         """Gives the key back after a failure, so the next attempt need not wait for the lease."""
-
-        def drop(transaction: firestore.Transaction) -> None:
-            transaction.delete(self._held(transaction, lease))
-
         try:
-            db.run_transaction(drop)
-        except IdempotencyLeaseLostError:
-            return
+            self._ref(lease.key).delete(option=self._unchanged_since(lease))
+        except (gexc.FailedPrecondition, gexc.NotFound):
+            return  # taken over already: not ours to give back
 
-    def run_once(self, key: str, work: Callable[[Lease], T]) -> T:
-        """`work(lease)` under a lease on `key`, then the key is marked done. If `work` raises,
-        the lease is released and the error propagates."""
+    def _unchanged_since(self, lease: Lease) -> Any:
+        return db.client().write_option(last_update_time=lease.version)
+
+    def run_once(self, key: str, work: Callable[[Lease], T], *, completion: Mapping[str, Any] | None = None) -> T:
+        """`work(lease)` under a lease on `key`, then the key is marked done with `completion`
+        fields. If `work` raises, the lease is released and the error propagates."""
         lease = self.acquire(key)
         try:
             result = work(lease)
         except BaseException:
             self.release(lease)
             raise
-        self.complete(lease)
+        self.complete(lease, completion)
         return result

@@ -27,7 +27,6 @@ from lib.idempotency import (
     IdempotencyAlreadyCompletedError,
     IdempotencyAlreadyInProgressError,
     IdempotencyLeaseLostError,
-    Lease,
 )
 
 EVENTS_COLLECTION = "stripe_events"
@@ -43,6 +42,10 @@ HANDLED_TYPES = frozenset(
         "invoice.payment_failed",
     }
 )
+
+# `applied` counts how many times processing ran for an event: the witness tests and the
+# benchmark read to prove each event took effect exactly once.
+_COUNT_RUN = {"applied": firestore.Increment(1)}
 
 _logger = log.get_logger("stripe_events")
 
@@ -126,19 +129,11 @@ def sync_customer(customer_id: str) -> Outcome:
     return Outcome.APPLIED
 
 
-def _count_run(event_id: str) -> None:
-    """Counts how many times processing ran for the event: the witness that tests and the
-    benchmark read to prove each event took effect exactly once."""
-    db.client().collection(EVENTS_COLLECTION).document(event_id).update({"applied": firestore.Increment(1)})
-
-
-def _process(event: Mapping[str, Any], lease: Lease) -> Outcome:
+def _process(event: Mapping[str, Any]) -> Outcome:
     customer_id = customer_in(event)
     if event["type"] not in HANDLED_TYPES or customer_id is None:
         return Outcome.IGNORED
-    outcome = sync_customer(customer_id)
-    _count_run(lease.key)
-    return outcome
+    return sync_customer(customer_id)
 
 
 def handle_event(event: Mapping[str, Any]) -> Outcome:
@@ -147,13 +142,15 @@ def handle_event(event: Mapping[str, Any]) -> Outcome:
     event_id = str(event["id"])
     log.bind(event_id=event_id, event_type=event.get("type"))
     try:
-        outcome = event_records().run_once(event_id, lambda lease: _process(event, lease))
+        outcome = event_records().run_once(event_id, lambda lease: _process(event), completion=_COUNT_RUN)
     except IdempotencyAlreadyCompletedError:
         outcome = Outcome.DUPLICATE
     except IdempotencyAlreadyInProgressError as exc:
         headers = {"Retry-After": str(max(1, round(exc.retry_after_s)))}
         raise errors.Conflict("this event is being processed; retry later", headers=headers) from exc
     except IdempotencyLeaseLostError as exc:
+        # The work ran, but another delivery took over; count the run all the same.
+        db.client().collection(EVENTS_COLLECTION).document(event_id).update(_COUNT_RUN)
         raise errors.Conflict("this event was taken over by another delivery") from exc
     _logger.info("stripe event", extra={"fields": {"outcome": outcome.value}})
     return outcome
