@@ -150,7 +150,7 @@ def handle_event(event: Mapping[str, Any]) -> Outcome:
         raise errors.Conflict("this event is being processed; retry later", headers=headers) from exc
     except IdempotencyLeaseLostError as exc:
         # The work ran, but another delivery took over; count the run all the same.
-        db.client().collection(EVENTS_COLLECTION).document(event_id).update(_COUNT_RUN)
+        db.client().collection(EVENTS_COLLECTION).document(event_id).set(_COUNT_RUN, merge=True)
         raise errors.Conflict("this event was taken over by another delivery") from exc
     _logger.info("stripe event", extra={"fields": {"outcome": outcome.value}})
     return outcome

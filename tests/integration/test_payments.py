@@ -19,6 +19,7 @@ from functions.stripe_webhook import entitlement_store
 from functions.stripe_webhook.entitlement import Entitlement
 from functions.stripe_webhook.events import EVENTS_COLLECTION
 from lib import firebase, stripe_api
+from lib import firestore as db
 from lib.config import settings
 from lib.idempotency import FirestoreIdempotency
 from tests.conftest import AppUser, GatewayClient
@@ -295,3 +296,35 @@ def test_local_stripe_objects_have_stripes_fields(gateway: GatewayClient, user: 
     item, template_item = subscription["items"]["data"][0], fixtures["subscription"]["items"]["data"][0]
     assert set(item) == set(template_item)
     assert "current_period_end" not in subscription
+
+
+def test_duplicate_switch_delivers_every_event_twice_and_each_applies_once(
+    gateway: GatewayClient, user: AppUser, faults: None
+) -> None:
+    set_faults(duplicate_rate=1.0)
+    completed = checkout(gateway, user)
+
+    def both_answered() -> bool:
+        attempts = [
+            local("GET", "/_local/deliveries", params={"event_id": e})["deliveries"] for e in completed["events"]
+        ]
+        return all(sum(1 for a in tries if a["status"] == 200) >= 2 for tries in attempts)
+
+    wait_for(both_answered, "two successful deliveries of every event")
+    for event_id in completed["events"]:
+        record = event_record(event_id)
+        assert record is not None
+        assert record["applied"] == 1
+    assert premium(user.uid)
+
+
+def test_claim_left_behind_by_a_failed_update_is_set_by_the_next_event(gateway: GatewayClient, user: AppUser) -> None:
+    subscription_id = checkout(gateway, user)["subscription"]["id"]
+    wait_for(lambda: premium(user.uid), "premium entitlement")
+    wait_for(lambda: (entitlement(user.uid) or {}).get("claim_plan") == "premium", "claim recorded")
+    # What an Auth failure right after the entitlement write leaves behind.
+    fb_auth.set_custom_user_claims(user.uid, {}, app=firebase.app())
+    db.client().collection("entitlements").document(user.uid).update({"claim_plan": "free"})
+    local("POST", f"/_local/subscriptions/{subscription_id}/update", data={"status": "active"})
+    claims = wait_for(lambda: fb_auth.get_user(user.uid, app=firebase.app()).custom_claims, "plan claim set again")
+    assert claims == {"plan": "premium"}
