@@ -13,9 +13,11 @@ CHECKOV_VENV := .venv-checkov
 
 install: $(VENV)/.installed $(TASKS_VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+# Last step: the project itself, editable, for the `wellness-ops` console script.
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 $(TASKS_VENV)/.installed: devstack/tasks_emulator/requirements.txt

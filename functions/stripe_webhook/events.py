@@ -17,7 +17,7 @@ from typing import Any
 import stripe
 from google.cloud import firestore
 
-from functions.stripe_webhook import customers, entitlement_store
+from functions.stripe_webhook import customers, daily_counts, entitlement_store
 from functions.stripe_webhook.entitlement import entitlement_from
 from lib import errors, log, stripe_api
 from lib import firestore as db
@@ -138,7 +138,21 @@ def _process(event: Mapping[str, Any]) -> Outcome:
 
 def handle_event(event: Mapping[str, Any]) -> Outcome:
     """Processes a verified event once: a duplicate is acknowledged, a delivery racing
-    another one is told to come back later."""
+    another one is told to come back later. Each outcome is counted for the day."""
+    try:
+        outcome = _handle_once(event)
+    except errors.Conflict:
+        daily_counts.count_outcome("webhooks_busy")
+        raise
+    except Exception:
+        daily_counts.count_outcome("webhooks_failed")
+        raise
+    duplicate = outcome is Outcome.DUPLICATE
+    daily_counts.count_outcome("webhooks_duplicate" if duplicate else "webhooks_processed")
+    return outcome
+
+
+def _handle_once(event: Mapping[str, Any]) -> Outcome:
     event_id = str(event["id"])
     log.bind(event_id=event_id, event_type=event.get("type"))
     try:

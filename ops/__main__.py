@@ -1,0 +1,3 @@
+from ops.main import app
+
+app(prog_name="wellness-ops")

@@ -1,0 +1,262 @@
+"""`wellness-ops`: the commands (parse, call the concern's own code, render)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from functions.reminders import tick as scheduler_tick
+from functions.stripe_webhook import reconciliation
+from lib.config import Settings, settings
+from ops import daily_stats, replay, seeding, user_report
+from ops.arguments import days_ending, parse_day, parse_instant, parse_since
+from ops.failures import Incomplete, Refused, reported
+from ops.reachability import Piece, require
+
+HELP = """Operate the wellness backend: seed demo data, read the day's counters, inspect a user, run a reminder tick, replay Stripe events, reconcile billing.
+
+Talks to the local stack by default (`make run`). For a real project set ENVIRONMENT=production, GOOGLE_CLOUD_PROJECT, STRIPE_API_KEY and application default credentials.
+
+Exit codes: 0 ok, 1 unexpected error, 2 bad input, 3 not found, 4 unreachable, 5 refused in this environment, 6 ran but work is left (busy or failed events)."""  # noqa: E501
+
+
+app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+user_app = typer.Typer(help="Look at one user.", no_args_is_help=True)
+reminders_app = typer.Typer(help="Reminder delivery.", no_args_is_help=True)
+webhooks_app = typer.Typer(help="Stripe webhook events.", no_args_is_help=True)
+billing_app = typer.Typer(help="Billing (entitlements from Stripe).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(reminders_app, name="reminders")
+app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(billing_app, name="billing")
+
+out = Console(highlight=False, soft_wrap=True)
+progress_console = Console(stderr=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts) instead of a table.")]
+
+
+def shown(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, default=shown, indent=2, sort_keys=True))
+
+
+def _config(*pieces: Piece) -> Settings:
+    config = settings()
+    require(config, *pieces)
+    return config
+
+
+@app.command()
+@reported
+def seed(
+    users: Annotated[int, typer.Option("--users", min=1, max=10_000, help="How many demo users.")] = 20,
+    start: Annotated[int, typer.Option("--start", min=0, help="Index of the first user (seed-NNNNN).")] = 0,
+) -> None:
+    """Create demo users (local stack only): time zones, reminders, devices, check-in histories.
+
+    Safe to run twice: the same indexes give the same users, and existing histories are kept."""
+    config = _config(Piece.FIRESTORE, Piece.AUTH)
+    if not config.is_local:
+        raise Refused("seed writes demo users and runs against the local stack only (ENVIRONMENT=local)")
+    now = datetime.now(UTC)
+    demo = [seeding.demo_user(index) for index in range(start, start + users)]
+    for user in track(demo, description="Seeding users", console=progress_console):
+        seeding.seed_user(user, now)
+    out.print(f"seeded {len(demo)} users: {demo[0].uid} … {demo[-1].uid} (password {seeding.PASSWORD!r})")
+
+
+@app.command()
+@reported
+def stats(
+    day: Annotated[str | None, typer.Option("--date", help="Last day shown, YYYY-MM-DD (UTC); default today.")] = None,
+    days: Annotated[int, typer.Option("--days", help="How many days up to --date.")] = 7,
+    as_json: JsonOption = False,
+) -> None:
+    """Reminder counters (due, sent, skipped, pruned, retried, failed) and webhook outcomes per day."""
+    last = parse_day(day, "--date") if day else datetime.now(UTC).date()
+    wanted = days_ending(last, days)
+    _config(Piece.FIRESTORE)
+    rows = daily_stats.read_days(wanted)
+    if as_json:
+        print_json([row.as_json() for row in rows])
+        return
+    _day_table(
+        "Reminders per UTC day",
+        ("due", "sent", "skipped", "pruned", "retried", "failed"),
+        [
+            (r.day, *(r.reminders[k] for k in ("due", "sent")), r.skipped, *(r.reminders[k] for k in _AFTER_SKIPPED))
+            for r in rows
+        ],
+    )
+    _day_table(
+        "Webhooks per UTC day",
+        ("processed", "duplicate", "busy", "failed"),
+        [(r.day, *(r.webhooks[k] for k in daily_stats.WEBHOOK_FIELDS)) for r in rows],
+    )
+
+
+_AFTER_SKIPPED = ("tokens_pruned", "retried", "failed")
+
+
+def _day_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    table = Table(title=title, title_justify="left")
+    table.add_column("day", no_wrap=True)
+    for column in columns:
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(*map(str, row))
+    out.print(table)
+
+
+@user_app.command("show")
+@reported
+def user_show(
+    uid: Annotated[str, typer.Argument(help="The user's uid.")],
+    events_since: Annotated[
+        str, typer.Option("--events-since", help="How far back to list the user's Stripe events (72h, 3d, ISO).")
+    ] = "72h",
+    sends_since: Annotated[
+        str, typer.Option("--sends-since", help="Send records for local dates since (35d, or an ISO date).")
+    ] = "35d",
+    no_stripe: Annotated[bool, typer.Option("--no-stripe", help="Do not ask Stripe for the user's events.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Profile, streak, reminder and next_at, devices (tokens masked), entitlement, recent sends and Stripe events."""
+    now = datetime.now(UTC)
+    sends_from = parse_since(sends_since, now, "--sends-since").date()
+    since = None if no_stripe else parse_since(events_since, now, "--events-since")
+    _config(Piece.FIRESTORE, Piece.AUTH, *(() if no_stripe else (Piece.STRIPE,)))
+    report = user_report.report_of(uid, sends_from, since)
+    if as_json:
+        print_json(vars(report))
+        return
+    out.print(f"[bold]user {report.uid}[/bold]")
+    _fields("profile", report.profile)
+    _fields("streak", report.streak)
+    _fields("reminder", {**(report.reminder or {"enabled": None}), "next_at": report.next_at})
+    _fields("entitlement", report.entitlement)
+    _rows("devices", report.devices)
+    _rows("last send records", report.sends)
+    if since is not None:
+        _rows(f"Stripe events since {shown(since)}", report.stripe_events)
+
+
+def _fields(title: str, values: dict[str, Any]) -> None:
+    out.print(f"[bold]{title}[/bold]")
+    for name, value in values.items():
+        out.print(f"  {name}: {shown(value)}", markup=False)
+
+
+def _rows(title: str, rows: Sequence[dict[str, Any]]) -> None:
+    """One line per row, never cut to the terminal's width (ids and dates stay whole)."""
+    out.print(f"[bold]{title}[/bold]" + ("" if rows else ": none"))
+    for row in rows:
+        out.print("  " + "  ".join(f"{name}={shown(value)}" for name, value in row.items()), markup=False)
+
+
+@reminders_app.command("tick")
+@reported
+def reminders_tick(
+    now: Annotated[
+        str | None, typer.Option("--now", help="Run as if at this ISO 8601 instant (local stack only).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run one scheduler tick by hand: find the users due and enqueue their batches."""
+    at = parse_instant(now, "--now") if now else datetime.now(UTC)
+    config = _config(Piece.FIRESTORE, Piece.TASKS)
+    if now and not config.is_local:
+        raise Refused("--now is for the local stack only; a real project ticks at the real time")
+    report = scheduler_tick.run_tick(at)
+    if as_json:
+        print_json({"now": at, "due": report.due, "batches": report.batches, "docs_read": report.docs_read})
+        return
+    out.print(
+        f"tick at {shown(at)}: due {report.due}, batches enqueued {report.batches}, documents read {report.docs_read}"
+    )
+
+
+@webhooks_app.command("replay")
+@reported
+def webhooks_replay(
+    event_ids: Annotated[list[str], typer.Argument(help="One or more Stripe event ids (evt_...).")],
+    force: Annotated[
+        bool, typer.Option("--force", help="For an event already done, re-read the customer from Stripe anyway.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Fetch events from Stripe and push them through the webhook's idempotent handler; show what changed."""
+    _config(Piece.FIRESTORE, Piece.AUTH, Piece.STRIPE)
+    results = [_replay_one(event_id, force=force, single=len(event_ids) == 1) for event_id in _tracked(event_ids)]
+    if as_json:
+        print_json([vars(r) for r in results])
+    else:
+        table = Table(title="Replayed events", title_justify="left")
+        for column in ("event", "type", "uid", "outcome", "changes"):
+            table.add_column(column)
+        for r in results:
+            changes = ", ".join(f"{k}: {shown(a)} → {shown(b)}" for k, (a, b) in r.changes.items()) or "none"
+            table.add_row(r.event_id, r.event_type, shown(r.uid), r.outcome, r.error or changes)
+        out.print(table)
+    failed = [r.event_id for r in results if r.failed]
+    if failed:
+        raise Incomplete(f"{len(failed)} of {len(results)} events not processed: {', '.join(failed)}")
+
+
+def _tracked(items: Sequence[str]) -> Iterable[str]:
+    return track(items, description="Replaying", console=progress_console) if len(items) > 1 else items
+
+
+def _replay_one(event_id: str, *, force: bool, single: bool) -> replay.Replay:
+    try:
+        event = replay.fetch_event(event_id)
+    except Exception as exc:
+        if single:
+            raise
+        return replay.Replay(event_id=event_id, outcome="not fetched", error=f"{type(exc).__name__}: {exc}")
+    return replay.replay_event(event, force=force)
+
+
+@billing_app.command("reconcile")
+@reported
+def billing_reconcile(
+    since: Annotated[
+        str | None, typer.Option("--since", help="Events created since (72h, 3d, ISO); default the reconcile window.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List Stripe's recent events and pass every one not recorded as done through the webhook handler."""
+    config = _config(Piece.FIRESTORE, Piece.AUTH, Piece.STRIPE)
+    start = parse_since(since or f"{config.stripe_reconcile_window_h}h", datetime.now(UTC))
+    listed = reconciliation.recent_events(start)
+    steps = [
+        reconciliation.reconcile_event(event)
+        for event in track(listed, description="Reconciling", console=progress_console)
+    ]
+    report = reconciliation.report_of(steps)
+    if as_json:
+        print_json({"since": start, **report.model_dump()})
+    else:
+        out.print(
+            f"since {shown(start)}: {report.listed} events listed, {report.replayed} replayed, "
+            f"{report.already_done} already done, {report.busy} busy"
+        )
+    if report.busy:
+        raise Incomplete(f"{report.busy} events are held by a live delivery; run again shortly")

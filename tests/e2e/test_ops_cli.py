@@ -1,0 +1,281 @@
+"""The operator CLI against the local test stack: each command's output and the data behind it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from click.testing import Result
+from firebase_admin import auth as fb_auth
+from typer.testing import CliRunner
+
+from functions.stripe_webhook import customers
+from lib import firebase, stripe_api
+from lib import firestore as db
+from ops import seeding
+from ops.main import app
+from tests import reminders_support
+from tests.conftest import AppUser, GatewayClient
+from tests.payments_support import checkout, entitlement, event_record, set_faults, wait_for
+from tests.reminders_support import Fcm, World, send_record, wait_until_settled
+
+pytestmark = pytest.mark.stack
+fcm = reminders_support.fcm
+world = reminders_support.world
+
+runner = CliRunner()
+
+
+def ops(*args: str) -> Result:
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def ops_json(*args: str) -> Any:
+    result = ops(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def stripe_faults(stack: object) -> Any:
+    yield set_faults
+    set_faults()
+
+
+def undelivered_checkout(gateway: GatewayClient, user: AppUser) -> dict[str, Any]:
+    """A completed checkout whose webhooks were all lost on the way."""
+    set_faults(drop_rate=1.0)
+    completed = checkout(gateway, user)
+    set_faults()
+    return completed
+
+
+def user_doc(uid: str) -> dict[str, Any]:
+    return db.client().collection("users").document(uid).get().to_dict() or {}
+
+
+def checkin_days(uid: str) -> list[str]:
+    return sorted(s.id for s in db.client().collection("users").document(uid).collection("checkins").stream())
+
+
+def device_ids(uid: str) -> list[str]:
+    return sorted(s.id for s in db.client().collection("users").document(uid).collection("devices").stream())
+
+
+def test_seed_creates_users_through_the_real_shapes(stack: object) -> None:
+    start = 60_000 + uuid.uuid4().int % 30_000
+    result = ops("seed", "--users", "3", "--start", str(start))
+    assert result.exit_code == 0, result.output
+    assert "seeded 3 users" in result.stdout
+    for index in range(start, start + 3):
+        planned = seeding.demo_user(index)
+        assert fb_auth.get_user(planned.uid, app=firebase.app()).email == planned.email
+        doc = user_doc(planned.uid)
+        assert doc["timezone"] == planned.timezone
+        assert doc["reminder"] == {
+            "enabled": planned.reminder_on,
+            "local_time": planned.local_time,
+            "timezone": planned.timezone,
+        }
+        assert ("next_at" in doc) == planned.reminder_on
+        assert device_ids(planned.uid) == sorted(d.installation_id for d in planned.devices)
+        assert set(doc["devices"]) == {d.installation_id for d in planned.devices}
+        days = checkin_days(planned.uid)
+        assert doc["streak"]["current"] <= len(days)
+        assert doc["streak"]["longest"] >= doc["streak"]["current"]
+        if days:
+            assert doc["streak"]["last_day"] == days[-1]
+
+
+def seeded_state(uid: str) -> tuple[Any, ...]:
+    doc = user_doc(uid)
+    return checkin_days(uid), doc["streak"], device_ids(uid), doc["reminder"], doc["timezone"], sorted(doc["devices"])
+
+
+def test_seed_twice_changes_no_user_history_or_devices(stack: object) -> None:
+    start = 60_000 + uuid.uuid4().int % 30_000
+    uids = [seeding.demo_user(i).uid for i in range(start, start + 2)]
+    assert ops("seed", "--users", "2", "--start", str(start)).exit_code == 0
+    first = {
+        uid: (checkin_days(uid), user_doc(uid)["streak"], device_ids(uid), user_doc(uid)["reminder"]) for uid in uids
+    }
+    again = ops("seed", "--users", "2", "--start", str(start))
+    assert again.exit_code == 0, again.output
+    second = {
+        uid: (checkin_days(uid), user_doc(uid)["streak"], device_ids(uid), user_doc(uid)["reminder"]) for uid in uids
+    }
+    assert second == first
+
+
+def test_reminders_tick_at_a_chosen_instant_enqueues_the_due_users(stack: object, fcm: Fcm, world: World) -> None:
+    world.add(3)
+    result = ops("reminders", "tick", "--now", world.tick_at.isoformat())
+    assert result.exit_code == 0, result.output
+    assert "due 3, batches enqueued 1" in result.stdout
+    wait_until_settled(world.day, 3)
+    for user in world.users:
+        assert (send_record(user.uid, world.day) or {}).get("status") == "sent"
+        assert next_at_of(user.uid) > world.tick_at
+
+
+def next_at_of(uid: str) -> datetime:
+    value = user_doc(uid)["next_at"]
+    assert isinstance(value, datetime)
+    return value
+
+
+def test_stats_reports_the_days_reminder_counters(stack: object, fcm: Fcm, world: World) -> None:
+    world.add(2)
+    world.add(1, checked_in=True)
+    assert ops("reminders", "tick", "--now", world.tick_at.isoformat()).exit_code == 0
+    stored = wait_until_settled(world.day, 3)
+    rows = ops_json("stats", "--date", world.day.isoformat(), "--days", "2")
+    assert [row["day"] for row in rows] == [(world.day - timedelta(days=1)).isoformat(), world.day.isoformat()]
+    today = rows[1]["reminders"]
+    assert (today["due"], today["sent"], today["skipped"]) == (3, 2, 1)
+    assert today["sent"] == stored["sent"]
+    assert rows[0]["reminders"]["due"] == 0
+    table = ops("stats", "--date", world.day.isoformat(), "--days", "1")
+    assert table.exit_code == 0
+    assert world.day.isoformat() in table.stdout
+
+
+def test_user_show_reports_every_concern_with_tokens_masked(gateway: GatewayClient, user: AppUser) -> None:
+    token = f"legacy-token-{uuid.uuid4().hex}"
+    reminder = {"enabled": True, "local_time": "07:30", "timezone": "Asia/Kolkata"}
+    assert gateway.put("/v1/reminder", json=reminder, headers=user.headers).status_code == 200
+    device = gateway.put("/v1/devices/fid-show-1", json={"platform": "android", "token": token}, headers=user.headers)
+    assert device.status_code == 200, device.text
+    assert gateway.post("/v1/checkins", json={}, headers=user.headers).status_code == 200
+    completed = checkout(gateway, user)
+    wait_for(lambda: (entitlement(user.uid) or {}).get("status") == "active", "the entitlement")
+
+    shown = ops_json("user", "show", user.uid)
+    assert shown["reminder"] == reminder
+    assert shown["next_at"] is not None
+    assert shown["streak"]["current"] == 1
+    assert [d["installation_id"] for d in shown["devices"]] == ["fid-show-1"]
+    assert shown["devices"][0]["addressed_by"] == "token"
+    assert shown["entitlement"]["plan"] == "premium"
+    assert shown["entitlement"]["customer_id"] == customers.customer_of(user.uid)
+    listed = {e["id"]: e["record"] for e in shown["stripe_events"]}
+    assert set(completed["events"]) <= set(listed)
+    assert all(listed[event_id] == "completed" for event_id in completed["events"])
+
+    table = ops("user", "show", user.uid)
+    assert table.exit_code == 0
+    assert user.uid in table.stdout
+    assert token not in table.stdout
+    assert token not in json.dumps(shown)
+    assert f"{token[:6]}…{token[-4:]}" in table.stdout
+
+
+def test_user_show_lists_the_users_send_records(stack: object, fcm: Fcm, world: World) -> None:
+    world.add(1)
+    assert ops("reminders", "tick", "--now", world.tick_at.isoformat()).exit_code == 0
+    wait_until_settled(world.day, 1)
+    shown = ops_json("user", "show", world.users[0].uid, "--no-stripe", "--sends-since", world.day.isoformat())
+    assert [(s["local_date"], s["status"]) for s in shown["sends"]] == [(world.day.isoformat(), "sent")]
+
+
+def test_user_show_of_an_unknown_uid_is_one_line_and_exit_3(stack: object) -> None:
+    result = ops("user", "show", f"nobody-{uuid.uuid4().hex}")
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: no user")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_webhooks_replay_applies_a_lost_event_and_reports_the_change(
+    gateway: GatewayClient, user: AppUser, stripe_faults: Any
+) -> None:
+    completed = undelivered_checkout(gateway, user)
+    assert entitlement(user.uid) is None
+    first = completed["events"][0]
+    replayed = ops_json("webhooks", "replay", first)
+    assert replayed[0]["outcome"] == "applied"
+    assert replayed[0]["uid"] == user.uid
+    assert replayed[0]["changes"]["plan"] == [None, "premium"]
+    assert (entitlement(user.uid) or {}).get("status") == "active"
+    record = event_record(first) or {}
+    assert (record.get("status"), record.get("applied")) == ("completed", 1)
+
+
+def test_webhooks_replay_of_a_done_event_is_a_duplicate_that_changes_nothing(
+    gateway: GatewayClient, user: AppUser
+) -> None:
+    completed = checkout(gateway, user)
+    event_id = completed["events"][0]
+    wait_for(lambda: (event_record(event_id) or {}).get("status") == "completed", "the delivery")
+    replayed = ops_json("webhooks", "replay", event_id)
+    assert (replayed[0]["outcome"], replayed[0]["changes"]) == ("duplicate", {})
+    assert (event_record(event_id) or {}).get("applied") == 1
+
+
+def test_webhooks_replay_with_force_rereads_stripe_for_a_done_event(
+    gateway: GatewayClient, user: AppUser, stripe_faults: Any
+) -> None:
+    completed = checkout(gateway, user)
+    event_id = completed["events"][0]
+    wait_for(lambda: (event_record(event_id) or {}).get("status") == "completed", "the delivery")
+    wait_for(lambda: (entitlement(user.uid) or {}).get("status") == "active", "the entitlement")
+    stripe_faults(drop_rate=1.0)  # the cancellation's own webhooks are lost
+    stripe_api.client().v1.subscriptions.cancel((entitlement(user.uid) or {})["subscription_id"])
+    replayed = ops_json("webhooks", "replay", event_id, "--force")
+    assert replayed[0]["outcome"] == "applied"
+    assert replayed[0]["changes"]["status"] == ["active", "canceled"]
+    stored = entitlement(user.uid) or {}
+    assert (stored.get("plan"), stored.get("status")) == ("free", "canceled")
+
+
+def test_webhooks_replay_of_an_unknown_event_is_exit_3(stack: object) -> None:
+    result = ops("webhooks", "replay", f"evt_{uuid.uuid4().hex}")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: Stripe has no such object")
+
+
+def test_webhooks_replay_of_many_reports_each_and_exits_6_when_one_is_missing(
+    gateway: GatewayClient, user: AppUser, stripe_faults: Any
+) -> None:
+    completed = undelivered_checkout(gateway, user)
+    missing = f"evt_{uuid.uuid4().hex}"
+    result = ops("webhooks", "replay", *completed["events"], missing, "--json")
+    assert result.exit_code == 6
+    replayed = {r["event_id"]: r for r in json.loads(result.stdout)}
+    assert replayed[missing]["outcome"] == "not fetched"
+    assert all(replayed[e]["error"] is None for e in completed["events"])
+    assert all((event_record(e) or {}).get("status") == "completed" for e in completed["events"])
+    assert missing in result.stderr
+
+
+def test_billing_reconcile_heals_dropped_events_and_the_second_run_finds_them_done(
+    gateway: GatewayClient, user: AppUser, stripe_faults: Any
+) -> None:
+    completed = undelivered_checkout(gateway, user)
+    report = ops_json("billing", "reconcile", "--since", "10m")
+    assert report["replayed"] >= len(completed["events"])
+    assert (entitlement(user.uid) or {}).get("status") == "active"
+    assert all((event_record(e) or {}).get("applied") == 1 for e in completed["events"])
+    again = ops_json("billing", "reconcile", "--since", "10m")
+    assert again["already_done"] >= len(completed["events"])
+    assert again["replayed"] == 0
+
+
+def test_stats_counts_webhook_outcomes_of_the_day(gateway: GatewayClient, user: AppUser, stripe_faults: Any) -> None:
+    today = datetime.now(UTC).date().isoformat()
+
+    def webhooks() -> dict[str, int]:
+        return dict(ops_json("stats", "--days", "1")[0]["webhooks"])
+
+    before = webhooks()
+    completed = undelivered_checkout(gateway, user)
+    event_id = completed["events"][0]
+    ops_json("webhooks", "replay", event_id)
+    ops_json("webhooks", "replay", event_id)
+    after = webhooks()
+    assert after["processed"] - before["processed"] >= 1
+    assert after["duplicate"] - before["duplicate"] >= 1
+    assert ops_json("stats", "--days", "1")[0]["day"] == today
