@@ -243,8 +243,8 @@ def billing_reconcile(
     as_json: JsonOption = False,
 ) -> None:
     """List Stripe's recent events and pass every one not recorded as done through the webhook handler."""
-    config = _config(Piece.FIRESTORE, Piece.AUTH, Piece.STRIPE)
-    start = parse_since(since or f"{config.stripe_reconcile_window_h}h", datetime.now(UTC))
+    start = parse_since(since or f"{settings().stripe_reconcile_window_h}h", datetime.now(UTC))
+    _config(Piece.FIRESTORE, Piece.AUTH, Piece.STRIPE)
     listed = reconciliation.recent_events(start)
     steps = [
         reconciliation.reconcile_event(event)
