@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -14,6 +16,7 @@ from rich.table import Table
 
 from functions.reminders import tick as scheduler_tick
 from functions.stripe_webhook import reconciliation
+from lib import log
 from lib.config import Settings, settings
 from ops import daily_stats, replay, seeding, user_report
 from ops.arguments import days_ending, parse_day, parse_instant, parse_since
@@ -39,6 +42,23 @@ app.add_typer(billing_app, name="billing")
 
 out = Console(highlight=False, soft_wrap=True)
 progress_console = Console(stderr=True)
+
+
+@app.callback()
+def main(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also print the backend's JSON log lines (INFO and up) on stderr.")
+    ] = False,
+) -> None:
+    """Keeps stdout for the command's own output (tables, --json): the backend code the
+    commands run logs one JSON line per event, which goes to stderr, warnings and up unless -v."""
+    backend = log.get_logger("ops").parent
+    if backend is not None:
+        backend.setLevel(logging.INFO if verbose else logging.WARNING)
+        for handler in backend.handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(sys.__stderr__)
+
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts) instead of a table.")]
 

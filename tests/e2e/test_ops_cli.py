@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +20,7 @@ from lib import firebase, stripe_api
 from lib import firestore as db
 from ops import seeding
 from ops.main import app
-from tests import reminders_support
+from tests import ops_support, reminders_support
 from tests.conftest import AppUser, GatewayClient
 from tests.payments_support import checkout, entitlement, event_record, set_faults, wait_for
 from tests.reminders_support import Fcm, World, send_record, wait_until_settled
@@ -26,6 +29,7 @@ pytestmark = pytest.mark.stack
 fcm = reminders_support.fcm
 world = reminders_support.world
 
+backend_logger_restored = ops_support.backend_logger_restored
 runner = CliRunner()
 
 
@@ -279,3 +283,21 @@ def test_stats_counts_webhook_outcomes_of_the_day(gateway: GatewayClient, user: 
     assert after["processed"] - before["processed"] >= 1
     assert after["duplicate"] - before["duplicate"] >= 1
     assert ops_json("stats", "--days", "1")[0]["day"] == today
+
+
+def test_json_on_stdout_stays_parseable_while_the_backend_logs(gateway: GatewayClient, user: AppUser) -> None:
+    completed = checkout(gateway, user)
+    event_id = completed["events"][0]
+    wait_for(lambda: (event_record(event_id) or {}).get("status") == "completed", "the delivery")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "ops", "-v", "webhooks", "replay", event_id, "--json"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)[0]["outcome"] == "duplicate"
+    assert '"message": "stripe event"' in done.stderr

@@ -20,9 +20,10 @@ from ops import arguments, daily_stats, replay, seeding
 from ops.failures import BadInput, ExitCode, classify
 from ops.main import app
 from ops.user_report import masked
-from tests import stack_ports
+from tests import ops_support, stack_ports
 
 ROOT = Path(__file__).resolve().parents[2]
+backend_logger_restored = ops_support.backend_logger_restored
 runner = CliRunner()
 
 
