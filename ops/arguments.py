@@ -11,6 +11,13 @@ _WINDOW = re.compile(r"(\d+)([mhd])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
+def checked_uid(text: str) -> str:
+    """A Firebase uid as a document id: 1 to 128 characters, no slash."""
+    if not 0 < len(text) <= 128 or "/" in text:
+        raise BadInput(f"UID: {text!r} is not a uid (1 to 128 characters, no '/')")
+    return text
+
+
 def parse_day(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)

@@ -19,7 +19,7 @@ from functions.stripe_webhook import reconciliation
 from lib import log
 from lib.config import Settings, settings
 from ops import daily_stats, replay, seeding, user_report
-from ops.arguments import days_ending, parse_day, parse_instant, parse_since
+from ops.arguments import checked_uid, days_ending, parse_day, parse_instant, parse_since
 from ops.failures import Incomplete, Refused, reported
 from ops.reachability import Piece, require
 
@@ -159,11 +159,12 @@ def user_show(
     as_json: JsonOption = False,
 ) -> None:
     """Profile, streak, reminder and next_at, devices (tokens masked), entitlement, recent sends and Stripe events."""
+    wanted_uid = checked_uid(uid)
     now = datetime.now(UTC)
     sends_from = parse_since(sends_since, now, "--sends-since").date()
     since = None if no_stripe else parse_since(events_since, now, "--events-since")
     _config(Piece.FIRESTORE, Piece.AUTH, *(() if no_stripe else (Piece.STRIPE,)))
-    report = user_report.report_of(uid, sends_from, since)
+    report = user_report.report_of(wanted_uid, sends_from, since)
     if as_json:
         print_json(vars(report))
         return

@@ -57,6 +57,7 @@ def test_every_command_answers_help(path: tuple[str, ...]) -> None:
         (["reminders", "tick", "--now", "tomorrow"], "--now: 'tomorrow' is not an ISO 8601 time"),
         (["billing", "reconcile", "--since", "3 weeks"], "--since: '3 weeks' is neither a window"),
         (["user", "show", "u1", "--events-since", "x"], "--events-since: 'x' is neither a window"),
+        (["user", "show", "users/u1"], "UID: 'users/u1' is not a uid"),
     ],
 )
 def test_bad_input_is_one_line_on_stderr_and_exit_2(args: list[str], message: str) -> None:
