@@ -23,7 +23,7 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=20000)
     parser.add_argument("--sample", type=int, default=1000, help="users the serial baseline is timed on")
-    parser.add_argument("--port-base", type=int, default=int(os.environ.get("BENCH_PORT_BASE", "24000")))
+    parser.add_argument("--port-base", type=int, default=int(os.environ.get("BENCH_PORT_BASE", "18500")))
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--max-per-second", type=int, default=2000, help="the local FCM's rate limit")
     parser.add_argument("--shards", type=int, default=4, help="queues, i.e. concurrent batch tasks")
@@ -47,12 +47,13 @@ def main() -> None:
     stack = Stack(settings())
     try:
         stack.start(emulator_services(settings()) + app_services(settings()))
-        _run(args)
+        print(run(args.users, args.sample, args.latency_ms, args.max_per_second))
     finally:
         stack.stop()
 
 
-def _run(args: argparse.Namespace) -> None:
+def run(users: int, sample: int, latency_ms: int, max_per_second: int) -> str:
+    """Runs both approaches on the stack the environment names; the result line."""
     import requests
 
     from bench import reminders_world as world
@@ -63,40 +64,37 @@ def _run(args: argparse.Namespace) -> None:
     day = date(1980, 1, 1) + timedelta(days=uuid.uuid4().int % 3000)
     due_at = datetime(day.year, day.month, day.day, 18, 0, tzinfo=UTC)
     fcm = config.fcm_endpoint
-    requests.put(
-        f"{fcm}/_local/faults",
-        json={"latency_ms": args.latency_ms, "max_per_second": args.max_per_second},
-        timeout=10,
-    ).raise_for_status()
-    addresses = world.seed(args.users, due_at)
-    print(f"seeded {args.users} due users", flush=True)
+    faults = {"latency_ms": latency_ms, "max_per_second": max_per_second}
+    requests.put(f"{fcm}/_local/faults", json=faults, timeout=10).raise_for_status()
+    seeded = world.seed(users, due_at)
+    addresses = list(seeded.values())
+    print(f"seeded {users} due users", flush=True)
+    try:
+        timed = addresses[: min(users, max(sample, 1000))]
+        started = time.perf_counter()
+        for address in timed:
+            push.send(push.message(push.Address(fid=address), "Time for your check-in", "Keep your streak going", {}))
+        timed_s = time.perf_counter() - started
+        baseline_s = timed_s * users / len(timed)
+        print(f"baseline: serial messaging.send timed on {len(timed)} users ({timed_s:.1f}s), scaled to {users}")
+        requests.delete(f"{fcm}/_local/messages", timeout=30).raise_for_status()
 
-    sample = addresses[: min(args.users, max(args.sample, 1000))]
-    started = time.perf_counter()
-    for address in sample:
-        push.send(push.message(push.Address(fid=address), "Time for your check-in", "Keep your streak going", {}))
-    baseline_sample_s = time.perf_counter() - started
-    baseline_s = baseline_sample_s * args.users / len(sample)
-    print(f"baseline: serial messaging.send timed on {len(sample)} users ({baseline_sample_s:.1f}s), scaled to N")
-    requests.delete(f"{fcm}/_local/messages", timeout=30).raise_for_status()
-
-    started = time.perf_counter()
-    answer = requests.post(
-        f"{config.gateway_url}/internal/reminders/tick",
-        json={"now": (due_at + timedelta(minutes=1)).isoformat()},
-        timeout=600,
-    )
-    answer.raise_for_status()
-    found = world.wait_settled(day, args.users, timeout_s=1800)
-    pipeline_s = time.perf_counter() - started
-    print(f"pipeline: tick answered {answer.json()}; counters {found}", flush=True)
+        started = time.perf_counter()
+        tick_at = (due_at + timedelta(minutes=1)).isoformat()
+        answer = requests.post(f"{config.gateway_url}/internal/reminders/tick", json={"now": tick_at}, timeout=600)
+        answer.raise_for_status()
+        found = world.wait_settled(day, users, timeout_s=1800)
+        pipeline_s = time.perf_counter() - started
+        print(f"pipeline: tick answered {answer.json()}; counters {found}", flush=True)
+    finally:
+        world.retire(list(seeded))
 
     received = world.messages_per_address(fcm, set(addresses))
     lost = sum(1 for a in addresses if received.get(a, 0) == 0)
     doubled = sum(1 for a in addresses if received.get(a, 0) > 1)
-    reads = found.get("docs_read", 0) / args.users
-    print(
-        f"reminders users={args.users} baseline_s={baseline_s:.1f} pipeline_s={pipeline_s:.1f} "
+    reads = found.get("docs_read", 0) / users
+    return (
+        f"reminders users={users} baseline_s={baseline_s:.1f} pipeline_s={pipeline_s:.1f} "
         f"speedup={baseline_s / pipeline_s:.1f} lost={lost} doubled={doubled} reads_per_due_user={reads:.2f}"
     )
 

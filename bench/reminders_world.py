@@ -8,15 +8,16 @@ from collections import Counter
 from datetime import UTC, date, datetime
 
 import requests
+from google.cloud import firestore
 
 from lib import firestore as db
 
 FINAL = ("sent", "skipped_done", "skipped_off", "skipped_duplicate", "no_device", "failed")
 
 
-def seed(count: int, due_at: datetime) -> list[str]:
-    """`count` users due at `due_at` (UTC reminders), one FID-addressed device each; their FIDs."""
-    addresses = []
+def seed(count: int, due_at: datetime) -> dict[str, str]:
+    """`count` users due at `due_at` (UTC reminders), one FID-addressed device each: uid → FID."""
+    addresses = {}
     batch = db.client().batch()
     for i in range(count):
         uid = f"bench-{uuid.uuid4().hex[:20]}"
@@ -36,12 +37,21 @@ def seed(count: int, due_at: datetime) -> list[str]:
             user.collection("devices").document(fid),
             {"uid": uid, "installation_id": fid, "platform": "android", "token": None, "updated_at": datetime.now(UTC)},
         )
-        addresses.append(fid)
+        addresses[uid] = fid
         if (i + 1) % 250 == 0:
             batch.commit()
             batch = db.client().batch()
     batch.commit()
     return addresses
+
+
+def retire(uids: list[str]) -> None:
+    """Turns the users' reminders off, so no later tick finds them due."""
+    for start in range(0, len(uids), 400):
+        batch = db.client().batch()
+        for uid in uids[start : start + 400]:
+            batch.update(db.client().collection("users").document(uid), {"next_at": firestore.DELETE_FIELD})
+        batch.commit()
 
 
 def counters(day: date) -> dict[str, int]:

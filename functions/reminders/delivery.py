@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -95,9 +96,11 @@ def deliver(batch: Batch, retry_count: int, now: datetime) -> BatchReport:
     due = {send_records.record_id(u.uid, u.local_date.isoformat()): u for u in batch.users}
 
     refs = [db.client().collection("users").document(u.uid) for u in due.values()]
-    users = {snapshot.id: snapshot.to_dict() or {} for snapshot in db.client().get_all(refs)}
-    existing = send_records.read(list(due))
-    first = not send_records.batch_started(batch.batch)
+    with ThreadPoolExecutor(max_workers=3) as reader:
+        users_read = reader.submit(lambda: {s.id: s.to_dict() or {} for s in db.client().get_all(refs)})
+        records_read = reader.submit(send_records.read, list(due))
+        started = reader.submit(send_records.batch_started, batch.batch)
+        users, existing, first = users_read.result(), records_read.result(), not started.result()
     by_decision: dict[Claim, list[str]] = {claim: [] for claim in Claim}
     for key in due:
         by_decision[send_records.claim_decision(existing[key].to_dict() if key in existing else None, owner)].append(

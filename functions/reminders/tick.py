@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -23,7 +24,7 @@ from functions.reminders.conditional_writes import Write, apply_each
 from functions.reminders.delivery import Batch, DueUser
 from lib import firestore as db
 from lib import tasks
-from lib.config import settings
+from lib.config import Settings, settings
 from lib.timezones import check_timezone, zone
 
 Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
@@ -42,7 +43,7 @@ class Advance:
     next_at: datetime | None
 
 
-def advance_of(user: dict[str, object], now: datetime) -> Advance:
+def advance_of(uid: str, user: dict[str, object], now: datetime) -> Advance:
     reminder = user.get("reminder")
     due_at = user.get("next_at")
     if not isinstance(reminder, dict) or not reminder.get("enabled") or not isinstance(due_at, datetime):
@@ -52,8 +53,7 @@ def advance_of(user: dict[str, object], now: datetime) -> Advance:
         local_time = schedule.parse_local_time(str(reminder.get("local_time")))
     except ValueError:
         return Advance(None, None)
-    uid = str(user.get("uid") or "")
-    due = DueUser(uid=uid, local_date=schedule.local_date_of(due_at, tz)) if uid else None
+    due = DueUser(uid=uid, local_date=schedule.local_date_of(due_at, tz))
     return Advance(due, schedule.next_reminder_at(local_time, tz, now))
 
 
@@ -83,16 +83,31 @@ def run_tick(now: datetime) -> TickReport:
         .collection("users")
         .where(filter=FieldFilter("next_at", "<=", now))
         .order_by("next_at")
+        .select(["reminder", "next_at"])
         .limit(config.reminders_batch_size)
     )
     report = TickReport()
+    # Each page's next_at writes overlap the next page's read; all are awaited before answering.
+    with ThreadPoolExecutor(max_workers=2) as writer:
+        writes = [writer.submit(_advance, advances) for advances in _pages(query, now, config, queues, report)]
+        for write in writes:
+            write.result()
+    counters.add(day.isoformat(), Counter(docs_read=report.docs_read))
+    return report
+
+
+def _pages(
+    query: firestore.Query, now: datetime, config: Settings, queues: list[str], report: TickReport
+) -> Iterator[list[tuple[Snapshot, Advance]]]:
+    """Each page of due users, after its batch task is enqueued."""
+    day = now.date()
     cursor: Snapshot | None = None
     while True:
         page = list((query.start_after(cursor) if cursor else query).stream())
         report.docs_read += max(1, len(page))  # an empty answer is billed as one read
         if not page:
-            break
-        advances = [(snapshot, advance_of(snapshot.to_dict() or {}, now)) for snapshot in page]
+            return
+        advances = [(snapshot, advance_of(snapshot.id, snapshot.to_dict() or {}, now)) for snapshot in page]
         due = [a.due for _, a in advances if a.due is not None]
         if due:
             batch = Batch(batch=batch_name(day, due), day=day, users=due)
@@ -100,12 +115,10 @@ def run_tick(now: datetime) -> TickReport:
             tasks.enqueue_json(queue, batch.batch, config.reminders_send_url, batch.model_dump(mode="json"))
             report.batches += 1
             report.due += len(due)
-        _advance(advances)
+        yield advances
         if len(page) < config.reminders_batch_size:
-            break
+            return
         cursor = page[-1]
-    counters.add(day.isoformat(), Counter(docs_read=report.docs_read))
-    return report
 
 
 def _advance(advances: Sequence[tuple[Snapshot, Advance]]) -> None:

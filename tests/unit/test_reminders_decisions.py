@@ -105,7 +105,7 @@ def test_advance_takes_the_local_date_of_the_slot_and_moves_past_now() -> None:
         "reminder": {"enabled": True, "local_time": "23:30", "timezone": "America/New_York"},
         "next_at": datetime(2026, 1, 3, 4, 30, tzinfo=UTC),  # 23:30 EST on Jan 2
     }
-    advance = advance_of(user, datetime(2026, 1, 5, 12, 0, tzinfo=UTC))
+    advance = advance_of("u1", user, datetime(2026, 1, 5, 12, 0, tzinfo=UTC))
     assert advance.due == DueUser(uid="u1", local_date=date(2026, 1, 2))
     assert advance.next_at == datetime(2026, 1, 6, 4, 30, tzinfo=UTC)
 
@@ -116,4 +116,4 @@ def test_advance_of_a_broken_reminder_removes_next_at() -> None:
         "reminder": {"enabled": True, "local_time": "7pm", "timezone": "UTC"},
         "next_at": datetime.now(UTC),
     }
-    assert advance_of(user, datetime.now(UTC)).next_at is None
+    assert advance_of("u1", user, datetime.now(UTC)).next_at is None
