@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer
+from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from devstack import stripe_objects as objects
@@ -316,6 +317,9 @@ URLS = Map(
         Rule("/_local/subscriptions/<id>/update", methods=["POST"], endpoint="local.update"),
         Rule("/_local/webhook_faults", methods=["GET", "PUT"], endpoint="local.faults"),
         Rule("/_local/deliveries", methods=["GET", "DELETE"], endpoint="local.deliveries"),
+        Rule("/checkout/<id>", methods=["GET", "POST"], endpoint="page.checkout"),
+        Rule("/billing_portal/<id>", methods=["GET"], endpoint="page.portal"),
+        Rule("/billing_portal/<id>/cancel/<subscription>", methods=["POST"], endpoint="page.cancel"),
     ]
 )
 
@@ -329,6 +333,8 @@ class StripeApp:
         request = Request(environ)
         try:
             endpoint, args = URLS.bind_to_environ(environ).match()
+            if endpoint.startswith("page."):
+                return self._page(request, endpoint, args)(environ, start_response)
             if not endpoint.startswith("local.") and not request.headers.get("Authorization", "").startswith("Bearer "):
                 raise StripeApiError(401, "You did not provide an API key.")
             response = self._idempotent(request, endpoint, args)
@@ -339,6 +345,31 @@ class StripeApp:
                 StripeApiError(exc.code or 404, f"Unrecognized request URL ({request.path})").body, exc.code or 404
             )
         return response(environ, start_response)
+
+    def _page(self, request: Request, endpoint: str, args: Mapping[str, Any]) -> Response:
+        """The hosted pages a demo user clicks through: pay at checkout, cancel in the portal."""
+        if endpoint == "page.checkout":
+            session = self.state.checkout_session(args["id"])
+            if request.method == "POST":
+                self.state.complete_checkout(args["id"])
+                return redirect(str(session["success_url"]), 303)
+            return _html(
+                f'<h1>Local Stripe checkout</h1><form method="post"><button>Pay {session["id"]}</button></form>'
+            )
+        with self.state.lock:
+            portal = self.state.portal_sessions.get(args["id"])
+        if portal is None:
+            raise missing("billing_portal.session", args["id"])
+        if endpoint == "page.cancel":
+            self.state.cancel_subscription(args["subscription"])
+            return redirect(str(portal["return_url"]), 303)
+        live = self.state.list_subscriptions({"customer": portal["customer"]})
+        buttons = "".join(
+            f'<form method="post" action="/billing_portal/{portal["id"]}/cancel/{s["id"]}">'
+            f"<button>Cancel {s['id']} ({s['status']})</button></form>"
+            for s in live
+        )
+        return _html(f"<h1>Local Stripe billing portal</h1>{buttons or '<p>No subscriptions.</p>'}")
 
     def _idempotent(self, request: Request, endpoint: str, args: Mapping[str, Any]) -> Response:
         """A POST with an Idempotency-Key answers the first result again, as Stripe does."""
@@ -358,6 +389,10 @@ class StripeApp:
         body = self.handlers[endpoint](self.state, params, request, args)
         with self.state.lock:  # a consistent copy: other requests change these objects
             return objects.public(body)
+
+
+def _html(body: str) -> Response:
+    return Response(f"<!doctype html><html><body>{body}</body></html>", mimetype="text/html")
 
 
 def _json(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:

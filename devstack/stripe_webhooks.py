@@ -86,7 +86,7 @@ class Deliverer:
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._log: deque[Attempt] = deque(maxlen=MAX_LOGGED)
-        self._session = requests.Session()
+        self._sessions = threading.local()  # requests.Session is not meant to be shared by threads
         self._stopped = False
         self._timer = threading.Thread(target=self._run_timer, name="webhook-timer", daemon=True)
         self._timer.start()
@@ -136,6 +136,12 @@ class Deliverer:
                 due = heapq.heappop(self._heap)
             self._pool.submit(self._send, due.event, due.attempt)
 
+    def _session(self) -> requests.Session:
+        if not hasattr(self._sessions, "session"):
+            self._sessions.session = requests.Session()
+        session: requests.Session = self._sessions.session
+        return session
+
     def _send(self, event: dict[str, Any], attempt: int) -> None:
         payload = json.dumps(event)
         headers = {
@@ -147,7 +153,7 @@ class Deliverer:
         status: int | None = None
         error: str | None = None
         try:
-            status = self._session.post(self.url, data=payload.encode(), headers=headers, timeout=30).status_code
+            status = self._session().post(self.url, data=payload.encode(), headers=headers, timeout=30).status_code
         except requests.RequestException as exc:
             error = type(exc).__name__
         self._record(event, attempt, status, error, (time.monotonic() - started) * 1000)

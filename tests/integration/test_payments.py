@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import stripe
 from firebase_admin import auth as fb_auth
 
@@ -328,3 +329,20 @@ def test_claim_left_behind_by_a_failed_update_is_set_by_the_next_event(gateway: 
     local("POST", f"/_local/subscriptions/{subscription_id}/update", data={"status": "active"})
     claims = wait_for(lambda: fb_auth.get_user(user.uid, app=firebase.app()).custom_claims, "plan claim set again")
     assert claims == {"plan": "premium"}
+
+
+def test_demo_user_pays_on_the_checkout_page_and_cancels_in_the_portal(gateway: GatewayClient, user: AppUser) -> None:
+    session = gateway.post("/v1/billing/checkout-session", headers=user.headers).json()
+    assert "<form" in requests.get(session["url"], timeout=10).text
+    paid = requests.post(session["url"], allow_redirects=False, timeout=10)
+    assert paid.status_code == 303
+    assert paid.headers["Location"].startswith(settings().app_return_url)
+    wait_for(lambda: premium(user.uid), "premium entitlement")
+    portal_url = gateway.post("/v1/billing/portal-session", headers=user.headers).json()["url"]
+    page = requests.get(portal_url, timeout=10).text
+    subscription_id = stripe_api.client().v1.checkout.sessions.retrieve(session["id"]).subscription
+    assert f"Cancel {subscription_id}" in page
+    cancelled = requests.post(f"{portal_url}/cancel/{subscription_id}", allow_redirects=False, timeout=10)
+    assert cancelled.status_code == 303
+    wait_for(lambda: (entitlement(user.uid) or {}).get("status") == "canceled", "cancelled entitlement")
+    assert gateway.get("/v1/entitlement", headers=user.headers).json()["plan"] == "free"
