@@ -1,5 +1,5 @@
-"""The day's counters from ops_daily/{YYYY-MM-DD}: reminder delivery (written by reminders)
-and webhook outcomes (written by stripe_webhook), as rows an operator reads."""
+"""The day's counters: reminder delivery from ops_daily/{YYYY-MM-DD} (written by reminders)
+and webhook outcomes from its shards (written by stripe_webhook), as rows an operator reads."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from functions.stripe_webhook import daily_counts
 from lib import firestore as db
 
 COLLECTION = "ops_daily"
@@ -25,7 +26,6 @@ REMINDER_FIELDS = (
     "tokens_swept",
     "docs_read",
 )
-WEBHOOK_FIELDS = ("processed", "duplicate", "busy", "failed")
 SKIPPED = ("skipped_done", "skipped_off", "skipped_duplicate", "no_device")
 
 
@@ -44,7 +44,7 @@ class DayStats:
         return {**asdict(self), "reminders": {**self.reminders, "skipped": self.skipped}}
 
 
-def stats_of(day: date, counters: Mapping[str, Any]) -> DayStats:
+def stats_of(day: date, counters: Mapping[str, Any], webhooks: Mapping[str, int]) -> DayStats:
     """A day's counters, zero where nothing was counted."""
 
     def number(name: str) -> int:
@@ -54,11 +54,11 @@ def stats_of(day: date, counters: Mapping[str, Any]) -> DayStats:
     return DayStats(
         day=day.isoformat(),
         reminders={name: number(name) for name in REMINDER_FIELDS},
-        webhooks={name: number(f"webhooks_{name}") for name in WEBHOOK_FIELDS},
+        webhooks={name: int(webhooks.get(name, 0)) for name in daily_counts.OUTCOMES},
     )
 
 
 def read_days(days: Sequence[date]) -> list[DayStats]:
     collection = db.client().collection(COLLECTION)
     found = {s.id: s.to_dict() or {} for s in db.client().get_all([collection.document(d.isoformat()) for d in days])}
-    return [stats_of(d, found.get(d.isoformat(), {})) for d in days]
+    return [stats_of(d, found.get(d.isoformat(), {}), daily_counts.totals(d)) for d in days]

@@ -15,7 +15,7 @@ from rich.progress import track
 from rich.table import Table
 
 from functions.reminders import tick as scheduler_tick
-from functions.stripe_webhook import reconciliation
+from functions.stripe_webhook import daily_counts, reconciliation
 from lib import log
 from lib.config import Settings, settings
 from ops import daily_stats, replay, seeding, user_report
@@ -128,7 +128,7 @@ def stats(
     _day_table(
         "Webhooks per UTC day",
         ("processed", "duplicate", "busy", "failed"),
-        [(r.day, *(r.webhooks[k] for k in daily_stats.WEBHOOK_FIELDS)) for r in rows],
+        [(r.day, *(r.webhooks[k] for k in daily_counts.OUTCOMES)) for r in rows],
     )
 
 

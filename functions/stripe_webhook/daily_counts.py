@@ -1,24 +1,47 @@
-"""Webhook outcomes counted per UTC day on ops_daily/{YYYY-MM-DD}, beside the reminder
-counters, so the operator CLI (`wellness-ops stats`) shows both from one document per day.
+"""Webhook outcomes counted per UTC day, beside the reminder counters, so the operator CLI
+(`wellness-ops stats`) shows both: ops_daily/{YYYY-MM-DD}/webhook_shards/{n}.
 
-Fields: webhooks_processed (the event was acted on, or was of no concern), webhooks_duplicate
-(already done), webhooks_busy (another delivery held it; Stripe retries), webhooks_failed
-(processing raised; the lease was released and Stripe retries).
+One counter per delivery would make a single document hot (Firestore sustains about one
+write per second per document; a burst of Stripe retries is far more), so each delivery
+increments one of SHARDS documents at random, blind (no read), and readers add them up.
+
+Outcomes: processed (the event was acted on, or was of no concern), duplicate (already done),
+busy (another delivery held it; Stripe retries), failed (processing raised; the lease was
+released and Stripe retries).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import random
+from collections import Counter
+from datetime import UTC, date, datetime
 
 from google.cloud import firestore
 
 from lib import firestore as db
 
 DAILY_COLLECTION = "ops_daily"
+SHARD_COLLECTION = "webhook_shards"
+SHARDS = 8
+OUTCOMES = ("processed", "duplicate", "busy", "failed")
 
 
-def count_outcome(field: str, now: datetime | None = None) -> None:
-    """Adds one to `field` on today's document: a blind increment, so concurrent deliveries
-    never contend on a read."""
+def _shards(day: str) -> firestore.CollectionReference:
+    shards: firestore.CollectionReference = (
+        db.client().collection(DAILY_COLLECTION).document(day).collection(SHARD_COLLECTION)
+    )
+    return shards
+
+
+def count_outcome(outcome: str, now: datetime | None = None) -> None:
     day = (now or datetime.now(UTC)).date().isoformat()
-    db.client().collection(DAILY_COLLECTION).document(day).set({"day": day, field: firestore.Increment(1)}, merge=True)
+    shard = _shards(day).document(str(random.randrange(SHARDS)))
+    shard.set({outcome: firestore.Increment(1)}, merge=True)
+
+
+def totals(day: date) -> dict[str, int]:
+    """The day's outcomes, zero where none was counted."""
+    counted: Counter[str] = Counter()
+    for snapshot in _shards(day.isoformat()).stream():
+        counted.update({k: int(v) for k, v in (snapshot.to_dict() or {}).items() if isinstance(v, int)})
+    return {outcome: counted[outcome] for outcome in OUTCOMES}

@@ -142,13 +142,13 @@ def handle_event(event: Mapping[str, Any]) -> Outcome:
     try:
         outcome = _handle_once(event)
     except errors.Conflict:
-        daily_counts.count_outcome("webhooks_busy")
+        daily_counts.count_outcome("busy")
         raise
     except Exception:
-        daily_counts.count_outcome("webhooks_failed")
+        daily_counts.count_outcome("failed")
         raise
     duplicate = outcome is Outcome.DUPLICATE
-    daily_counts.count_outcome("webhooks_duplicate" if duplicate else "webhooks_processed")
+    daily_counts.count_outcome("duplicate" if duplicate else "processed")
     return outcome
 
 

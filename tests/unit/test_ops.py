@@ -160,7 +160,8 @@ def test_a_token_is_masked_to_its_ends() -> None:
 def test_a_days_counters_are_zero_filled_and_skipped_adds_every_skip() -> None:
     stats = daily_stats.stats_of(
         date(2026, 1, 2),
-        {"due": 9, "sent": 4, "skipped_done": 2, "skipped_off": 1, "no_device": 1, "webhooks_duplicate": 3},
+        {"due": 9, "sent": 4, "skipped_done": 2, "skipped_off": 1, "no_device": 1},
+        {"duplicate": 3},
     )
     assert stats.skipped == 4
     assert stats.reminders["failed"] == 0
