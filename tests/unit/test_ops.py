@@ -3,9 +3,11 @@ one line with their exit codes, refusals against production, and the pure pieces
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
+import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -190,3 +192,9 @@ def test_a_demo_history_ends_yesterday_and_its_summary_counts_the_final_run() ->
     assert len(days) == user.history_days
     summary = seeding.summaries_after(days, user.timezone)[-1]
     assert (summary.current, summary.longest, summary.last_day) == (len(days), len(days), days[-1])
+
+
+def test_the_console_script_names_the_cli_app() -> None:
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    module, _, name = scripts["wellness-ops"].partition(":")
+    assert getattr(importlib.import_module(module), name) is app
