@@ -233,12 +233,15 @@ def webhooks_replay(
         for column in ("event", "type", "uid", "outcome", "changes"):
             table.add_column(column)
         for r in results:
-            changes = ", ".join(f"{k}: {shown(a)} → {shown(b)}" for k, (a, b) in r.changes.items()) or "none"
-            table.add_row(r.event_id, r.event_type, shown(r.uid), r.outcome, r.error or changes)
+            table.add_row(r.event_id, r.event_type, shown(r.uid), r.outcome, r.error or _changes_text(r))
         out.print(table)
     failed = [r.event_id for r in results if r.failed]
     if failed:
         raise Incomplete(f"{len(failed)} of {len(results)} events not processed: {', '.join(failed)}")
+
+
+def _changes_text(r: replay.Replay) -> str:
+    return ", ".join(f"{k}: {shown(a)} → {shown(b)}" for k, (a, b) in r.changes.items()) or "none"
 
 
 def _tracked(items: Sequence[str]) -> Iterable[str]:
@@ -267,17 +270,19 @@ def billing_reconcile(
     start = parse_since(since or f"{settings().stripe_reconcile_window_h}h", datetime.now(UTC))
     _config(Piece.FIRESTORE, Piece.AUTH, Piece.STRIPE)
     listed = reconciliation.recent_events(start)
-    steps = [
-        reconciliation.reconcile_event(event)
-        for event in track(listed, description="Reconciling", console=progress_console)
+    done = [
+        replay.reconcile_event(event) for event in track(listed, description="Reconciling", console=progress_console)
     ]
-    report = reconciliation.report_of(steps)
+    report = reconciliation.report_of(step for step, _ in done)
+    changed = [r for _, r in done if r.changes]
     if as_json:
-        print_json({"since": start, **report.model_dump()})
+        print_json({"since": start, **report.model_dump(), "changed": [vars(r) for r in changed]})
     else:
         out.print(
             f"since {shown(start)}: {report.listed} events listed, {report.replayed} replayed, "
             f"{report.already_done} already done, {report.busy} busy"
         )
+        for r in changed:
+            out.print(f"  {r.uid}: {_changes_text(r)} (by {r.event_id} {r.event_type})", markup=False)
     if report.busy:
         raise Incomplete(f"{report.busy} events are held by a live delivery; run again shortly")

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from functions.stripe_webhook import customers, entitlement_store, events
+from functions.stripe_webhook import customers, entitlement_store, events, reconciliation
 from lib import errors, stripe_api
 
 WATCHED = ("plan", "status", "current_period_end", "subscription_id")
@@ -38,14 +38,18 @@ def fetch_event(event_id: str) -> dict[str, Any]:
     return stripe_api.client().v1.events.retrieve(event_id).to_dict()
 
 
+def _owner(event: Mapping[str, Any]) -> str | None:
+    customer_id = events.customer_in(event)
+    return customers.uid_of(customer_id) if customer_id else None
+
+
 def replay_event(event: Mapping[str, Any], *, force: bool) -> Replay:
     """Runs the event through the handler; an event already done is a duplicate and changes
     nothing, unless `force`, which re-reads the customer's subscriptions from Stripe and
     writes them (what processing does) without touching the event's record."""
-    replay = Replay(event_id=str(event["id"]), event_type=str(event.get("type", "")))
-    customer_id = events.customer_in(event)
-    replay.uid = customers.uid_of(customer_id) if customer_id else None
+    replay = Replay(event_id=str(event["id"]), event_type=str(event.get("type", "")), uid=_owner(event))
     before = entitlement_store.read(replay.uid) if replay.uid else None
+    customer_id = events.customer_in(event)
     try:
         outcome = events.handle_event(event)
         if outcome is events.Outcome.DUPLICATE and force and customer_id:
@@ -56,3 +60,14 @@ def replay_event(event: Mapping[str, Any], *, force: bool) -> Replay:
     after = entitlement_store.read(replay.uid) if replay.uid else None
     replay.changes = changes_between(before, after)
     return replay
+
+
+def reconcile_event(event: Mapping[str, Any]) -> tuple[reconciliation.Step, Replay]:
+    """Reconcile's own step for the event, with the entitlement change it made."""
+    replay = Replay(event_id=str(event["id"]), event_type=str(event.get("type", "")), uid=_owner(event))
+    before = entitlement_store.read(replay.uid) if replay.uid else None
+    step = reconciliation.reconcile_event(event)
+    replay.outcome = step.value
+    if step is reconciliation.Step.REPLAYED and replay.uid:
+        replay.changes = changes_between(before, entitlement_store.read(replay.uid))
+    return step, replay
