@@ -1,12 +1,13 @@
-# The reminders queue bounds the FCM request rate: each task is one batch of up to 500 users
-# (settings().reminders_batch_size), so 20 dispatches/s with 10 in flight stays far below the
-# FCM project quota (600,000 messages/minute) even when every batch is full.
+# The reminders queue bounds the FCM request rate. Each task is one batch of up to 500 users
+# (settings().reminders_batch_size), so 5 dispatches/s is at most 2,500 messages/s, a quarter
+# of FCM's default project quota (600,000 messages/minute), and 10 batches in flight bound it
+# further when sends are slow. A tick of 100,000 due users drains in under a minute.
 resource "google_cloud_tasks_queue" "reminders" {
   name     = "reminders"
   location = var.region
 
   rate_limits {
-    max_dispatches_per_second = 20
+    max_dispatches_per_second = 5
     max_concurrent_dispatches = 10
   }
 
