@@ -7,8 +7,9 @@ resource "google_compute_region_network_endpoint_group" "fn" {
   region                = var.region
   network_endpoint_type = "SERVERLESS"
 
-  cloud_function {
-    function = google_cloudfunctions2_function.fn[each.key].name
+  # A 2nd gen function is served by the Cloud Run service of the same name.
+  cloud_run {
+    service = google_cloudfunctions2_function.fn[each.key].name
   }
 }
 

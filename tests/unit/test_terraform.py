@@ -156,7 +156,7 @@ def test_functions_negs_and_backend_services_are_one_per_function(resources: dic
     source = function["build_config"][0]["source"][0]["storage_source"][0]
     assert source["object"] == "${google_storage_bucket_object.source[each.value.concern].name}"
     assert neg["network_endpoint_type"] == "SERVERLESS"
-    assert neg["cloud_function"][0]["function"] == "${google_cloudfunctions2_function.fn[each.key].name}"
+    assert neg["cloud_run"][0]["service"] == "${google_cloudfunctions2_function.fn[each.key].name}"
     assert backend["backend"][0]["group"] == "${google_compute_region_network_endpoint_group.fn[each.key].id}"
     assert backend["security_policy"] == "${google_compute_security_policy.api.id}"
 
