@@ -38,6 +38,7 @@ resource "google_service_account" "build" {
   display_name = "Cloud Functions builds"
 }
 
+# What a Cloud Functions build needs: read the source, push the image, write build logs.
 resource "google_project_iam_member" "build" {
   for_each = toset(["roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectViewer"])
   project  = var.project
@@ -124,7 +125,7 @@ resource "google_cloudfunctions2_function" "fn" {
     }
   }
 
-  depends_on = [google_project_service.enabled, google_secret_manager_secret_iam_member.reader]
+  depends_on = [google_project_service.enabled, google_secret_manager_secret_iam_member.reader, google_project_iam_member.build]
 
   #checkov:skip=CKV_GCP_124:Only the Identity Platform blocking functions get ALLOW_ALL: Identity Platform calls them from outside the load balancer, and identity_fn verifies its signed JWT in code. Every other function is ALLOW_INTERNAL_AND_GCLB.
 }
@@ -136,7 +137,7 @@ resource "google_cloudfunctions2_function" "fn" {
 resource "google_cloud_run_service_iam_member" "public" {
   for_each = { for key, f in local.functions : key => f if f.access != "internal" }
   location = var.region
-  service  = google_cloudfunctions2_function.fn[each.key].service_config[0].service
+  service  = google_cloudfunctions2_function.fn[each.key].name
   role     = "roles/run.invoker"
   member   = "allUsers"
 
@@ -146,7 +147,7 @@ resource "google_cloud_run_service_iam_member" "public" {
 resource "google_cloud_run_service_iam_member" "internal" {
   for_each = local.internal_invokers
   location = var.region
-  service  = google_cloudfunctions2_function.fn[each.value.function].service_config[0].service
+  service  = google_cloudfunctions2_function.fn[each.value.function].name
   role     = "roles/run.invoker"
   member   = "serviceAccount:${each.value.caller == "scheduler" ? google_service_account.scheduler.email : google_service_account.tasks.email}"
 }
