@@ -101,6 +101,10 @@ def local_closure(start: Iterable[Path], root: Path = ROOT) -> set[Path]:
     return seen
 
 
+def _files_under(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
 def function_files(function: str, root: Path = ROOT) -> list[Path]:
     folder = root / "functions" / function
     return sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts)
@@ -112,13 +116,12 @@ def members(function: str, names: Iterable[str], root: Path = ROOT) -> dict[str,
     folder = root / "functions" / function
     if not (folder / "main.py").is_file():
         raise FileNotFoundError(f"the route table names {function}, but {folder / 'main.py'} does not exist")
-    library = sorted(p for p in (root / "lib").rglob("*.py") if "__pycache__" not in p.parts)
-    files = local_closure(function_files(function, root) + library, root)
+    library = _files_under(root / "lib")
+    files = local_closure(function_files(function, root) + [p for p in library if p.suffix == ".py"], root)
     files.add(root / "functions" / "__init__.py")
+    files.update(library)
+    files.update(p for p in _files_under(folder) if p.name != "requirements.txt")
     archive = {str(p.relative_to(root)): p.read_bytes() for p in files}
-    for path in folder.rglob("*"):
-        if path.is_file() and "__pycache__" not in path.parts and path.name != "requirements.txt":
-            archive[str(path.relative_to(root))] = path.read_bytes()
     archive["gateway/routes.yaml"] = routing.ROUTES_FILE.read_bytes()
     archive["requirements.txt"] = (folder / "requirements.txt").read_bytes()
     archive["main.py"] = root_main(function, names).encode()
