@@ -171,6 +171,12 @@ def emulator_services(config: Settings) -> list[Service]:
 def app_services(config: Settings) -> list[Service]:
     return [
         Service(
+            name="stripe",
+            argv=[sys.executable, "-m", "devstack.stripe_server"],
+            healthy=http_ok(f"{config.stripe_api_base}/_local/webhook_faults"),
+            url=config.stripe_api_base,
+        ),
+        Service(
             name="gateway",
             argv=[sys.executable, "-m", "gateway"],
             healthy=http_ok(f"{config.gateway_url}/healthz"),

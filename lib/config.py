@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     stripe_price_id: str = "price_premium_monthly"
     stripe_webhook_tolerance_s: int = 300
     app_return_url: str = "http://127.0.0.1:8000/billing/done"
+    stripe_plan: str = "premium"
+    stripe_timeout_s: float = Field(default=10.0, gt=0)
+    stripe_event_lease_s: float = Field(default=60.0, gt=0)
+    stripe_event_keep_days: int = Field(default=30, gt=3)
+    stripe_reconcile_window_h: int = Field(default=72, gt=0)
+    stripe_webhook_max_attempts: int = Field(default=8, gt=0)
+    stripe_webhook_backoff_s: float = Field(default=0.5, gt=0)
 
     # Media (Cloud CDN). In the cloud CDN_KEYS comes from Secret Manager (a secret environment
     # variable set by Terraform); several "name:base64url-key" entries are valid at once so a
@@ -120,6 +127,11 @@ class Settings(BaseSettings):
     @property
     def gateway_url(self) -> str:
         return self.public_base_url or f"http://127.0.0.1:{self.gateway_port}"
+
+    @property
+    def stripe_webhook_secrets(self) -> list[str]:
+        """During a secret rotation both the old and the new secret are listed, comma-separated."""
+        return [s.strip() for s in self.stripe_webhook_secret.split(",") if s.strip()]
 
     @property
     def blocked_domains(self) -> frozenset[str]:
