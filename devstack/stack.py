@@ -176,6 +176,12 @@ def app_services(config: Settings) -> list[Service]:
             url=config.fcm_endpoint,
         ),
         Service(
+            name="stripe",
+            argv=[sys.executable, "-m", "devstack.stripe_server"],
+            healthy=http_ok(f"{config.stripe_api_base}/_local/webhook_faults"),
+            url=config.stripe_api_base,
+        ),
+        Service(
             name="gateway",
             argv=[sys.executable, "-m", "gateway"],
             healthy=http_ok(f"{config.gateway_url}/healthz"),

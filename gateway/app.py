@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -23,6 +24,7 @@ from lib.http import error_response
 from lib.routing import ROUTES_FILE, Route
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 FUNCTIONS_DIR = ROUTES_FILE.parent.parent / "functions"
 
 
@@ -48,7 +50,7 @@ def client_key(request: Request) -> str:
 
 
 class Gateway:
-    def __init__(self, config: Settings, own_handlers: dict[str, Callable[[Request], Response]]) -> None:
+    def __init__(self, config: Settings, own_handlers: dict[str, Callable[..., Response]]) -> None:
         self.config = config
         self.routes = {r.name: r for r in routing.routes()}
         self.matcher = routing.url_map(routing.routes())
@@ -61,11 +63,14 @@ class Gateway:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
         try:
-            route_name, _ = self.matcher.bind_to_environ(environ).match()
+            if _CONTROL_CHARACTERS.search(request.path):
+                # Functions' own routers do not match such paths and would answer in HTML.
+                raise errors.InvalidArgument("path: control characters are not allowed")
+            route_name, params = self.matcher.bind_to_environ(environ).match()
             route = self.routes[route_name]
             self._limit_rate(route, request)
             if route.function == "gateway":
-                return self.own_handlers[route.name](request)(environ, start_response)
+                return self.own_handlers[route.name](request, **params)(environ, start_response)
             self._buffer_body(environ, request)
             return function_app(route.function, route.entry_point)(environ, start_response)
         except errors.ApiError as exc:
@@ -100,7 +105,7 @@ class Gateway:
 
 
 def create_gateway(config: Settings | None = None) -> Gateway:
-    from gateway import openapi
+    from gateway import cdn, openapi
 
     config = config or settings()
     document = openapi.document()
@@ -112,5 +117,6 @@ def create_gateway(config: Settings | None = None) -> Gateway:
         {
             "healthz": lambda request: Response('{"status": "ok"}', mimetype="application/json"),
             "openapi": lambda request: Response(openapi.dumps(document), mimetype="application/json"),
+            "media": cdn.LocalCdn(config),
         },
     )

@@ -29,7 +29,8 @@ _ERRORS_BY_AUTH: dict[str, list[int]] = {
     "user_revoked": [401, 403],
     "stripe": [],
     "internal": [403],
-    "identity_platform": [],
+    "identity_platform": [403],
+    "cdn_signature": [403],
 }
 
 
@@ -61,6 +62,8 @@ def _operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
     if route.response_model:
         ok["content"] = {"application/json": {"schema": _schema_ref(route.response_model, components)}}
     responses: dict[str, Any] = {"200": ok}
+    if route.auth == "cdn_signature":
+        responses["206"] = {"description": "The requested byte range"}
     statuses = {400, 404, 500, 503, *_ERRORS_BY_AUTH[route.auth]}
     if route.method in ("POST", "PUT", "PATCH"):
         statuses.add(413)
@@ -93,7 +96,7 @@ def document() -> dict[str, Any]:
     components: dict[str, Any] = {"Error": ERROR_SCHEMA}
     paths: dict[str, dict[str, Any]] = {}
     for route in routing.routes():
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, components)
+        paths.setdefault(route.template, {})[route.method.lower()] = _operation(route, components)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Wellness backend", "version": "1.0.0"},

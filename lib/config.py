@@ -5,13 +5,36 @@ The defaults make the local stack (`make run`) work with no environment at all.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
+import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_PROJECT = "demo-wellness"
+CDN_KEY_NAME = re.compile(r"[A-Za-z0-9_-]{1,63}")
+
+
+def cdn_key_table(value: str) -> dict[str, str]:
+    """`name:key,name2:key2` as {name: key}; Cloud CDN keys are 128-bit, base64url-encoded."""
+    table: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in value.split(","))):
+        name, _, key = entry.partition(":")
+        if not CDN_KEY_NAME.fullmatch(name):
+            raise ValueError(f"cdn key name {name!r} must be 1-63 of A-Z a-z 0-9 _ -")
+        try:
+            raw = base64.urlsafe_b64decode(key.encode("ascii"))
+        except (binascii.Error, UnicodeEncodeError) as exc:
+            raise ValueError(f"cdn key {name!r} is not base64url") from exc
+        if len(raw) != 16:
+            raise ValueError(f"cdn key {name!r} must be 16 bytes, not {len(raw)}")
+        table[name] = key
+    if not table:
+        raise ValueError("at least one cdn key is needed")
+    return table
 
 
 class Settings(BaseSettings):
@@ -49,17 +72,52 @@ class Settings(BaseSettings):
     reminders_tasks_service_account: str = ""
     token_idle_days: int = Field(default=270, gt=0)
 
+    streaks_max_clock_skew_s: int = Field(default=24 * 3600, gt=0)
+    streaks_midnight_grace_s: int = Field(default=300, ge=0)
+
     stripe_api_key: str = "sk_test_local"
     stripe_webhook_secret: str = "whsec_local_dev"  # noqa: S105 - the local stack's published secret
     stripe_price_id: str = "price_premium_monthly"
     stripe_webhook_tolerance_s: int = 300
     app_return_url: str = "http://127.0.0.1:8000/billing/done"
+    stripe_plan: str = "premium"
+    stripe_timeout_s: float = Field(default=10.0, gt=0)
+    stripe_event_lease_s: float = Field(default=60.0, gt=0)
+    stripe_event_keep_days: int = Field(default=30, gt=3)
+    stripe_reconcile_window_h: int = Field(default=72, gt=0)
+    stripe_webhook_max_attempts: int = Field(default=8, gt=0)
+    stripe_webhook_backoff_s: float = Field(default=0.5, gt=0)
 
+    # Media (Cloud CDN). In the cloud CDN_KEYS comes from Secret Manager (a secret environment
+    # variable set by Terraform); several "name:base64url-key" entries are valid at once so a
+    # key can be rotated, and CDN_SIGNING_KEY_NAME picks the one new URLs are signed with.
     cdn_base_url: str = ""
-    cdn_keys: str = "local-key:bG9jYWwtZGV2LWNkbi1rZXktMTY="
+    cdn_keys: str = "local-key:bG9jYWwtY2RuLWtleS0xNg=="
     cdn_signing_key_name: str = "local-key"
-    media_url_ttl_s: int = Field(default=600, gt=0)
+    media_url_ttl_s: int = Field(default=600, gt=0, le=3600)
     media_dir: str = "devstack/media"
+
+    @field_validator("cdn_keys")
+    @classmethod
+    def _cdn_keys_valid(cls, value: str) -> str:
+        cdn_key_table(value)
+        return value
+
+    @model_validator(mode="after")
+    def _cdn_signing_key_known(self) -> Settings:
+        if self.cdn_signing_key_name not in cdn_key_table(self.cdn_keys):
+            raise ValueError(f"cdn_signing_key_name {self.cdn_signing_key_name!r} is not one of cdn_keys")
+        return self
+
+    @property
+    def cdn_signing_keys(self) -> dict[str, str]:
+        """Every key the CDN accepts, by name (base64url)."""
+        return cdn_key_table(self.cdn_keys)
+
+    @property
+    def media_base_url(self) -> str:
+        """Where media is served: Cloud CDN in the cloud, the gateway's local CDN locally."""
+        return (self.cdn_base_url or f"{self.gateway_url}/media").rstrip("/")
 
     @field_validator("google_cloud_project")
     @classmethod
@@ -79,6 +137,11 @@ class Settings(BaseSettings):
     @property
     def reminders_send_url(self) -> str:
         return self.reminders_task_target or f"{self.gateway_url}/internal/reminders/send"
+
+    @property
+    def stripe_webhook_secrets(self) -> list[str]:
+        """During a secret rotation both the old and the new secret are listed, comma-separated."""
+        return [s.strip() for s in self.stripe_webhook_secret.split(",") if s.strip()]
 
     @property
     def blocked_domains(self) -> frozenset[str]:

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_random_exponential
 
 from lib.config import settings
 from lib.errors import Unavailable
@@ -33,7 +33,7 @@ def client() -> firestore.Client:
     return firestore.Client(project=config.google_cloud_project)
 
 
-def run_transaction(fn: Callable[[firestore.Transaction], T], *, attempts: int = 12) -> T:
+def run_transaction(fn: Callable[[firestore.Transaction], T], *, attempts: int = 40, deadline_s: float = 90.0) -> T:
     """Runs `fn(transaction)` in a transaction, retrying contention with backoff.
 
     `fn` must be safe to run more than once: it only reads through the transaction and
@@ -42,8 +42,8 @@ def run_transaction(fn: Callable[[firestore.Transaction], T], *, attempts: int =
 
     @retry(
         retry=retry_if_exception_type(_RETRYABLE),
-        wait=wait_random_exponential(multiplier=0.02, max=2.0),
-        stop=stop_after_attempt(attempts),
+        wait=wait_random_exponential(multiplier=0.1, max=8.0),
+        stop=stop_after_attempt(attempts) | stop_after_delay(deadline_s),
         reraise=True,
     )
     def attempt() -> T:

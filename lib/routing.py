@@ -24,11 +24,12 @@ from lib.http import Reply, error_response, to_response
 
 ROUTES_FILE = Path(__file__).resolve().parent.parent / "gateway" / "routes.yaml"
 
-AuthKind = Literal["none", "user", "user_revoked", "stripe", "internal", "identity_platform"]
+AuthKind = Literal["none", "user", "user_revoked", "stripe", "internal", "identity_platform", "cdn_signature"]
 RateClass = Literal["app", "billing", "none"]
 Handler = Callable[..., Reply]
 
 _logger = log.get_logger("request")
+_PARAM = re.compile(r"\{(\w+)(\*?)\}")
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,17 @@ class Route:
 
     @property
     def werkzeug_rule(self) -> str:
-        return re.sub(r"\{(\w+)\}", r"<\1>", self.path)
+        """`{x}` matches one path segment, `{x*}` the rest of the path, slashes included."""
+        return _PARAM.sub(lambda m: f"<path:{m[1]}>" if m[2] else f"<{m[1]}>", self.path)
+
+    @property
+    def template(self) -> str:
+        """The path as an OpenAPI path template."""
+        return _PARAM.sub(r"{\1}", self.path)
 
     @property
     def path_params(self) -> list[str]:
-        return re.findall(r"\{(\w+)\}", self.path)
+        return [name for name, _ in _PARAM.findall(self.path)]
 
 
 @functools.cache
@@ -90,13 +97,14 @@ def serve(
     def entry(request: flask.Request) -> flask.Response:
         started = time.perf_counter()
         route_name = "unmatched"
-        with log.log_context(trace=None, **_trace_field(request)):
+        with log.log_context(**_trace_field(request)):
             try:
                 adapter = matcher.bind_to_environ(request.environ)
                 route_name, params = adapter.match()
                 log.bind(route=by_name[route_name].path)
                 response = to_response(handlers[route_name](request, **params))
             except errors.ApiError as exc:
+                log.bind(code=exc.code)
                 response = error_response(exc)
             except NotFound:
                 response = error_response(errors.NotFound(f"no route for {request.path}"))

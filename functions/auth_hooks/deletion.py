@@ -12,7 +12,7 @@ from firebase_admin import auth as fb_auth
 from google.cloud import firestore
 from pydantic import BaseModel
 
-from lib import firebase, log
+from lib import firebase, log, stripe_api
 from lib import firestore as db
 
 USER_SUBCOLLECTIONS = ("devices", "checkins")
@@ -24,6 +24,7 @@ _logger = log.get_logger("deletion")
 class DeletionReport(BaseModel):
     uid: str
     documents_deleted: int
+    subscriptions_cancelled: int = 0
 
 
 def _delete_all(refs: Iterable[firestore.DocumentReference]) -> int:
@@ -53,16 +54,27 @@ def user_documents(uid: str) -> list[firestore.DocumentReference]:
         refs.extend(user.collection(name).list_documents())
     sends = client.collection("reminder_sends").where(filter=firestore.FieldFilter("uid", "==", uid))
     refs.extend(snapshot.reference for snapshot in sends.stream())
+    refs.append(client.collection("entitlements").document(uid))
     refs.append(client.collection("stripe_customers").document(uid))
     refs.append(user)
     return refs
 
 
+def cancel_billing(uid: str) -> list[str]:
+    """Cancels the user's subscriptions first: the customer mapping goes with the documents."""
+    mapping = db.client().collection("stripe_customers").document(uid).get().to_dict()
+    if not mapping or not mapping.get("customer_id"):
+        return []
+    return stripe_api.cancel_subscriptions(str(mapping["customer_id"]))
+
+
 def delete_account(uid: str) -> DeletionReport:
+    cancelled = cancel_billing(uid)
     deleted = _delete_all(user_documents(uid))
     try:
         fb_auth.delete_user(uid, app=firebase.app())
     except fb_auth.UserNotFoundError:
         _logger.info("auth user already gone", extra={"fields": {"outcome": "already-deleted"}})
-    _logger.info("account deleted", extra={"fields": {"documents_deleted": deleted, "outcome": "deleted"}})
-    return DeletionReport(uid=uid, documents_deleted=deleted)
+    fields = {"documents_deleted": deleted, "subscriptions_cancelled": len(cancelled), "outcome": "deleted"}
+    _logger.info("account deleted", extra={"fields": fields})
+    return DeletionReport(uid=uid, documents_deleted=deleted, subscriptions_cancelled=len(cancelled))

@@ -18,6 +18,19 @@ class StreakSummary:
     longest: int = 0
     last_day: date | None = None
 
+    def done_on(self, local_day: date) -> bool:
+        """Whether a check-in on `local_day` would change nothing: the latest counted day is
+        that day or, after the user moved west across the date line, a later one."""
+        return self.last_day is not None and self.last_day >= local_day
+
+    def as_field(self) -> dict[str, Any]:
+        """The `streak` field of users/{uid} holding this summary."""
+        return {
+            "current": self.current,
+            "longest": self.longest,
+            "last_day": self.last_day.isoformat() if self.last_day else None,
+        }
+
 
 def summary_of(user: Mapping[str, Any]) -> StreakSummary:
     """The summary held in a users/{uid} document (zeros when it has none)."""
@@ -31,4 +44,4 @@ def summary_of(user: Mapping[str, Any]) -> StreakSummary:
 
 
 def checked_in_on(user: Mapping[str, Any], local_day: date) -> bool:
-    return summary_of(user).last_day == local_day
+    return summary_of(user).done_on(local_day)

@@ -1,0 +1,439 @@
+"""`python -m devstack.stripe_server`: the local Stripe on 127.0.0.1, port of STRIPE_API_BASE.
+
+Stripe has no emulator, so this speaks the part of its REST API our code uses (form-encoded
+bodies, Stripe's JSON objects and error shapes, Idempotency-Key) to the real `stripe`
+library, and delivers signed webhooks to the gateway with Stripe's retry behaviour.
+Control endpoints under /_local/ (API.md) complete checkouts, cancel subscriptions, show
+delivery attempts and switch faults on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import parse_qsl
+
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import BaseWSGIServer
+from werkzeug.utils import redirect
+from werkzeug.wrappers import Request, Response
+
+from devstack import stripe_objects as objects
+from devstack.stack import port_of_url
+from devstack.stripe_webhooks import Deliverer, Faults
+from lib.config import settings
+
+Obj = dict[str, Any]
+MAX_LIST = 100
+
+
+class StripeApiError(Exception):
+    def __init__(self, status: int, message: str, *, code: str | None = None, param: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": {"type": "invalid_request_error", "message": message, "code": code, "param": param}}
+
+
+def missing(kind: str, object_id: str) -> StripeApiError:
+    return StripeApiError(404, f"No such {kind}: '{object_id}'", code="resource_missing", param="id")
+
+
+def decode_form(pairs: Iterable[tuple[str, str]]) -> Obj:
+    """Stripe's form encoding: `a[b][0][c]=v` → {"a": {"b": [{"c": "v"}]}}."""
+    root: Obj = {}
+    for key, value in pairs:
+        parts = re.findall(r"[^\[\]]+|\[\]", key)
+        node: Any = root
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            child_is_list = not last and (parts[i + 1].isdigit() or parts[i + 1] == "[]")
+            if isinstance(node, list):
+                index = len(node) if part == "[]" else int(part)
+                while len(node) <= index:
+                    node.append(None)
+                if last:
+                    node[index] = value
+                else:
+                    node[index] = node[index] if node[index] is not None else ([] if child_is_list else {})
+                    node = node[index]
+            elif last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, [] if child_is_list else {})
+    return root
+
+
+def as_bool(value: Any) -> bool:
+    return str(value).lower() == "true"
+
+
+class StripeState:
+    """Every object the local Stripe knows, behind one lock."""
+
+    def __init__(self, deliverer: Deliverer, base_url: str) -> None:
+        self.deliverer = deliverer
+        self.base_url = base_url
+        self.lock = threading.Lock()
+        self.customers: dict[str, Obj] = {}
+        self.checkout_sessions: dict[str, Obj] = {}
+        self.portal_sessions: dict[str, Obj] = {}
+        self.subscriptions: dict[str, Obj] = {}
+        self.invoices: dict[str, Obj] = {}
+        self.events: list[Obj] = []
+        self.idempotent: dict[str, Obj] = {}
+        self.idempotent_lock = threading.Lock()  # one keyed request at a time, so a key creates once
+
+    def _emit(self, batch: list[tuple[str, Obj, Obj | None]]) -> list[Obj]:
+        """Records the events of one action and queues them for delivery; call under the lock."""
+        now = int(time.time())
+        created = [objects.event(kind, obj, now, previous) for kind, obj, previous in batch]
+        self.events.extend(created)
+        self.deliverer.deliver(created)
+        return created
+
+    def create_customer(self, params: Obj) -> Obj:
+        with self.lock:
+            customer = objects.customer(params, int(time.time()))
+            self.customers[customer["id"]] = customer
+            return customer
+
+    def customer(self, customer_id: str) -> Obj:
+        with self.lock:
+            if customer_id not in self.customers:
+                raise missing("customer", customer_id)
+            return self.customers[customer_id]
+
+    def _require_customer(self, customer_id: Any) -> str:
+        if not isinstance(customer_id, str) or customer_id not in self.customers:
+            raise StripeApiError(400, f"No such customer: '{customer_id}'", code="resource_missing", param="customer")
+        return customer_id
+
+    def create_checkout_session(self, params: Obj) -> Obj:
+        with self.lock:
+            if params.get("mode") == "subscription":
+                self._require_customer(params.get("customer"))
+                if not params.get("line_items"):
+                    raise StripeApiError(400, "line_items is required in subscription mode", param="line_items")
+            session = objects.checkout_session(params, int(time.time()), self.base_url)
+            self.checkout_sessions[session["id"]] = session
+            return session
+
+    def checkout_session(self, session_id: str) -> Obj:
+        with self.lock:
+            if session_id not in self.checkout_sessions:
+                raise missing("checkout.session", session_id)
+            return self.checkout_sessions[session_id]
+
+    def complete_checkout(self, session_id: str) -> Obj:
+        """What a paying customer's checkout does: a subscription, a paid invoice, and their events."""
+        with self.lock:
+            session = self.checkout_sessions.get(session_id)
+            if session is None:
+                raise missing("checkout.session", session_id)
+            if session["status"] != "open" or session["mode"] != "subscription":
+                raise StripeApiError(400, "only an open subscription-mode session can be completed")
+            now = int(time.time())
+            price = str((session["_line_items"] or [{}])[0].get("price") or "price_local")
+            metadata = session["_subscription_data"].get("metadata") or {}
+            subscription = objects.subscription(session["customer"], price, metadata, now)
+            invoice = objects.invoice(subscription, now)
+            subscription["latest_invoice"] = invoice["id"]
+            self.subscriptions[subscription["id"]] = subscription
+            self.invoices[invoice["id"]] = invoice
+            session.update(
+                status="complete",
+                payment_status="paid",
+                subscription=subscription["id"],
+                invoice=invoice["id"],
+            )
+            events = self._emit(
+                [
+                    ("customer.subscription.created", subscription, None),
+                    ("invoice.paid", invoice, None),
+                    ("checkout.session.completed", session, None),
+                ]
+            )
+            return {
+                "session": objects.public(session),
+                "subscription": subscription,
+                "events": [e["id"] for e in events],
+            }
+
+    def create_portal_session(self, params: Obj) -> Obj:
+        with self.lock:
+            self._require_customer(params.get("customer"))
+            session = objects.portal_session(params, int(time.time()), self.base_url)
+            self.portal_sessions[session["id"]] = session
+            return session
+
+    def subscription(self, subscription_id: str) -> Obj:
+        with self.lock:
+            if subscription_id not in self.subscriptions:
+                raise missing("subscription", subscription_id)
+            return self.subscriptions[subscription_id]
+
+    def list_subscriptions(self, params: Obj) -> list[Obj]:
+        status = params.get("status")
+        customer = params.get("customer")
+        with self.lock:
+            found = [
+                s
+                for s in self.subscriptions.values()
+                if (customer is None or s["customer"] == customer)
+                and (status == "all" or (s["status"] == status if status else s["status"] != "canceled"))
+            ]
+        return sorted(found, key=lambda s: s["created"], reverse=True)
+
+    def cancel_subscription(self, subscription_id: str, *, at_period_end: bool = False) -> tuple[Obj, list[Obj]]:
+        with self.lock:
+            subscription = self.subscriptions.get(subscription_id)
+            if subscription is None:
+                raise missing("subscription", subscription_id)
+            if subscription["status"] == "canceled":
+                raise StripeApiError(400, "this subscription is already canceled", code="resource_missing")
+            now = int(time.time())
+            if at_period_end:
+                period_end = subscription["items"]["data"][0]["current_period_end"]
+                subscription.update(cancel_at_period_end=True, cancel_at=period_end, canceled_at=now)
+                events = self._emit([("customer.subscription.updated", subscription, {"cancel_at_period_end": False})])
+            else:
+                previous = {"status": subscription["status"]}
+                subscription.update(status="canceled", canceled_at=now, ended_at=now)
+                subscription["cancellation_details"] = {
+                    "comment": None,
+                    "feedback": None,
+                    "reason": "cancellation_requested",
+                }
+                events = self._emit([("customer.subscription.deleted", subscription, previous)])
+            return subscription, events
+
+    def update_subscription_status(self, subscription_id: str, status: str) -> tuple[Obj, list[Obj]]:
+        """A status change Stripe makes on its own (a failed renewal, a recovery)."""
+        with self.lock:
+            subscription = self.subscriptions.get(subscription_id)
+            if subscription is None:
+                raise missing("subscription", subscription_id)
+            previous = {"status": subscription["status"]}
+            subscription["status"] = status
+            batch: list[tuple[str, Obj, Obj | None]] = [("customer.subscription.updated", subscription, previous)]
+            if status == "past_due" and subscription.get("latest_invoice") in self.invoices:
+                batch.insert(0, ("invoice.payment_failed", self.invoices[subscription["latest_invoice"]], None))
+            return subscription, self._emit(batch)
+
+    def event(self, event_id: str) -> Obj:
+        with self.lock:
+            for event in self.events:
+                if event["id"] == event_id:
+                    return event
+        raise missing("event", event_id)
+
+    def list_events(self, params: Obj) -> list[Obj]:
+        created = params.get("created") or {}
+        gte = int(created.get("gte", 0)) if isinstance(created, dict) else int(created)
+        types = set(params.get("types") or []) | ({params["type"]} if params.get("type") else set())
+        with self.lock:
+            found = [e for e in self.events if e["created"] >= gte and (not types or e["type"] in types)]
+        return list(reversed(found))  # newest first, as Stripe lists
+
+
+def page(objs: list[Obj], params: Obj, url: str) -> Obj:
+    """A Stripe list object: `limit`, and `starting_after` counted from the previous page."""
+    limit = max(1, min(MAX_LIST, int(params.get("limit") or 10)))
+    start = 0
+    if params.get("starting_after"):
+        ids = [o["id"] for o in objs]
+        start = ids.index(params["starting_after"]) + 1 if params["starting_after"] in ids else len(objs)
+    chunk = objs[start : start + limit]
+    return {"object": "list", "data": chunk, "has_more": start + limit < len(objs), "url": url}
+
+
+def changed(subscription: Obj, events: list[Obj]) -> Obj:
+    return {"subscription": subscription, "events": [e["id"] for e in events]}
+
+
+Handler = Callable[[StripeState, Obj, Request, Mapping[str, Any]], Any]
+
+
+def _routes() -> dict[str, Handler]:
+    def faults(state: StripeState, params: Obj, request: Request, _: Mapping[str, Any]) -> Obj:
+        if request.method == "PUT":
+            try:
+                state.deliverer.set_faults(Faults.model_validate(request.get_json(force=True, silent=True) or {}))
+            except ValidationError as exc:
+                raise StripeApiError(400, str(exc)) from exc
+        return state.deliverer.faults.model_dump()
+
+    def deliveries(state: StripeState, params: Obj, request: Request, _: Mapping[str, Any]) -> Obj:
+        if request.method == "DELETE":
+            state.deliverer.clear()
+        return {"deliveries": state.deliverer.attempts(request.args.get("event_id"))}
+
+    def local_cancel(state: StripeState, params: Obj, request: Request, args: Mapping[str, Any]) -> Obj:
+        return changed(*state.cancel_subscription(args["id"], at_period_end=as_bool(params.get("at_period_end"))))
+
+    def local_update(state: StripeState, params: Obj, request: Request, args: Mapping[str, Any]) -> Obj:
+        return changed(*state.update_subscription_status(args["id"], str(params.get("status") or "active")))
+
+    return {
+        "customers.create": lambda s, p, r, a: s.create_customer(p),
+        "customers.retrieve": lambda s, p, r, a: s.customer(a["id"]),
+        "checkout.create": lambda s, p, r, a: s.create_checkout_session(p),
+        "checkout.retrieve": lambda s, p, r, a: s.checkout_session(a["id"]),
+        "portal.create": lambda s, p, r, a: s.create_portal_session(p),
+        "subscriptions.retrieve": lambda s, p, r, a: s.subscription(a["id"]),
+        "subscriptions.list": lambda s, p, r, a: page(s.list_subscriptions(p), p, "/v1/subscriptions"),
+        "subscriptions.cancel": lambda s, p, r, a: s.cancel_subscription(a["id"])[0],
+        "events.retrieve": lambda s, p, r, a: s.event(a["id"]),
+        "events.list": lambda s, p, r, a: page(s.list_events(p), p, "/v1/events"),
+        "local.complete": lambda s, p, r, a: s.complete_checkout(a["id"]),
+        "local.cancel": local_cancel,
+        "local.update": local_update,
+        "local.faults": faults,
+        "local.deliveries": deliveries,
+    }
+
+
+URLS = Map(
+    [
+        Rule("/v1/customers", methods=["POST"], endpoint="customers.create"),
+        Rule("/v1/customers/<id>", methods=["GET"], endpoint="customers.retrieve"),
+        Rule("/v1/checkout/sessions", methods=["POST"], endpoint="checkout.create"),
+        Rule("/v1/checkout/sessions/<id>", methods=["GET"], endpoint="checkout.retrieve"),
+        Rule("/v1/billing_portal/sessions", methods=["POST"], endpoint="portal.create"),
+        Rule("/v1/subscriptions", methods=["GET"], endpoint="subscriptions.list"),
+        Rule("/v1/subscriptions/<id>", methods=["GET"], endpoint="subscriptions.retrieve"),
+        Rule("/v1/subscriptions/<id>", methods=["DELETE"], endpoint="subscriptions.cancel"),
+        Rule("/v1/events", methods=["GET"], endpoint="events.list"),
+        Rule("/v1/events/<id>", methods=["GET"], endpoint="events.retrieve"),
+        Rule("/_local/checkout_sessions/<id>/complete", methods=["POST"], endpoint="local.complete"),
+        Rule("/_local/subscriptions/<id>/cancel", methods=["POST"], endpoint="local.cancel"),
+        Rule("/_local/subscriptions/<id>/update", methods=["POST"], endpoint="local.update"),
+        Rule("/_local/webhook_faults", methods=["GET", "PUT"], endpoint="local.faults"),
+        Rule("/_local/deliveries", methods=["GET", "DELETE"], endpoint="local.deliveries"),
+        Rule("/checkout/<id>", methods=["GET", "POST"], endpoint="page.checkout"),
+        Rule("/billing_portal/<id>", methods=["GET"], endpoint="page.portal"),
+        Rule("/billing_portal/<id>/cancel/<subscription>", methods=["POST"], endpoint="page.cancel"),
+    ]
+)
+
+
+class StripeApp:
+    def __init__(self, state: StripeState) -> None:
+        self.state = state
+        self.handlers = _routes()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            endpoint, args = URLS.bind_to_environ(environ).match()
+            if endpoint.startswith("page."):
+                return self._page(request, endpoint, args)(environ, start_response)
+            if not endpoint.startswith("local.") and not request.headers.get("Authorization", "").startswith("Bearer "):
+                raise StripeApiError(401, "You did not provide an API key.")
+            response = self._idempotent(request, endpoint, args)
+        except StripeApiError as exc:
+            response = _json(exc.body, exc.status)
+        except HTTPException as exc:
+            response = _json(
+                StripeApiError(exc.code or 404, f"Unrecognized request URL ({request.path})").body, exc.code or 404
+            )
+        return response(environ, start_response)
+
+    def _page(self, request: Request, endpoint: str, args: Mapping[str, Any]) -> Response:
+        """The hosted pages a demo user clicks through: pay at checkout, cancel in the portal."""
+        if endpoint == "page.checkout":
+            session = self.state.checkout_session(args["id"])
+            if request.method == "POST":
+                self.state.complete_checkout(args["id"])
+                return redirect(str(session["success_url"]), 303)
+            return _html(
+                f'<h1>Local Stripe checkout</h1><form method="post"><button>Pay {session["id"]}</button></form>'
+            )
+        with self.state.lock:
+            portal = self.state.portal_sessions.get(args["id"])
+        if portal is None:
+            raise missing("billing_portal.session", args["id"])
+        if endpoint == "page.cancel":
+            self.state.cancel_subscription(args["subscription"])
+            return redirect(str(portal["return_url"]), 303)
+        live = self.state.list_subscriptions({"customer": portal["customer"]})
+        buttons = "".join(
+            f'<form method="post" action="/billing_portal/{portal["id"]}/cancel/{s["id"]}">'
+            f"<button>Cancel {s['id']} ({s['status']})</button></form>"
+            for s in live
+        )
+        return _html(f"<h1>Local Stripe billing portal</h1>{buttons or '<p>No subscriptions.</p>'}")
+
+    def _idempotent(self, request: Request, endpoint: str, args: Mapping[str, Any]) -> Response:
+        """A POST with an Idempotency-Key answers the first result again, as Stripe does."""
+        key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
+        if not key:
+            return _json(self._handle(request, endpoint, args), 200)
+        with self.state.idempotent_lock:
+            stored = self.state.idempotent.get(key)
+            if stored is not None:
+                return _json(stored, 200, {"Idempotent-Replayed": "true"})
+            result = self.state.idempotent[key] = self._handle(request, endpoint, args)
+        return _json(result, 200)
+
+    def _handle(self, request: Request, endpoint: str, args: Mapping[str, Any]) -> Obj:
+        source = request.get_data(as_text=True) if request.method == "POST" else request.query_string.decode()
+        params = decode_form(parse_qsl(source, keep_blank_values=True))
+        body = self.handlers[endpoint](self.state, params, request, args)
+        with self.state.lock:  # a consistent copy: other requests change these objects
+            return objects.public(body)
+
+
+def _html(body: str) -> Response:
+    return Response(f"<!doctype html><html><body>{body}</body></html>", mimetype="text/html")
+
+
+def _json(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body), status=status, headers=headers, mimetype="application/json")
+
+
+class PooledServer(BaseWSGIServer):
+    """Serves each connection on a bounded thread pool (werkzeug's threaded server starts
+    one thread per connection without limit)."""
+
+    def __init__(self, host: str, port: int, app: Any, workers: int) -> None:
+        super().__init__(host, port, app)
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stripe-http")
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.pool.submit(self._handle, request, client_address)
+
+    def _handle(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+
+def main() -> None:
+    config = settings()
+    deliverer = Deliverer(
+        config.gateway_url + "/stripe/webhook",
+        lambda: settings().stripe_webhook_secrets,
+        max_attempts=config.stripe_webhook_max_attempts,
+        backoff_s=config.stripe_webhook_backoff_s,
+    )
+    state = StripeState(deliverer, config.stripe_api_base)
+    server = PooledServer("127.0.0.1", port_of_url(config.stripe_api_base), StripeApp(state), workers=16)
+    try:
+        server.serve_forever()
+    finally:
+        deliverer.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Entry point of content_urls: GET /v1/content and POST /v1/content/{content_id}/access."""
+
+from __future__ import annotations
+
+import time
+
+import flask
+
+from functions.content_urls import access, catalogue, signing
+from lib import entitlements, log
+from lib.auth import Caller, require_user
+from lib.config import settings
+from lib.http import Reply, json_response
+from lib.routing import serve
+
+
+def _signer() -> access.Signer:
+    config = settings()
+    key_name = config.cdn_signing_key_name
+    return access.Signer(config.media_base_url, key_name, config.cdn_signing_keys[key_name], config.media_url_ttl_s)
+
+
+@require_user()
+def content_list(request: flask.Request, caller: Caller) -> Reply:
+    return access.catalogue_for(catalogue.list_items(), entitlements.active_plan(caller.uid)).model_dump(mode="json")
+
+
+@require_user()
+def content_access(request: flask.Request, caller: Caller, content_id: str) -> Reply:
+    log.bind(content_id=content_id)
+    item = catalogue.get_item(content_id)
+    granted = access.grant(item, entitlements.active_plan(caller.uid), _signer(), int(time.time()))
+    response = json_response(granted.access.model_dump(mode="json"))
+    if granted.cookie:
+        cookie = granted.cookie
+        response.set_cookie(
+            signing.COOKIE_NAME, cookie.value, expires=cookie.expires_at, path=cookie.path, secure=True, httponly=True
+        )
+    return response
+
+
+content = serve("content_urls", "content", {"content_list": content_list, "content_access": content_access})

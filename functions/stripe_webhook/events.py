@@ -1,0 +1,156 @@
+"""Stripe events in: verified, recorded once per event id, turned into entitlements.
+
+Every event this function cares about names a customer; processing re-reads that
+customer's subscriptions from Stripe and writes what they grant, so the order in which
+events arrive (or whether one arrives at all before the next) does not matter.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import stripe
+from google.cloud import firestore
+
+from functions.stripe_webhook import customers, entitlement_store
+from functions.stripe_webhook.entitlement import entitlement_from
+from lib import errors, log, stripe_api
+from lib import firestore as db
+from lib.config import settings
+from lib.idempotency import (
+    FirestoreIdempotency,
+    IdempotencyAlreadyCompletedError,
+    IdempotencyAlreadyInProgressError,
+    IdempotencyLeaseLostError,
+)
+
+EVENTS_COLLECTION = "stripe_events"
+HANDLED_TYPES = frozenset(
+    {
+        "checkout.session.completed",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "customer.subscription.paused",
+        "customer.subscription.resumed",
+        "invoice.paid",
+        "invoice.payment_failed",
+    }
+)
+
+# `applied` counts how many times processing ran for an event: the witness tests and the
+# benchmark read to prove each event took effect exactly once.
+_COUNT_RUN = {"applied": firestore.Increment(1)}
+
+_logger = log.get_logger("stripe_events")
+
+
+class Outcome(enum.StrEnum):
+    APPLIED = "applied"  # the entitlement now reflects Stripe's current state
+    STALE = "stale"  # a newer view of Stripe was already stored
+    UNKNOWN_CUSTOMER = "unknown-customer"  # not one of ours, or the user was deleted
+    IGNORED = "ignored"  # an event type this function does not act on
+    DUPLICATE = "duplicate"  # already processed
+
+
+@functools.cache
+def event_records() -> FirestoreIdempotency:
+    config = settings()
+    return FirestoreIdempotency(
+        EVENTS_COLLECTION,
+        lease=timedelta(seconds=config.stripe_event_lease_s),
+        keep=timedelta(days=config.stripe_event_keep_days),
+    )
+
+
+def verified_event(payload: bytes, signature_header: str | None) -> dict[str, Any]:
+    """The event, if `Stripe-Signature` holds a valid v1 signature for one of our secrets
+    within the tolerance; during a rotation Stripe sends one signature per secret."""
+    config = settings()
+    try:
+        body = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise errors.InvalidStripeSignature("the body is not what Stripe signed") from exc
+    if not any(_signed_with(body, signature_header, secret) for secret in config.stripe_webhook_secrets):
+        raise errors.InvalidStripeSignature("the Stripe-Signature header is missing, stale or does not match")
+    try:
+        event = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise errors.InvalidArgument("body: not JSON") from exc
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        raise errors.InvalidArgument("body: a Stripe event needs an id and a type")
+    return event
+
+
+def _signed_with(body: str, signature_header: str | None, secret: str) -> bool:
+    try:
+        return bool(
+            stripe.WebhookSignature.verify_header(
+                body, signature_header, secret, tolerance=settings().stripe_webhook_tolerance_s
+            )
+        )
+    except stripe.SignatureVerificationError:
+        return False
+
+
+def customer_in(event: Mapping[str, Any]) -> str | None:
+    obj = (event.get("data") or {}).get("object") or {}
+    if obj.get("object") == "customer":
+        return str(obj["id"])
+    customer = obj.get("customer")
+    if isinstance(customer, Mapping):
+        customer = customer.get("id")
+    return str(customer) if customer else None
+
+
+def sync_customer(customer_id: str) -> Outcome:
+    """Writes what the customer's subscriptions grant now, as Stripe reports them."""
+    uid = customers.uid_of(customer_id)
+    if uid is None:
+        return Outcome.UNKNOWN_CUSTOMER
+    log.bind(uid=uid)
+    synced_at = datetime.now(UTC)  # taken before the read: the state is at least this fresh
+    try:
+        listed = stripe_api.client().v1.subscriptions.list({"customer": customer_id, "status": "all", "limit": 100})
+        subscriptions = [s.to_dict() for s in listed.auto_paging_iter()]
+    except stripe.StripeError as exc:
+        raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc
+    entitlement = entitlement_from(customer_id, subscriptions, settings().stripe_plan)
+    written = entitlement_store.write_if_newer(uid, entitlement, synced_at)
+    if not written.applied:
+        return Outcome.STALE
+    if written.claim_stale:
+        entitlement_store.sync_plan_claim(uid)
+    return Outcome.APPLIED
+
+
+def _process(event: Mapping[str, Any]) -> Outcome:
+    customer_id = customer_in(event)
+    if event["type"] not in HANDLED_TYPES or customer_id is None:
+        return Outcome.IGNORED
+    return sync_customer(customer_id)
+
+
+def handle_event(event: Mapping[str, Any]) -> Outcome:
+    """Processes a verified event once: a duplicate is acknowledged, a delivery racing
+    another one is told to come back later."""
+    event_id = str(event["id"])
+    log.bind(event_id=event_id, event_type=event.get("type"))
+    try:
+        outcome = event_records().run_once(event_id, lambda lease: _process(event), completion=_COUNT_RUN)
+    except IdempotencyAlreadyCompletedError:
+        outcome = Outcome.DUPLICATE
+    except IdempotencyAlreadyInProgressError as exc:
+        headers = {"Retry-After": str(max(1, round(exc.retry_after_s)))}
+        raise errors.Conflict("this event is being processed; retry later", headers=headers) from exc
+    except IdempotencyLeaseLostError as exc:
+        # The work ran, but another delivery took over; count the run all the same.
+        db.client().collection(EVENTS_COLLECTION).document(event_id).set(_COUNT_RUN, merge=True)
+        raise errors.Conflict("this event was taken over by another delivery") from exc
+    _logger.info("stripe event", extra={"fields": {"outcome": outcome.value}})
+    return outcome

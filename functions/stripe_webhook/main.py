@@ -1,0 +1,48 @@
+"""Entry points of stripe_webhook: the webhook, billing sessions, the entitlement and reconciliation."""
+
+from __future__ import annotations
+
+import flask
+
+from functions.stripe_webhook import events, reconciliation, sessions
+from lib.auth import Caller, require_internal, require_user
+from lib.http import Reply
+from lib.routing import serve
+
+
+def receive_event(request: flask.Request) -> Reply:
+    event = events.verified_event(request.get_data(cache=True), request.headers.get("Stripe-Signature"))
+    return {"received": True, "outcome": events.handle_event(event).value}
+
+
+@require_user(check_revoked=True)
+def checkout_session(request: flask.Request, caller: Caller) -> Reply:
+    return sessions.create_checkout_session(caller.uid, caller.email).model_dump()
+
+
+@require_user(check_revoked=True)
+def portal_session(request: flask.Request, caller: Caller) -> Reply:
+    return sessions.create_portal_session(caller.uid).model_dump()
+
+
+@require_user()
+def entitlement(request: flask.Request, caller: Caller) -> Reply:
+    return sessions.entitlement_of(caller.uid).model_dump(mode="json")
+
+
+@require_internal
+def run_reconcile(request: flask.Request) -> Reply:
+    return reconciliation.reconcile().model_dump()
+
+
+webhook = serve("stripe_webhook", "webhook", {"stripe_webhook": receive_event})
+billing = serve(
+    "stripe_webhook",
+    "billing",
+    {
+        "checkout_session_create": checkout_session,
+        "portal_session_create": portal_session,
+        "entitlement_get": entitlement,
+    },
+)
+reconcile = serve("stripe_webhook", "reconcile", {"billing_reconcile": run_reconcile})

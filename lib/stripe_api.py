@@ -1,0 +1,47 @@
+"""The Stripe client, configured once per process from settings, and the few calls shared
+beyond the payments function.
+
+Locally the client's API base address is the local Stripe server (settings().stripe_api_base);
+in production it is Stripe's own. A `StripeClient` keeps its configuration to itself, so
+nothing here touches the `stripe` module's globals.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import stripe
+from stripe._base_address import BaseAddresses
+
+from lib import errors
+from lib.config import settings
+
+ACTIVE_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "unpaid", "incomplete", "paused")
+
+
+@functools.cache
+def client() -> stripe.StripeClient:
+    config = settings()
+    base_addresses: BaseAddresses = {"api": config.stripe_api_base} if config.is_local else {}
+    return stripe.StripeClient(
+        config.stripe_api_key,
+        base_addresses=base_addresses,
+        max_network_retries=2,
+        http_client=stripe.RequestsClient(timeout=config.stripe_timeout_s),
+    )
+
+
+def cancel_subscriptions(customer_id: str) -> list[str]:
+    """Cancels every subscription of the customer that could still bill; answers their ids.
+
+    Safe to repeat: a cancelled subscription is no longer listed."""
+    try:
+        cancelled = []
+        listed = client().v1.subscriptions.list({"customer": customer_id, "status": "all"})
+        for subscription in listed.auto_paging_iter():
+            if subscription.status in ACTIVE_SUBSCRIPTION_STATUSES:
+                client().v1.subscriptions.cancel(subscription.id)
+                cancelled.append(subscription.id)
+        return cancelled
+    except stripe.StripeError as exc:
+        raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc

@@ -1,0 +1,212 @@
+"""POST /v1/checkins and GET /v1/streak through the gateway, as the app calls them.
+
+The server clock cannot be moved, so DST changes are covered by the unit and property
+tests; here the zones are chosen for what real time offers: Kiritimati (UTC+14), St John's
+(a half-hour offset with DST) and a zone on another calendar date than UTC right now.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import AppUser, GatewayClient
+from tests.streaks_support import LocalDay, checkin_days, local_today, seed_streak
+
+pytestmark = pytest.mark.stack
+
+KIRITIMATI = "Pacific/Kiritimati"
+ST_JOHNS = "America/St_Johns"
+
+
+def check_in(gateway: GatewayClient, user: AppUser, **body: Any) -> requests.Response:
+    return gateway.post("/v1/checkins", json=body, headers=user.headers)
+
+
+def set_timezone(gateway: GatewayClient, user: AppUser, zone_name: str) -> None:
+    response = gateway.patch("/v1/me", json={"timezone": zone_name}, headers=user.headers)
+    assert response.status_code == 200, response.text
+
+
+def assert_invalid_argument(response: requests.Response, field: str) -> None:
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid-argument"
+    assert error["message"].startswith(f"{field}:")
+
+
+def test_first_checkin_answers_a_streak_of_one_for_today(gateway: GatewayClient, user: AppUser) -> None:
+    day = LocalDay("UTC")
+    response = check_in(gateway, user)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert date.fromisoformat(body["local_date"]) in day.candidates()
+    assert body == {
+        "local_date": body["local_date"],
+        "timezone": "UTC",
+        "current": 1,
+        "longest": 1,
+        "last_day": body["local_date"],
+        "today_done": True,
+    }
+
+
+def test_retried_checkin_answers_the_same_body(gateway: GatewayClient, user: AppUser) -> None:
+    first = check_in(gateway, user, timezone=ST_JOHNS)
+    retry = check_in(gateway, user, timezone=ST_JOHNS)
+    assert (first.status_code, retry.status_code) == (200, 200)
+    assert retry.json() == first.json()
+    assert checkin_days(user.uid) == [first.json()["local_date"]]
+
+
+def test_kiritimati_user_checks_in_on_the_kiritimati_date(gateway: GatewayClient, user: AppUser) -> None:
+    set_timezone(gateway, user, KIRITIMATI)
+    day = LocalDay(KIRITIMATI)
+    body = check_in(gateway, user).json()
+    assert body["timezone"] == KIRITIMATI
+    assert date.fromisoformat(body["local_date"]) in day.candidates()
+    view = gateway.get("/v1/streak", headers=user.headers).json()
+    assert view["timezone"] == KIRITIMATI
+    assert view["today"] == body["local_date"]
+    assert view["days"][-1] == {"day": body["local_date"], "done": True}
+
+
+def test_zone_on_another_date_than_utc_counts_its_own_date(gateway: GatewayClient, user: AppUser) -> None:
+    utc_today = local_today("UTC")
+    zone_name = next(z for z in (KIRITIMATI, "Etc/GMT+12") if local_today(z) != utc_today)
+    day = LocalDay(zone_name)
+    body = check_in(gateway, user, timezone=zone_name).json()
+    assert date.fromisoformat(body["local_date"]) in day.candidates()
+    assert date.fromisoformat(body["local_date"]) != utc_today
+
+
+def test_st_johns_checkin_continues_yesterdays_streak(gateway: GatewayClient, user: AppUser) -> None:
+    set_timezone(gateway, user, ST_JOHNS)
+    today = local_today(ST_JOHNS)
+    seed_streak(user.uid, current=6, longest=6, last_day=today - timedelta(days=1), timezone=ST_JOHNS)
+    body = check_in(gateway, user, client_time=datetime.now(UTC).isoformat()).json()
+    assert (body["current"], body["longest"]) == (7, 7)
+
+
+def test_checkin_after_a_missed_day_restarts_at_one_keeping_longest(gateway: GatewayClient, user: AppUser) -> None:
+    set_timezone(gateway, user, ST_JOHNS)
+    today = local_today(ST_JOHNS)
+    seed_streak(user.uid, current=6, longest=6, last_day=today - timedelta(days=2), timezone=ST_JOHNS)
+    assert gateway.get("/v1/streak", headers=user.headers).json()["current"] == 0
+    body = check_in(gateway, user).json()
+    assert (body["current"], body["longest"]) == (1, 6)
+
+
+def test_backdated_checkin_is_400_invalid_argument(gateway: GatewayClient, user: AppUser) -> None:
+    # Two days back: yesterday is still accepted in the few minutes after midnight.
+    two_days_ago = local_today(ST_JOHNS) - timedelta(days=2)
+    assert_invalid_argument(
+        check_in(gateway, user, timezone=ST_JOHNS, local_date=two_days_ago.isoformat()), "local_date"
+    )
+    assert checkin_days(user.uid) == []
+
+
+def test_future_dated_checkin_is_400_invalid_argument(gateway: GatewayClient, user: AppUser) -> None:
+    tomorrow = local_today(KIRITIMATI) + timedelta(days=1)
+    assert_invalid_argument(check_in(gateway, user, timezone=KIRITIMATI, local_date=tomorrow.isoformat()), "local_date")
+
+
+def test_clock_off_by_more_than_a_day_is_400_invalid_argument(gateway: GatewayClient, user: AppUser) -> None:
+    skewed = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+    assert_invalid_argument(check_in(gateway, user, client_time=skewed), "client_time")
+    assert checkin_days(user.uid) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"timezone": "Nowhere/Atlantis"}, "timezone"),
+        ({"client_time": "yesterday"}, "client_time"),
+        ({"local_date": 1}, "local_date"),
+        ({"streak": 100}, "streak"),
+    ],
+)
+def test_bad_checkin_body_is_400_naming_the_field(
+    gateway: GatewayClient, user: AppUser, body: dict[str, Any], field: str
+) -> None:
+    assert_invalid_argument(gateway.post("/v1/checkins", json=body, headers=user.headers), field)
+
+
+def test_checkin_body_that_is_not_json_is_400(gateway: GatewayClient, user: AppUser) -> None:
+    response = gateway.post("/v1/checkins", data=b"{not json", headers=user.headers)
+    assert_invalid_argument(response, "body")
+
+
+def test_checkin_without_a_token_is_401(gateway: GatewayClient) -> None:
+    response = gateway.post("/v1/checkins", json={})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "auth/missing-token"
+
+
+def test_two_devices_checking_in_together_count_the_day_once(gateway: GatewayClient, user: AppUser) -> None:
+    devices = 12
+    start = threading.Barrier(devices)
+
+    def device(zone_name: str) -> requests.Response:
+        start.wait()
+        return requests.post(
+            f"{gateway.base_url}/v1/checkins", json={"timezone": zone_name}, headers=user.headers, timeout=60
+        )
+
+    with ThreadPoolExecutor(max_workers=devices) as pool:
+        responses = list(pool.map(device, [ST_JOHNS] * devices))
+    assert {r.status_code for r in responses} == {200}
+    assert len({r.text for r in responses}) == 1
+    assert responses[0].json()["current"] == 1
+    assert checkin_days(user.uid) == [responses[0].json()["local_date"]]
+
+
+def test_streak_shape_lists_thirty_local_days_ending_today(gateway: GatewayClient, user: AppUser) -> None:
+    set_timezone(gateway, user, ST_JOHNS)
+    today = local_today(ST_JOHNS)
+    seed_streak(user.uid, current=3, longest=4, last_day=today - timedelta(days=1), timezone=ST_JOHNS)
+    view = gateway.get("/v1/streak", headers=user.headers).json()
+    assert view["today"] == today.isoformat()
+    assert (view["current"], view["longest"], view["today_done"]) == (3, 4, False)
+    assert [d["day"] for d in view["days"]] == [(today - timedelta(days=29 - i)).isoformat() for i in range(30)]
+    assert [d["day"] for d in view["days"] if d["done"]] == [(today - timedelta(days=n)).isoformat() for n in (3, 2, 1)]
+    check_in(gateway, user)
+    after = gateway.get("/v1/streak", headers=user.headers).json()
+    assert (after["current"], after["longest"], after["today_done"]) == (4, 4, True)
+    assert after["days"][-1] == {"day": today.isoformat(), "done": True}
+
+
+def test_streak_of_a_new_user_is_empty(gateway: GatewayClient, user: AppUser) -> None:
+    view = gateway.get("/v1/streak", headers=user.headers).json()
+    assert (view["current"], view["longest"], view["last_day"], view["today_done"]) == (0, 0, None, False)
+    assert len(view["days"]) == 30
+    assert not any(d["done"] for d in view["days"])
+
+
+def test_streak_timezone_query_judges_today_in_that_zone(gateway: GatewayClient, user: AppUser) -> None:
+    day = LocalDay(KIRITIMATI)
+    view = gateway.get("/v1/streak", params={"timezone": KIRITIMATI}, headers=user.headers).json()
+    assert view["timezone"] == KIRITIMATI
+    assert date.fromisoformat(view["today"]) in day.candidates()
+
+
+def test_streak_with_an_unknown_timezone_is_400(gateway: GatewayClient, user: AppUser) -> None:
+    response = gateway.get("/v1/streak", params={"timezone": "Mars/Base"}, headers=user.headers)
+    assert_invalid_argument(response, "timezone")
+
+
+def test_checkin_then_profile_shows_the_streak(gateway: GatewayClient, user: AppUser) -> None:
+    body = check_in(gateway, user).json()
+    profile = gateway.get("/v1/me", headers=user.headers).json()
+    assert profile["streak"] == {"current": 1, "longest": 1, "last_day": body["local_date"]}
+
+
+def test_openapi_documents_the_streak_routes(gateway: GatewayClient) -> None:
+    paths = gateway.get("/openapi.json").json()["paths"]
+    assert paths["/v1/checkins"]["post"]["operationId"] == "checkin_create"
+    assert paths["/v1/streak"]["get"]["operationId"] == "streak_get"

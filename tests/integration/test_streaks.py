@@ -1,0 +1,137 @@
+"""functions/streaks/checkins.py against the Firestore emulator: one conditional commit per
+check-in, concurrent devices counted once, retries idempotent, no profile needed."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+
+import pytest
+
+from functions.streaks import checkins
+from functions.streaks.api import CheckinReply, CheckinRequest
+from functions.streaks.summary import summary_of
+from lib.errors import InvalidArgument
+from tests.streaks_support import LocalDay, checkin_days, seed_streak, user_ref
+
+pytestmark = pytest.mark.stack
+
+DEVICES = 16
+
+
+def new_uid() -> str:
+    return f"streak-{uuid.uuid4().hex[:12]}"
+
+
+def check_in_from_devices(uid: str, *requests: CheckinRequest, devices: int = DEVICES) -> list[CheckinReply]:
+    """Every device sends its check-in at the same moment, the requests shared out in turn."""
+    start = threading.Barrier(devices)
+
+    def device(request: CheckinRequest) -> CheckinReply:
+        start.wait()
+        return checkins.check_in(uid, request)
+
+    with ThreadPoolExecutor(max_workers=devices) as pool:
+        futures = [pool.submit(device, requests[i % len(requests)]) for i in range(devices)]
+        return [f.result() for f in futures]
+
+
+def test_concurrent_checkins_from_many_devices_count_the_day_once(stack: object) -> None:
+    uid = new_uid()
+    day = LocalDay("Pacific/Kiritimati")
+    replies = check_in_from_devices(uid, CheckinRequest(timezone="Pacific/Kiritimati"))
+    assert len({r.model_dump_json() for r in replies}) == 1
+    reply = replies[0]
+    assert reply.local_date in day.candidates()
+    assert (reply.current, reply.longest, reply.last_day) == (1, 1, reply.local_date)
+    assert checkin_days(uid) == [reply.local_date.isoformat()]
+
+
+def test_concurrent_checkins_extend_an_existing_streak_by_one(stack: object) -> None:
+    uid = new_uid()
+    today = LocalDay("America/St_Johns").before
+    seed_streak(uid, current=4, longest=9, last_day=today - timedelta(days=1), timezone="America/St_Johns")
+    replies = check_in_from_devices(uid, CheckinRequest())
+    assert {(r.current, r.longest, r.timezone) for r in replies} == {(5, 9, "America/St_Johns")}
+    assert len(checkin_days(uid)) == 5
+
+
+def test_concurrent_checkins_on_different_local_days_leave_a_consistent_summary(stack: object) -> None:
+    # Etc/GMT+12 and Kiritimati are 26 hours apart: their devices always check in for
+    # different local dates. Whatever the interleaving, the summary must be what some serial
+    # order gives: its last day is the latest check-in and its streak the run ending there.
+    for _ in range(3):
+        uid = new_uid()
+        behind = LocalDay("Etc/GMT+12").before
+        seed_streak(uid, current=2, longest=2, last_day=behind - timedelta(days=1))
+        check_in_from_devices(uid, CheckinRequest(timezone="Etc/GMT+12"), CheckinRequest(timezone="Pacific/Kiritimati"))
+        summary = summary_of(user_ref(uid).get().to_dict() or {})
+        days = [date.fromisoformat(d) for d in checkin_days(uid)]
+        assert summary.last_day == max(days)
+        run = 1
+        while summary.last_day - timedelta(days=run) in days:
+            run += 1
+        assert summary.current == run
+
+
+def test_retry_answers_the_same_streak_and_writes_nothing(stack: object) -> None:
+    uid = new_uid()
+    first = checkins.check_in(uid, CheckinRequest(timezone="Europe/Paris"))
+    stored = user_ref(uid).collection("checkins").document(first.local_date.isoformat()).get()
+    retry = checkins.check_in(uid, CheckinRequest(timezone="Europe/Paris"))
+    assert retry == first
+    again = user_ref(uid).collection("checkins").document(first.local_date.isoformat()).get()
+    assert again.update_time == stored.update_time
+
+
+def test_checkin_without_a_profile_writes_only_the_streak(stack: object) -> None:
+    uid = new_uid()
+    reply = checkins.check_in(uid, CheckinRequest())
+    assert reply.timezone == "UTC"
+    assert user_ref(uid).get().to_dict() == {
+        "streak": {"current": 1, "longest": 1, "last_day": reply.local_date.isoformat()}
+    }
+
+
+def test_checkin_keeps_the_profile_fields_and_uses_its_timezone(stack: object) -> None:
+    uid = new_uid()
+    user_ref(uid).set({"uid": uid, "display_name": "Ana", "timezone": "Pacific/Kiritimati"})
+    day = LocalDay("Pacific/Kiritimati")
+    reply = checkins.check_in(uid, CheckinRequest())
+    assert reply.timezone == "Pacific/Kiritimati"
+    assert reply.local_date in day.candidates()
+    profile = user_ref(uid).get().to_dict() or {}
+    assert (profile["display_name"], profile["timezone"]) == ("Ana", "Pacific/Kiritimati")
+
+
+def test_a_missed_day_restarts_the_streak_at_one(stack: object) -> None:
+    uid = new_uid()
+    today = LocalDay("UTC").before
+    seed_streak(uid, current=6, longest=6, last_day=today - timedelta(days=2))
+    reply = checkins.check_in(uid, CheckinRequest(timezone="UTC"))
+    assert (reply.current, reply.longest) == (1, 6)
+
+
+def test_backdated_checkin_is_refused_and_writes_nothing(stack: object) -> None:
+    uid = new_uid()
+    yesterday = LocalDay("UTC").before - timedelta(days=1)
+    with pytest.raises(InvalidArgument, match="backdated"):
+        checkins.check_in(uid, CheckinRequest(timezone="UTC", local_date=yesterday))
+    assert not user_ref(uid).get().exists
+    assert checkin_days(uid) == []
+
+
+def test_streak_lists_the_last_thirty_days_with_those_done(stack: object) -> None:
+    uid = new_uid()
+    today = LocalDay("Asia/Kolkata").before
+    seed_streak(uid, current=3, longest=3, last_day=today - timedelta(days=1), timezone="Asia/Kolkata")
+    user_ref(uid).collection("checkins").document((today - timedelta(days=30)).isoformat()).set(
+        {"local_date": (today - timedelta(days=30)).isoformat()}
+    )
+    view = checkins.streak_of(uid, None)
+    assert view.today == today
+    assert (view.current, view.longest, view.today_done) == (3, 3, False)
+    assert [d.day for d in view.days] == [today - timedelta(days=29 - i) for i in range(30)]
+    assert [d.day for d in view.days if d.done] == [today - timedelta(days=n) for n in (3, 2, 1)]

@@ -1,0 +1,36 @@
+"""lib.firestore.run_transaction under contention on the emulator, which answers
+`Aborted: Transaction lock timeout` where the Python client alone would retry without pause."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from google.cloud import firestore
+
+from lib import firestore as db
+
+pytestmark = pytest.mark.stack
+
+
+def test_twenty_threads_on_one_document_all_commit_once(stack: object) -> None:
+    ref = db.client().collection("contention").document(uuid.uuid4().hex)
+    ref.set({"count": 0, "writers": []})
+
+    def increment(writer: int) -> int:
+        def body(transaction: firestore.Transaction) -> int:
+            snapshot = ref.get(transaction=transaction)
+            data = snapshot.to_dict() or {}
+            transaction.update(ref, {"count": data["count"] + 1, "writers": [*data["writers"], writer]})
+            return int(data["count"]) + 1
+
+        return db.run_transaction(body)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(increment, range(20)))
+
+    final = ref.get().to_dict() or {}
+    assert final["count"] == 20
+    assert sorted(final["writers"]) == list(range(20))
+    assert sorted(results) == list(range(1, 21))

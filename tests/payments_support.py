@@ -1,0 +1,74 @@
+"""Helpers for payments tests: the local Stripe's control endpoints, signed deliveries, waiting."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+import stripe
+
+from lib import firestore as db
+from lib import stripe_api
+from lib.config import settings
+from tests.conftest import AppUser, GatewayClient
+
+T = TypeVar("T")
+
+
+def local(method: str, path: str, **kwargs: Any) -> Any:
+    response = requests.request(method, settings().stripe_api_base + path, timeout=30, **kwargs)
+    response.raise_for_status()
+    return response.json()
+
+
+def set_faults(**faults: Any) -> None:
+    local("PUT", "/_local/webhook_faults", json=faults)
+
+
+def wait_for(check: Callable[[], T | None], what: str, timeout_s: float = 30.0) -> T:
+    """Polls until `check` answers something truthy; fails naming `what` after the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def checkout(gateway: GatewayClient, user: AppUser) -> dict[str, Any]:
+    """Starts a checkout through the gateway and completes it at the local Stripe."""
+    response = gateway.post("/v1/billing/checkout-session", headers=user.headers)
+    assert response.status_code == 200, response.text
+    return dict(local("POST", f"/_local/checkout_sessions/{response.json()['id']}/complete"))
+
+
+def event_payload(event_id: str) -> str:
+    """The event as Stripe's API holds it, fetched with the stripe library."""
+    event = stripe_api.client().v1.events.retrieve(event_id)
+    return json.dumps(event.to_dict(for_json=True))
+
+
+def deliver(gateway: GatewayClient, payload: str, *, header: str | None = None) -> requests.Response:
+    signed = header or stripe.WebhookSignature.generate_signature_header(payload, settings().stripe_webhook_secret)
+    return gateway.post(
+        "/stripe/webhook",
+        data=payload.encode(),
+        headers={"Stripe-Signature": signed, "Content-Type": "application/json"},
+    )
+
+
+def event_record(event_id: str) -> dict[str, Any] | None:
+    return db.client().collection("stripe_events").document(event_id).get().to_dict()
+
+
+def entitlement(uid: str) -> dict[str, Any] | None:
+    return db.client().collection("entitlements").document(uid).get().to_dict()
+
+
+def delivered_ok(event_id: str) -> bool:
+    attempts = local("GET", "/_local/deliveries", params={"event_id": event_id})["deliveries"]
+    return any(a["status"] == 200 for a in attempts)

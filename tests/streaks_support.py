@@ -1,0 +1,45 @@
+"""Shared by the streak integration and end-to-end tests: local dates now, and a streak
+state written straight into the Firestore emulator as an earlier check-in would have left it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from google.cloud import firestore
+
+from lib import firestore as db
+
+
+def local_today(zone_name: str) -> date:
+    return datetime.now(UTC).astimezone(ZoneInfo(zone_name)).date()
+
+
+class LocalDay:
+    """The zone's local date around a call: a call that straddles midnight may see either."""
+
+    def __init__(self, zone_name: str) -> None:
+        self.zone_name = zone_name
+        self.before = local_today(zone_name)
+
+    def candidates(self) -> set[date]:
+        return {self.before, local_today(self.zone_name)}
+
+
+def user_ref(uid: str) -> firestore.DocumentReference:
+    return db.client().collection("users").document(uid)
+
+
+def checkin_days(uid: str) -> list[str]:
+    return sorted(ref.id for ref in user_ref(uid).collection("checkins").list_documents())
+
+
+def seed_streak(uid: str, *, current: int, longest: int, last_day: date, timezone: str | None = None) -> None:
+    """The state `current` daily check-ins ending on `last_day` would have left."""
+    fields: dict[str, object] = {"streak": {"current": current, "longest": longest, "last_day": last_day.isoformat()}}
+    if timezone:
+        fields["timezone"] = timezone
+    user_ref(uid).set(fields, merge=True)
+    for back in range(current):
+        day = (last_day - timedelta(days=back)).isoformat()
+        user_ref(uid).collection("checkins").document(day).set({"local_date": day, "timezone": timezone or "UTC"})

@@ -1,0 +1,40 @@
+import pytest
+
+from functions.auth_hooks.blocking import is_blocked_email
+from functions.auth_hooks.profile import ProfilePatch
+from lib import errors
+from lib.http import parse_model
+
+BLOCKED = frozenset({"mailinator.com"})
+
+
+@pytest.mark.parametrize("email", ["a@mailinator.com", "a@MAILINATOR.com", "a@eu.mailinator.com"])
+def test_blocked_domains_and_their_subdomains_are_rejected(email: str) -> None:
+    assert is_blocked_email(email, BLOCKED)
+
+
+@pytest.mark.parametrize("email", ["a@example.com", "a@notmailinator.com", None, ""])
+def test_other_emails_pass(email: str | None) -> None:
+    assert not is_blocked_email(email, BLOCKED)
+
+
+def test_a_patch_accepts_a_real_iana_zone_and_strips_the_name() -> None:
+    patch = parse_model(ProfilePatch, {"display_name": "  Ana ", "timezone": "America/St_Johns"})
+    assert (patch.display_name, patch.timezone) == ("Ana", "America/St_Johns")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"timezone": "Mars/Olympus"},
+        {"timezone": "+02:00"},
+        {"display_name": "   "},
+        {"display_name": "x" * 81},
+        {},
+        {"plan": "premium"},
+        {"display_name": 5},
+    ],
+)
+def test_a_bad_patch_is_invalid_argument(body: dict[str, object]) -> None:
+    with pytest.raises(errors.InvalidArgument):
+        parse_model(ProfilePatch, body)
