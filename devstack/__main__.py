@@ -36,6 +36,11 @@ The stack is up. Everything binds 127.0.0.1.
         curl -H "Authorization: Bearer $TOKEN" {gateway}/v1/me
         curl -H "Authorization: Bearer $TOKEN" {gateway}/v1/content
         curl -X POST -H "Authorization: Bearer $TOKEN" {gateway}/v1/content/morning-breath/access
+  Reminders: the demo user's reminder is due; run the scheduler's tick, then see the
+  notification the local FCM received and the day's counters:
+        curl -X POST {gateway}/internal/reminders/tick
+        curl {config.fcm_endpoint}/_local/messages
+        (counters: Firestore ops_daily/<today, UTC>, e.g. in the emulator's REST API)
   A fresh token:  POST http://{config.firebase_auth_emulator_host}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=any
                   with {{"email": "{demo.email}", "password": "{demo.password}", "returnSecureToken": true}}
 

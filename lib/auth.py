@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import flask
-from firebase_admin import auth as fb_auth
-from firebase_admin import exceptions as fb_exc
 
 from lib import errors, firebase, log
 from lib.config import settings
@@ -56,6 +54,11 @@ def unverified_expiry(token: str) -> float:
 
 
 def verify_caller(header: str | None, *, check_revoked: bool) -> Caller:
+    # Imported on the first token check: functions that serve only internal routes (scheduler
+    # and tasks targets) import this module for require_internal and never need firebase_admin.auth.
+    from firebase_admin import auth as fb_auth
+    from firebase_admin import exceptions as fb_exc
+
     token = bearer_token(header)
     # Expiry is judged first, from the token itself: firebase-admin does not check it against
     # the Auth emulator, and its revocation check would otherwise answer "revoked" for an old

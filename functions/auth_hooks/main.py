@@ -7,7 +7,7 @@ from typing import cast
 
 import flask
 
-from functions.auth_hooks import blocking, deletion, profile
+from functions.auth_hooks import deletion, profile
 from lib import entitlements, firebase
 from lib.auth import Caller, require_user
 from lib.http import Reply, parse_body
@@ -37,18 +37,22 @@ def delete_me(request: flask.Request, caller: Caller) -> Reply:
     return deletion.delete_account(caller.uid).model_dump()
 
 
-def _blocking(handler: Callable[..., object]) -> Callable[[flask.Request], Reply]:
+def _blocking(name: str) -> Callable[[flask.Request], Reply]:
     """identity_fn's decorators turn an event handler into a request handler, though their
-    type hints say otherwise."""
+    type hints say otherwise. The module is imported on the first blocking call: firebase-functions
+    is the heaviest import of auth_hooks, and the `me` function never needs it."""
 
     def run(request: flask.Request) -> Reply:
+        from functions.auth_hooks import blocking
+
         firebase.app()  # the blocking-function library would otherwise create its own app
         blocking.check_blocking_call(parse_body(request, blocking.BlockingCall))
+        handler: Callable[[flask.Request], object] = getattr(blocking, name)
         return cast(flask.Response, handler(request))
 
     return run
 
 
 me = serve("auth_hooks", "me", {"me_get": get_me, "me_patch": patch_me, "me_delete": delete_me})
-before_create = serve("auth_hooks", "before_create", {"auth_before_create": _blocking(blocking.before_create)})
-before_sign_in = serve("auth_hooks", "before_sign_in", {"auth_before_sign_in": _blocking(blocking.before_sign_in)})
+before_create = serve("auth_hooks", "before_create", {"auth_before_create": _blocking("before_create")})
+before_sign_in = serve("auth_hooks", "before_sign_in", {"auth_before_sign_in": _blocking("before_sign_in")})

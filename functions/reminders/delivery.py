@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from functions.reminders import counters, devices, send_records, wording
 from functions.reminders.conditional_writes import Write, commit
@@ -34,14 +34,22 @@ QUOTA_CODE = "RESOURCE_EXHAUSTED"
 
 
 class DueUser(BaseModel):
-    uid: str = Field(min_length=1, max_length=128)
+    # A Firestore document ID: printable ASCII without '/', and not of the reserved __x__ form.
+    uid: str = Field(pattern=r"^[!-.0-~]{1,128}$")
     local_date: date
+
+    @field_validator("uid")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value.startswith("__") and value.endswith("__"):
+            raise ValueError("is a reserved document ID")
+        return value
 
 
 class Batch(BaseModel):
     """The body of a send task, as the tick enqueues it."""
 
-    batch: str = Field(min_length=1, max_length=200)
+    batch: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,199}$")
     day: date
     users: list[DueUser] = Field(max_length=500)
 

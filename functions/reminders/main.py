@@ -43,7 +43,7 @@ def put_device(request: flask.Request, caller: Caller, installation_id: str) -> 
 @require_user()
 def delete_device(request: flask.Request, caller: Caller, installation_id: str) -> Reply:
     devices.forget_device(caller.uid, _installation_id(installation_id))
-    return flask.Response(status=204)
+    return {"installation_id": installation_id, "deleted": True}
 
 
 @require_internal

@@ -93,10 +93,12 @@ def test_device_with_legacy_token_is_addressed_by_token(gateway: GatewayClient, 
 def test_delete_device_forgets_it_and_is_idempotent(gateway: GatewayClient, user: AppUser) -> None:
     fid = f"f{uuid.uuid4().hex[:21]}"
     assert gateway.put(f"/v1/devices/{fid}", json={"platform": "web"}, headers=user.headers).status_code == 200
-    assert gateway.delete(f"/v1/devices/{fid}", headers=user.headers).status_code == 204
+    response = gateway.delete(f"/v1/devices/{fid}", headers=user.headers)
+    assert response.status_code == 200
+    assert response.json() == {"installation_id": fid, "deleted": True}
     assert device_doc(user.uid, fid) is None
     assert fid not in (user_doc(user.uid).get("devices") or {})
-    assert gateway.delete(f"/v1/devices/{fid}", headers=user.headers).status_code == 204
+    assert gateway.delete(f"/v1/devices/{fid}", headers=user.headers).status_code == 200
 
 
 @pytest.mark.parametrize(("installation_id", "body"), [("bad.id", {"platform": "ios"}), ("ok-id", {"platform": "tv"})])

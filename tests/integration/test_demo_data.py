@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
+
 import pytest
+import requests
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from devstack.demo import seed_demo_data
 from lib import firestore as db
+from lib.config import settings
 from tests.conftest import GatewayClient
 
 pytestmark = pytest.mark.stack
@@ -18,3 +24,30 @@ def test_seeding_twice_gives_one_working_demo_user_and_the_catalogue(gateway: Ga
     assert response.status_code == 200
     assert response.json()["email"] == "demo@example.com"
     assert db.client().collection("content").document("morning-breath").get().exists
+
+
+def test_demo_user_has_a_due_reminder_and_a_device() -> None:
+    demo = seed_demo_data()
+    user = db.client().collection("users").document(demo.uid).get().to_dict() or {}
+    assert user["reminder"]["enabled"] is True
+    assert user["next_at"] <= datetime.now(UTC)
+    assert "demo-installation-id" in user["devices"]
+
+
+def test_first_tick_sends_the_demo_user_one_notification_and_counts_it(gateway: GatewayClient) -> None:
+    demo = seed_demo_data()
+    fcm = settings().fcm_endpoint
+    assert gateway.post("/internal/reminders/tick").status_code == 200
+
+    def received() -> list[object]:
+        answer = requests.get(f"{fcm}/_local/messages", params={"token": "demo-installation-id"}, timeout=10)
+        return list(answer.json()["messages"])
+
+    deadline = time.monotonic() + 60
+    while not received() and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert len(received()) == 1
+    record = db.client().collection("reminder_sends").where(filter=FieldFilter("uid", "==", demo.uid)).get()
+    assert [r.to_dict()["status"] for r in record] == ["sent"]
+    day = datetime.now(UTC).date().isoformat()
+    assert (db.client().collection("ops_daily").document(day).get().to_dict() or {})["sent"] >= 1

@@ -83,6 +83,9 @@ def test_overlapping_ticks_never_double_a_reminder(gateway: GatewayClient, fcm: 
 
 def test_late_tick_catches_up_with_one_reminder(gateway: GatewayClient, fcm: Fcm, world: World) -> None:
     [user] = world.add(1, due_at=world.due_at - timedelta(days=3))
+    # Last check-in before the missed slot: a check-in since would make the reminder moot.
+    last_day = (world.day - timedelta(days=4)).isoformat()
+    db.client().collection("users").document(user.uid).update({"streak.last_day": last_day})
     tick(gateway, world.tick_at)
     wait_until_settled(world.day, 1)
     assert sum(fcm.count_by_address(addresses_of(world)).values()) == 1

@@ -117,3 +117,9 @@ def test_advance_of_a_broken_reminder_removes_next_at() -> None:
         "next_at": datetime.now(UTC),
     }
     assert advance_of("u1", user, datetime.now(UTC)).next_at is None
+
+
+@pytest.mark.parametrize("uid", ["__main__", "a/b", "", "\udb22\udcde", "x" * 129])
+def test_batch_refuses_uids_that_are_not_document_ids(uid: str) -> None:
+    with pytest.raises(ValueError, match="uid"):
+        DueUser(uid=uid, local_date=date(2026, 1, 1))

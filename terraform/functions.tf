@@ -1,0 +1,153 @@
+# One Cloud Function (2nd gen) per entry point of the route table, each with its own service
+# account. Sources are the zips `make package` writes to dist/; an object name carries the
+# zip's hash, so only changed functions redeploy and a rollback is a re-apply of the old zip.
+
+resource "google_storage_bucket" "sources" {
+  name                        = "${var.project}-function-sources"
+  location                    = var.region
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = false
+
+  versioning {
+    enabled = true
+  }
+
+  lifecycle_rule {
+    condition {
+      days_since_noncurrent_time = 30
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  #checkov:skip=CKV_GCP_62:Access logs of a bucket written only by Terraform add nothing; Cloud Audit Logs record the writes.
+}
+
+resource "google_storage_bucket_object" "source" {
+  for_each = toset([for f in local.functions : f.concern])
+  name     = "${each.value}-${filemd5("${path.module}/../dist/${each.value}.zip")}.zip"
+  bucket   = google_storage_bucket.sources.name
+  source   = "${path.module}/../dist/${each.value}.zip"
+}
+
+# Builds run as their own account rather than the default compute account (Editor).
+resource "google_service_account" "build" {
+  account_id   = "fn-build"
+  display_name = "Cloud Functions builds"
+}
+
+# What a Cloud Functions build needs: read the source, push the image, write build logs.
+resource "google_project_iam_member" "build" {
+  for_each = toset(["roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectViewer"])
+  project  = var.project
+  role     = each.value
+  member   = "serviceAccount:${google_service_account.build.email}"
+}
+
+resource "google_service_account" "function" {
+  for_each     = local.functions
+  account_id   = each.value.account_id
+  display_name = "Cloud Function ${each.key}"
+}
+
+resource "google_project_iam_member" "function" {
+  for_each = local.role_bindings
+  project  = var.project
+  role     = each.value.role
+  member   = "serviceAccount:${google_service_account.function[each.value.function].email}"
+}
+
+locals {
+  # Cloud Run's deterministic URL of each function; scheduler jobs and tasks call it (with the
+  # same URL as OIDC audience) rather than the load balancer.
+  function_urls = {
+    for key, f in local.functions : key => "https://${f.name}-${data.google_project.this.number}.${var.region}.run.app"
+  }
+  common_env = {
+    ENVIRONMENT          = "production"
+    GOOGLE_CLOUD_PROJECT = var.project
+    REGION               = var.region
+    PUBLIC_BASE_URL      = "https://${var.domain}"
+  }
+  concern_env = {
+    reminders = {
+      REMINDERS_QUEUE                = google_cloud_tasks_queue.reminders.name
+      REMINDERS_TASK_TARGET          = local.tasks_target_function == null ? "" : "${local.function_urls[local.tasks_target_function]}${local.tasks_target_path}"
+      REMINDERS_TASK_SERVICE_ACCOUNT = google_service_account.tasks.email
+    }
+    content_urls = {
+      CDN_BASE_URL         = "https://${var.domain}"
+      CDN_SIGNING_KEY_NAME = var.cdn_signing_key_name
+    }
+  }
+}
+
+resource "google_cloudfunctions2_function" "fn" {
+  for_each    = local.functions
+  name        = each.value.name
+  location    = var.region
+  description = "${each.value.concern}.${each.value.entry_point}: ${join(", ", each.value.paths)}"
+
+  build_config {
+    runtime         = "python311"
+    entry_point     = each.value.entry_point
+    service_account = google_service_account.build.id
+    source {
+      storage_source {
+        bucket = google_storage_bucket.sources.name
+        object = google_storage_bucket_object.source[each.value.concern].name
+      }
+    }
+  }
+
+  service_config {
+    available_memory                 = local.function_config[each.key].memory
+    available_cpu                    = local.function_config[each.key].cpu
+    max_instance_count               = local.function_config[each.key].max_instances
+    min_instance_count               = 0
+    timeout_seconds                  = local.function_config[each.key].timeout_seconds
+    service_account_email            = google_service_account.function[each.key].email
+    all_traffic_on_latest_revision   = true
+    ingress_settings                 = each.value.access == "identity_platform" ? "ALLOW_ALL" : "ALLOW_INTERNAL_AND_GCLB"
+    environment_variables            = merge(local.common_env, try(local.concern_env[each.value.concern], {}))
+    max_instance_request_concurrency = local.function_config[each.key].concurrency
+
+    dynamic "secret_environment_variables" {
+      for_each = toset(local.function_config[each.key].secrets)
+      content {
+        key        = local.secrets[secret_environment_variables.value].env
+        project_id = var.project
+        secret     = google_secret_manager_secret.secret[secret_environment_variables.value].secret_id
+        version    = "latest"
+      }
+    }
+  }
+
+  depends_on = [google_project_service.enabled, google_secret_manager_secret_iam_member.reader, google_project_iam_member.build]
+
+  #checkov:skip=CKV_GCP_124:Only the Identity Platform blocking functions get ALLOW_ALL: Identity Platform calls them from outside the load balancer, and identity_fn verifies its signed JWT in code. Every other function is ALLOW_INTERNAL_AND_GCLB.
+}
+
+# Public entry points sit behind the load balancer (ingress internal-and-gclb), which cannot
+# carry an identity: they are invokable by allUsers and verify the Firebase ID token (or the
+# Stripe signature, or Identity Platform's JWT) in code. Internal entry points are not: only
+# the scheduler or tasks service account that calls each one holds its invoker role.
+resource "google_cloud_run_service_iam_member" "public" {
+  for_each = { for key, f in local.functions : key => f if f.access != "internal" }
+  location = var.region
+  service  = google_cloudfunctions2_function.fn[each.key].name
+  role     = "roles/run.invoker"
+  member   = "allUsers"
+
+  #checkov:skip=CKV_GCP_102:A serverless NEG behind the external load balancer carries no caller identity, so public entry points must be invokable by allUsers; ingress internal-and-gclb keeps the run.app URL closed, and the code verifies Firebase ID tokens, Stripe signatures or Identity Platform JWTs. Internal entry points get no such binding.
+}
+
+resource "google_cloud_run_service_iam_member" "internal" {
+  for_each = local.internal_invokers
+  location = var.region
+  service  = google_cloudfunctions2_function.fn[each.value.function].name
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${each.value.caller == "scheduler" ? google_service_account.scheduler.email : google_service_account.tasks.email}"
+}

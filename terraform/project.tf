@@ -1,0 +1,28 @@
+data "google_project" "this" {
+  project_id = var.project
+}
+
+locals {
+  services = toset([
+    "artifactregistry.googleapis.com",
+    "cloudbuild.googleapis.com",
+    "cloudfunctions.googleapis.com",
+    "cloudscheduler.googleapis.com",
+    "cloudtasks.googleapis.com",
+    "compute.googleapis.com",
+    "firestore.googleapis.com",
+    "fcm.googleapis.com",
+    "identitytoolkit.googleapis.com",
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
+    "run.googleapis.com",
+    "secretmanager.googleapis.com",
+  ])
+}
+
+resource "google_project_service" "enabled" {
+  for_each           = local.services
+  project            = var.project
+  service            = each.value
+  disable_on_destroy = false
+}
