@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from ops.failures import BadInput
 
 _WINDOW = re.compile(r"(\d+)([mhd])")
+MAX_DAYS = 366
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
@@ -47,6 +48,6 @@ def parse_since(text: str, now: datetime, option: str = "--since") -> datetime:
 
 def days_ending(last: date, count: int) -> list[date]:
     """The `count` days ending with `last`, oldest first."""
-    if count < 1:
-        raise BadInput(f"--days: {count} must be at least 1")
+    if not 1 <= count <= MAX_DAYS:
+        raise BadInput(f"--days: {count} must be from 1 to {MAX_DAYS}")
     return [last - timedelta(days=offset) for offset in range(count - 1, -1, -1)]

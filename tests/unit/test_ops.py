@@ -55,7 +55,8 @@ def test_every_command_answers_help(path: tuple[str, ...]) -> None:
     ("args", "message"),
     [
         (["stats", "--date", "2026-02-30"], "--date: '2026-02-30' is not a date"),
-        (["stats", "--days", "0"], "--days: 0 must be at least 1"),
+        (["stats", "--days", "0"], "--days: 0 must be from 1 to 366"),
+        (["stats", "--days", "367"], "--days: 367 must be from 1 to 366"),
         (["reminders", "tick", "--now", "tomorrow"], "--now: 'tomorrow' is not an ISO 8601 time"),
         (["billing", "reconcile", "--since", "3 weeks"], "--since: '3 weeks' is neither a window"),
         (["user", "show", "u1", "--events-since", "x"], "--events-since: 'x' is neither a window"),
