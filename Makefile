@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 TASKS_VENV := .venv-tasks
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: install run test lint typecheck terraform-check unit package clean stop
+.PHONY: install run test lint typecheck terraform-check package clean
 
 install: $(VENV)/.installed $(TASKS_VENV)/.installed node_modules/.installed
 

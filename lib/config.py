@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     reminders_task_target: str = ""
     # The emulator dispatches one task at a time per queue; batches spread over this many
     # queues (`reminders`, `reminders-1`, ...) to get the concurrency a production queue's
-    # max_concurrent_dispatches gives. See NOTES-reminders.md.
+    # max_concurrent_dispatches gives. See the README, Reminders.
     reminders_queue_shards: int = Field(default=1, ge=1, le=32)
     reminders_retry_base_s: int = Field(default=2, gt=0)
     reminders_tasks_service_account: str = ""

@@ -32,7 +32,7 @@ ZONES = (
     "Pacific/Kiritimati",
     "UTC",
 )
-PASSWORD = "seed-password"  # noqa: S105 - local emulator accounts, documented in NOTES-cli.md
+PASSWORD = "seed-password"  # noqa: S105 - local emulator accounts, documented in the README (Operator CLI)
 
 Platform = Literal["ios", "android", "web"]
 
