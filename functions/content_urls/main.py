@@ -20,12 +20,12 @@ def _signer() -> access.Signer:
     return access.Signer(config.media_base_url, key_name, config.cdn_signing_keys[key_name], config.media_url_ttl_s)
 
 
-@require_user()
+@require_user(check_revoked=True)
 def content_list(request: flask.Request, caller: Caller) -> Reply:
     return access.catalogue_for(catalogue.list_items(), entitlements.active_plan(caller.uid)).model_dump(mode="json")
 
 
-@require_user()
+@require_user(check_revoked=True)
 def content_access(request: flask.Request, caller: Caller, content_id: str) -> Reply:
     log.bind(content_id=content_id)
     item = catalogue.get_item(content_id)

@@ -21,7 +21,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@require_user()
+@require_user(check_revoked=True)
 def put_reminder(request: flask.Request, caller: Caller) -> Reply:
     setting = parse_body(request, preferences.ReminderSetting)
     return preferences.save_reminder(caller.uid, setting, _now()).model_dump(mode="json")
@@ -33,14 +33,14 @@ def _installation_id(value: str) -> str:
     return value
 
 
-@require_user()
+@require_user(check_revoked=True)
 def put_device(request: flask.Request, caller: Caller, installation_id: str) -> Reply:
     registration = parse_body(request, devices.DeviceRegistration)
     view = devices.register_device(caller.uid, _installation_id(installation_id), registration, _now())
     return view.model_dump(mode="json")
 
 
-@require_user()
+@require_user(check_revoked=True)
 def delete_device(request: flask.Request, caller: Caller, installation_id: str) -> Reply:
     devices.forget_device(caller.uid, _installation_id(installation_id))
     return {"installation_id": installation_id, "deleted": True}

@@ -25,7 +25,7 @@ def portal_session(request: flask.Request, caller: Caller) -> Reply:
     return sessions.create_portal_session(caller.uid).model_dump()
 
 
-@require_user()
+@require_user(check_revoked=True)
 def entitlement(request: flask.Request, caller: Caller) -> Reply:
     return sessions.entitlement_of(caller.uid).model_dump(mode="json")
 

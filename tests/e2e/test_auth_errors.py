@@ -9,8 +9,8 @@ import time
 import pytest
 from firebase_admin import auth as fb_auth
 
-from lib import firebase
-from tests.conftest import AppUser, GatewayClient
+from lib import firebase, routing
+from tests.conftest import AppUser, GatewayClient, MakeUser
 
 pytestmark = pytest.mark.stack
 
@@ -79,3 +79,26 @@ def test_disabled_user_is_403_user_disabled(gateway: GatewayClient, user: AppUse
 def test_token_of_another_project_is_invalid(gateway: GatewayClient, user: AppUser) -> None:
     token = forged_token(user.uid, "some-other-project", issued_s_ago=0, lifetime_s=3600)
     assert_auth_error(gateway.get("/v1/me", headers={"Authorization": f"Bearer {token}"}), 401, "auth/invalid-id-token")
+
+
+PROTECTED = [r for r in routing.routes() if r.auth in ("user", "user_revoked")]
+
+
+def _call(gateway: GatewayClient, route: routing.Route, headers: dict[str, str]) -> object:
+    path = route.path
+    for name in route.path_params:
+        path = path.replace("{" + name + "}", "x1")
+    return gateway.request(route.method, path, headers=headers, json={})
+
+
+@pytest.mark.parametrize("route", PROTECTED, ids=lambda r: r.name)
+def test_every_protected_route_refuses_missing_expired_and_revoked_tokens(
+    gateway: GatewayClient, make_user: MakeUser, route: routing.Route
+) -> None:
+    holder = make_user()
+    expired = forged_token(holder.uid, "demo-wellness", issued_s_ago=7200, lifetime_s=3600)
+    assert_auth_error(_call(gateway, route, {}), 401, "auth/missing-token")
+    assert_auth_error(_call(gateway, route, {"Authorization": f"Bearer {expired}"}), 401, "auth/id-token-expired")
+    time.sleep(1.1)  # revocation is recorded in whole seconds: the token must predate it
+    fb_auth.revoke_refresh_tokens(holder.uid, app=firebase.app())
+    assert_auth_error(_call(gateway, route, holder.headers), 401, "auth/id-token-revoked")
