@@ -92,6 +92,11 @@ def probe(route: Route, user: BenchUser) -> Probe:
     elif route.auth == "identity_platform":
         event = "beforeSignIn" if "sign" in route.entry_point else "beforeCreate"
         body = json.dumps({"data": {"jwt": blocking_jwt(user, event)}})
+    elif route.name == "reminders_send":
+        # A send task for the bench user (no device registered: it is claimed and skipped).
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        batch = {"batch": f"bench-{uuid.uuid4().hex}", "day": day, "users": [{"uid": user.uid, "local_date": day}]}
+        body = json.dumps(batch)
     elif route.auth == "stripe":
         body = json.dumps({"id": f"evt_bench_{uuid.uuid4().hex}", "object": "event", "type": "ping", "data": {}})
         headers["Stripe-Signature"] = stripe_signature(body, settings().stripe_webhook_secret, int(time.time()))
