@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 
 import pytest
 from firebase_admin import auth as fb_auth
 
+from devstack import emulator_tokens
 from lib import firebase, routing
 from tests.conftest import AppUser, GatewayClient, MakeUser
 
 pytestmark = pytest.mark.stack
-
-
-def _b64(data: dict[str, object]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-
-def forged_token(uid: str, project: str, *, issued_s_ago: int, lifetime_s: int) -> str:
-    """An unsigned token like the Auth emulator's, with chosen times."""
-    now = int(time.time())
-    claims = {
-        "iss": f"https://securetoken.google.com/{project}",
-        "aud": project,
-        "auth_time": now - issued_s_ago,
-        "user_id": uid,
-        "sub": uid,
-        "iat": now - issued_s_ago,
-        "exp": now - issued_s_ago + lifetime_s,
-        "firebase": {"identities": {}, "sign_in_provider": "password"},
-    }
-    return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
 
 
 def assert_auth_error(response: object, status: int, code: str) -> None:
@@ -54,13 +33,13 @@ def test_malformed_token_is_401_invalid(gateway: GatewayClient, header: str) -> 
 def test_expired_token_is_401_expired_even_on_the_emulator(
     gateway: GatewayClient, user: AppUser, config: object
 ) -> None:
-    token = forged_token(user.uid, "demo-wellness", issued_s_ago=7200, lifetime_s=3600)
+    token = emulator_tokens.id_token(user.uid, "demo-wellness", issued_s_ago=7200, lifetime_s=3600)
     response = gateway.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert_auth_error(response, 401, "auth/id-token-expired")
 
 
 def test_fresh_forged_token_passes_so_the_expiry_test_means_something(gateway: GatewayClient, user: AppUser) -> None:
-    token = forged_token(user.uid, "demo-wellness", issued_s_ago=0, lifetime_s=3600)
+    token = emulator_tokens.id_token(user.uid, "demo-wellness", issued_s_ago=0, lifetime_s=3600)
     assert gateway.get("/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
@@ -77,7 +56,7 @@ def test_disabled_user_is_403_user_disabled(gateway: GatewayClient, user: AppUse
 
 
 def test_token_of_another_project_is_invalid(gateway: GatewayClient, user: AppUser) -> None:
-    token = forged_token(user.uid, "some-other-project", issued_s_ago=0, lifetime_s=3600)
+    token = emulator_tokens.id_token(user.uid, "some-other-project", issued_s_ago=0, lifetime_s=3600)
     assert_auth_error(gateway.get("/v1/me", headers={"Authorization": f"Bearer {token}"}), 401, "auth/invalid-id-token")
 
 
@@ -96,7 +75,7 @@ def test_every_protected_route_refuses_missing_expired_and_revoked_tokens(
     gateway: GatewayClient, make_user: MakeUser, route: routing.Route
 ) -> None:
     holder = make_user()
-    expired = forged_token(holder.uid, "demo-wellness", issued_s_ago=7200, lifetime_s=3600)
+    expired = emulator_tokens.id_token(holder.uid, "demo-wellness", issued_s_ago=7200, lifetime_s=3600)
     assert_auth_error(_call(gateway, route, {}), 401, "auth/missing-token")
     assert_auth_error(_call(gateway, route, {"Authorization": f"Bearer {expired}"}), 401, "auth/id-token-expired")
     time.sleep(1.1)  # revocation is recorded in whole seconds: the token must predate it

@@ -1,15 +1,12 @@
-import base64
-import json
-
 import pytest
 
+from devstack.emulator_tokens import unsigned_jwt as unverified_jwt
 from lib import errors
 from lib.auth import bearer_token, unverified_expiry
 
 
 def _token(claims: object) -> str:
-    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    return f"eyJhbGciOiJub25lIn0.{body}."
+    return unverified_jwt(claims)
 
 
 def test_missing_header_is_missing_token() -> None:
