@@ -1,7 +1,7 @@
 """The Firestore client, created once per process, and the one transaction runner.
 
 The emulator (and production under contention) answers `Aborted` to transactions; the
-Python client then retries immediately with no pause, which lets 20 threads on one
+Python client then retries immediately with no pause, which lets many threads on one
 document fail for minutes. `run_transaction` retries the whole function with jittered
 exponential backoff instead, and also catches `Aborted` raised by reads.
 """
