@@ -7,7 +7,9 @@ a per-second rate limit):
       it is timed on a sample (at least 1000 users, or N if smaller) and scaled to N;
   (b) pipeline: one tick → Cloud Tasks emulator → send_batch tasks, timed until the day's
       counters say every due user is settled.
-Its last line: `reminders users=N baseline_s=… pipeline_s=… speedup=… lost=… doubled=… reads_per_due_user=…`.
+Before it, the CPU each service of the stack spent on the pipeline, and the fastest the
+machine's cores allow at that cost. Its last line:
+`reminders users=N baseline_s=… pipeline_s=… speedup=… lost=… doubled=… reads_per_due_user=…`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ import os
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from devstack.stack import Stack
 
 
 def _arguments() -> argparse.Namespace:
@@ -47,16 +53,17 @@ def main() -> None:
     stack = Stack(settings())
     try:
         stack.start(emulator_services(settings()) + app_services(settings()))
-        print(run(args.users, args.sample, args.latency_ms, args.max_per_second))
+        print(run(args.users, args.sample, args.latency_ms, args.max_per_second, stack))
     finally:
         stack.stop()
 
 
-def run(users: int, sample: int, latency_ms: int, max_per_second: int) -> str:
-    """Runs both approaches on the stack the environment names; the result line."""
+def run(users: int, sample: int, latency_ms: int, max_per_second: int, stack: Stack) -> str:
+    """Runs both approaches on `stack` (the one the environment names); the result line."""
     import requests
 
     from bench import reminders_world as world
+    from bench import stack_cpu
     from lib import push
     from lib.config import settings
 
@@ -79,6 +86,7 @@ def run(users: int, sample: int, latency_ms: int, max_per_second: int) -> str:
         print(f"baseline: serial messaging.send timed on {len(timed)} users ({timed_s:.1f}s), scaled to {users}")
         requests.delete(f"{fcm}/_local/messages", timeout=30).raise_for_status()
 
+        cpu_before = stack_cpu.cpu_seconds(stack)
         started = time.perf_counter()
         tick_at = (due_at + timedelta(minutes=1)).isoformat()
         answer = requests.post(f"{config.gateway_url}/internal/reminders/tick", json={"now": tick_at}, timeout=600)
@@ -86,6 +94,7 @@ def run(users: int, sample: int, latency_ms: int, max_per_second: int) -> str:
         found = world.wait_settled(day, users, timeout_s=1800)
         pipeline_s = time.perf_counter() - started
         print(f"pipeline: tick answered {answer.json()}; counters {found}", flush=True)
+        print("\n".join(stack_cpu.report(cpu_before, stack_cpu.cpu_seconds(stack), baseline_s, users)))
     finally:
         world.retire(list(seeded))
 

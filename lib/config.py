@@ -61,6 +61,10 @@ class Settings(BaseSettings):
 
     reminders_queue: str = "reminders"
     reminders_batch_size: int = Field(default=500, gt=0, le=500)
+    # The tick reads due users in pages of this many and cuts each page into batches. Each query
+    # pays a fixed cost (the emulator scans the collection): over 19,000 due users, 41 pages of
+    # 500 took 51 s and 4 pages of 5,000 took 8-14 s.
+    reminders_tick_page_size: int = Field(default=5000, gt=0)
     reminders_max_attempts: int = Field(default=5, gt=0)
     reminders_send_concurrency: int = Field(default=50, gt=0)
     reminders_task_target: str = ""

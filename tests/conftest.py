@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import hypothesis
 import pytest
 import requests
 
@@ -20,6 +21,13 @@ os.environ.update(test_environment())
 from devstack import accounts
 from devstack.stack import Stack, app_services, emulator_services
 from lib.config import Settings, settings
+
+# Hypothesis' per-example deadline and its too_slow check are timing assertions; on a shared,
+# loaded machine they fail tests whose logic is right.
+hypothesis.settings.register_profile(
+    "shared-machine", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
+)
+hypothesis.settings.load_profile("shared-machine")
 
 
 @pytest.fixture(scope="session")

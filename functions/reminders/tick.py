@@ -1,9 +1,10 @@
 """The scheduler tick: find who is due, enqueue their batches, advance their next_at.
 
 Reads grow with the users due: one ordered query on next_at <= now, paged with a cursor.
-Each page becomes one task whose name is derived from its content, enqueued before next_at
-is advanced, so a tick that dies in between is redone by the next one and the send records
-absorb the repeat. A late tick finds everything due since and sends each user one reminder.
+Each page is cut into batches; each batch becomes one task whose name is derived from its
+content, enqueued before its users' next_at is advanced, so a tick that dies in between is
+redone by the next one and the send records absorb the repeat. A late tick finds everything
+due since and sends each user one reminder.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def run_tick(now: datetime) -> TickReport:
         .where(filter=FieldFilter("next_at", "<=", now))
         .order_by("next_at")
         .select(["reminder", "next_at"])
-        .limit(config.reminders_batch_size)
+        .limit(config.reminders_tick_page_size)
     )
     report = TickReport()
     # Each page's next_at writes overlap the next page's read; all are awaited before answering.
@@ -99,24 +100,25 @@ def run_tick(now: datetime) -> TickReport:
 def _pages(
     query: firestore.Query, now: datetime, config: Settings, queues: list[str], report: TickReport
 ) -> Iterator[list[tuple[Snapshot, Advance]]]:
-    """Each page of due users, after its batch task is enqueued."""
-    day = now.date()
+    """Each batch-sized slice of a page of due users, after its task is enqueued."""
+    size = config.reminders_batch_size
     cursor: Snapshot | None = None
     while True:
         page = list((query.start_after(cursor) if cursor else query).stream())
         report.docs_read += max(1, len(page))  # an empty answer is billed as one read
         if not page:
             return
-        advances = [(snapshot, advance_of(snapshot.id, snapshot.to_dict() or {}, now)) for snapshot in page]
-        due = [a.due for _, a in advances if a.due is not None]
-        if due:
-            batch = Batch(batch=batch_name(day, due), day=day, users=due)
-            queue = queues[shard_of(batch.batch, len(queues))]
-            tasks.enqueue_json(queue, batch.batch, config.reminders_send_url, batch.model_dump(mode="json"))
-            report.batches += 1
-            report.due += len(due)
-        yield advances
-        if len(page) < config.reminders_batch_size:
+        for start in range(0, len(page), size):
+            advances = [(s, advance_of(s.id, s.to_dict() or {}, now)) for s in page[start : start + size]]
+            due = [a.due for _, a in advances if a.due is not None]
+            if due:
+                batch = Batch(batch=batch_name(now.date(), due), day=now.date(), users=due)
+                queue = queues[shard_of(batch.batch, len(queues))]
+                tasks.enqueue_json(queue, batch.batch, config.reminders_send_url, batch.model_dump(mode="json"))
+                report.batches += 1
+                report.due += len(due)
+            yield advances
+        if len(page) < config.reminders_tick_page_size:
             return
         cursor = page[-1]
 

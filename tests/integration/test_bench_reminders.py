@@ -7,6 +7,7 @@ import re
 import pytest
 
 from bench.reminders import run
+from devstack.stack import Stack
 from tests import reminders_support
 from tests.reminders_support import Fcm
 
@@ -14,8 +15,11 @@ pytestmark = pytest.mark.stack
 fcm = reminders_support.fcm
 
 
-def test_benchmark_smoke_run_prints_its_line_with_nothing_lost_or_doubled(fcm: Fcm) -> None:
-    line = run(users=30, sample=30, latency_ms=5, max_per_second=1000)
+def test_benchmark_smoke_run_prints_its_line_with_nothing_lost_or_doubled(
+    fcm: Fcm, stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = run(users=30, sample=30, latency_ms=5, max_per_second=1000, stack=stack)
+    assert re.search(r"cpu gateway: [\d.]+s", capsys.readouterr().out)
     pattern = (
         r"reminders users=30 baseline_s=[\d.]+ pipeline_s=[\d.]+ speedup=[\d.]+ "
         r"lost=0 doubled=0 reads_per_due_user=[\d.]+"
