@@ -42,7 +42,7 @@ def report(before: dict[str, float], after: dict[str, float], baseline_s: float,
     ]
     floor_s = total / cores
     lines.append(
-        f"cpu total {total:.1f}s on {cores} cores: no run can take less than {floor_s:.1f}s here, "
+        f"cpu total {total:.1f}s on {cores} cores: at this cost no run can take less than {floor_s:.1f}s here, "
         f"so the speedup this machine allows is at most {baseline_s / floor_s:.1f}"
     )
     return lines
