@@ -6,12 +6,24 @@ TEST_PORT_BASE (default 18000) moves them all; each piece keeps its API.md offse
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 OFFSETS = {"gateway": 0, "firestore": 80, "auth": 99, "stripe": 111, "tasks": 123, "fcm": 124}
 
 
+def ephemeral_low() -> int:
+    """The first port the kernel may give an outgoing connection; a server port at or above it
+    can already be held by any client socket on the machine, and then fails to bind at random."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def test_environment() -> dict[str, str]:
     base = int(os.environ.get("TEST_PORT_BASE", "18000"))
+    if base + max(OFFSETS.values()) >= (low := ephemeral_low()):
+        raise ValueError(f"TEST_PORT_BASE={base} reaches the kernel's ephemeral ports (from {low}); use a lower base")
     port = {name: base + offset for name, offset in OFFSETS.items()}
     return {
         "ENVIRONMENT": "local",
