@@ -208,8 +208,7 @@ def mismatched_entitlements(users: Sequence[BenchUser]) -> int:
     client = db.client()
     wrong = 0
     for user in users:
-        listed = stripe_api.client().v1.subscriptions.list({"customer": user.customer_id, "status": "all"})
-        subscriptions = [s.to_dict() for s in listed.auto_paging_iter()]
+        subscriptions = stripe_api.subscriptions_of(user.customer_id)
         expected = entitlement_from(user.customer_id, subscriptions, settings().stripe_plan)
         stored = client.collection("entitlements").document(user.uid).get().to_dict() or {}
         if [stored.get(k) for k in ("plan", "status", "subscription_id")] != [
