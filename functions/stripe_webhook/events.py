@@ -110,7 +110,7 @@ def customer_in(event: Mapping[str, Any]) -> str | None:
 
 def sync_customer(customer_id: str) -> Outcome:
     """Writes what the customer's subscriptions grant now, as Stripe reports them."""
-    uid = customers.uid_of(customer_id)
+    uid = customers.last_owner_of(customer_id)
     if uid is None:
         return Outcome.UNKNOWN_CUSTOMER
     log.bind(uid=uid)
@@ -121,6 +121,8 @@ def sync_customer(customer_id: str) -> Outcome:
         raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc
     entitlement = entitlement_from(customer_id, subscriptions, settings().stripe_plan)
     written = entitlement_store.write_if_newer(uid, entitlement, synced_at)
+    if not written.owned:
+        return Outcome.UNKNOWN_CUSTOMER
     if not written.applied:
         return Outcome.STALE
     if written.claim_stale:
