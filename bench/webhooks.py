@@ -17,21 +17,23 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import random
 import statistics
 import threading
 import time
 import urllib.parse
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 import stripe
 
+from bench import process_cpu
 from devstack import accounts
 from devstack.stack import Stack, app_services, emulator_services
 from functions.stripe_webhook.entitlement import entitlement_from
@@ -71,6 +73,10 @@ class Result:
     p99_ms: float
     rps: float
     baseline_p50_ms: float
+    # CPU ms per delivery over the concurrent phase, per piece of the stack (only the bench's
+    # own without --start-stack) and what the machine's load average was around it.
+    cpu_ms: dict[str, float]
+    load: tuple[float, float]
 
     def line(self) -> str:
         return (
@@ -230,7 +236,8 @@ def mismatched_entitlements(users: Sequence[BenchUser]) -> int:
     return wrong
 
 
-def run(options: Options) -> Result:
+def run(options: Options, stack_groups: Mapping[str, int]) -> Result:
+    """`stack_groups`: the stack's pieces by name and process group, to report their CPU."""
     since = int(time.time()) - 1
     _local("PUT", "/_local/webhook_faults", json={"drop_rate": 1.0})
     try:
@@ -243,7 +250,9 @@ def run(options: Options) -> Result:
     rest = [bodies[e] for e in event_ids[len(baseline_ids) :] if e in bodies]
     deliveries = rest + random.choices(rest, k=round(len(rest) * options.dup_rate)) if rest else []
     random.shuffle(deliveries)
+    load_before, cpu_before = os.getloadavg()[0], _cpu_s(stack_groups)
     sender, elapsed = deliver(deliveries, options.concurrency)
+    load_after, cpu_after = os.getloadavg()[0], _cpu_s(stack_groups)
     counts = applied_counts(event_ids)
     return Result(
         events=len(event_ids),
@@ -256,15 +265,22 @@ def run(options: Options) -> Result:
         p99_ms=percentile(sender.latencies_ms, 0.99),
         rps=sender.sent / elapsed if elapsed else 0.0,
         baseline_p50_ms=statistics.median(baseline.latencies_ms) if baseline.latencies_ms else 0.0,
+        cpu_ms={k: 1000 * (cpu_after[k] - cpu_before[k]) / max(sender.sent, 1) for k in cpu_after},
+        load=(load_before, load_after),
     )
 
 
+def _cpu_s(stack_groups: Mapping[str, int]) -> dict[str, float]:
+    return {**process_cpu.group_cpu_s(stack_groups), "bench": process_cpu.own_cpu_s()}
+
+
 @contextmanager
-def own_stack() -> Iterator[None]:
+def own_stack() -> Iterator[dict[str, int]]:
+    """Starts the stack; yields its pieces' process groups."""
     stack = Stack(settings())
     try:
         stack.start(emulator_services(settings()) + app_services(settings()))
-        yield
+        yield {r.service.name: r.process.pid for r in stack.running}
     finally:
         stack.stop()
 
@@ -279,13 +295,18 @@ def main(argv: Sequence[str] | None = None) -> Result:
     args = parser.parse_args(argv)
     users = args.users or max(1, min(500, args.events // 20))
     options = Options(events=args.events, dup_rate=args.dup_rate, concurrency=args.concurrency, users=users)
-    with own_stack() if args.start_stack else nullcontext():
-        result = run(options)
+    stack: AbstractContextManager[dict[str, int]] = own_stack() if args.start_stack else nullcontext({})
+    with stack as stack_groups:
+        result = run(options, stack_groups)
     print(f"users={users} entitlements_mismatched={result.mismatched}")
     print(
         f"baseline (one at a time) p50_ms={result.baseline_p50_ms:.1f}; "
         f"under concurrency {options.concurrency}: p50 x{result.p50_ms / max(result.baseline_p50_ms, 0.001):.2f}, "
         f"p99 x{result.p99_ms / max(result.baseline_p50_ms, 0.001):.2f} of the baseline p50"
+    )
+    print(
+        f"cpu_ms_per_delivery {' '.join(f'{k}={v:.2f}' for k, v in result.cpu_ms.items())} "
+        f"total={sum(result.cpu_ms.values()):.2f}; load average {result.load[0]:.2f} -> {result.load[1]:.2f}"
     )
     print(result.line())
     return result
