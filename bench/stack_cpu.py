@@ -3,6 +3,8 @@ went and how fast the machine's cores could possibly have done it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import psutil
 
 from devstack.stack import Stack
@@ -24,9 +26,14 @@ def _tree_seconds(pid: int) -> float:
     return total
 
 
+def tree_cpu_s(roots: Mapping[str, int]) -> dict[str, float]:
+    """Name → CPU seconds used so far by the process `roots[name]` and all its children."""
+    return {name: _tree_seconds(pid) for name, pid in roots.items()}
+
+
 def cpu_seconds(stack: Stack) -> dict[str, float]:
     """Service name → CPU seconds used so far by its process and all its children."""
-    return {running.service.name: _tree_seconds(running.process.pid) for running in stack.running}
+    return tree_cpu_s({running.service.name: running.process.pid for running in stack.running})
 
 
 def report(before: dict[str, float], after: dict[str, float], baseline_s: float, work: int) -> list[str]:

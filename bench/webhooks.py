@@ -15,21 +15,25 @@ are also printed as ratios against it. The last line is the result:
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
+import os
 import random
 import statistics
 import threading
 import time
+import urllib.parse
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 import stripe
 
+from bench import stack_cpu
 from devstack import accounts
 from devstack.stack import Stack, app_services, emulator_services
 from functions.stripe_webhook.entitlement import entitlement_from
@@ -69,6 +73,10 @@ class Result:
     p99_ms: float
     rps: float
     baseline_p50_ms: float
+    # CPU ms per delivery over the concurrent phase, per piece of the stack (only the bench's
+    # own without --start-stack) and what the machine's load average was around it.
+    cpu_ms: dict[str, float]
+    load: tuple[float, float]
 
     def line(self) -> str:
         return (
@@ -138,10 +146,15 @@ def payloads(event_ids: Sequence[str], since: int) -> dict[str, str]:
 
 
 class Sender:
-    """Delivers like Stripe: signed at send time; 409/5xx/network errors are retried after a pause."""
+    """Delivers like Stripe: signed at send time; 409/5xx/network errors are retried after a pause.
+
+    Light on the shared CPU: one kept-alive http.client connection per thread and bodies
+    encoded once, so the client takes little from the server it measures."""
 
     def __init__(self) -> None:
-        self.url = settings().gateway_url + "/stripe/webhook"
+        url = urllib.parse.urlsplit(settings().gateway_url + "/stripe/webhook")
+        self.connection_class = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+        self.host, self.path = url.netloc, url.path
         self.secret = settings().stripe_webhook_secrets[0]
         self.local = threading.local()
         self.lock = threading.Lock()
@@ -149,24 +162,27 @@ class Sender:
         self.sent = 0
         self.failed = 0
 
-    def _session(self) -> requests.Session:
-        if not hasattr(self.local, "session"):
-            self.local.session = requests.Session()
-        session: requests.Session = self.local.session
-        return session
+    def _post(self, body: bytes, signature: str) -> int:
+        connection: http.client.HTTPConnection | None = getattr(self.local, "connection", None)
+        if connection is None:
+            connection = self.local.connection = self.connection_class(self.host, timeout=60)
+        headers = {"Stripe-Signature": signature, "Content-Type": "application/json"}
+        for _ in range(2):  # a kept-alive connection the server has closed fails once; then a new one
+            try:
+                connection.request("POST", self.path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                return response.status
+            except (OSError, http.client.HTTPException):
+                connection.close()  # the next request() connects again
+        return 0
 
     def send(self, payload: str) -> None:
+        body = payload.encode()
         for _ in range(MAX_TRIES):
             header = stripe.WebhookSignature.generate_signature_header(payload, self.secret)
             started = time.perf_counter()
-            try:
-                status = (
-                    self._session()
-                    .post(self.url, data=payload.encode(), headers={"Stripe-Signature": header}, timeout=60)
-                    .status_code
-                )
-            except requests.RequestException:
-                status = 0
+            status = self._post(body, header)
             with self.lock:
                 self.latencies_ms.append((time.perf_counter() - started) * 1000)
                 self.sent += 1
@@ -208,8 +224,7 @@ def mismatched_entitlements(users: Sequence[BenchUser]) -> int:
     client = db.client()
     wrong = 0
     for user in users:
-        listed = stripe_api.client().v1.subscriptions.list({"customer": user.customer_id, "status": "all"})
-        subscriptions = [s.to_dict() for s in listed.auto_paging_iter()]
+        subscriptions = stripe_api.subscriptions_of(user.customer_id)
         expected = entitlement_from(user.customer_id, subscriptions, settings().stripe_plan)
         stored = client.collection("entitlements").document(user.uid).get().to_dict() or {}
         if [stored.get(k) for k in ("plan", "status", "subscription_id")] != [
@@ -221,7 +236,8 @@ def mismatched_entitlements(users: Sequence[BenchUser]) -> int:
     return wrong
 
 
-def run(options: Options) -> Result:
+def run(options: Options, stack_groups: Mapping[str, int]) -> Result:
+    """`stack_groups`: the stack's pieces by name and process id, to report their CPU."""
     since = int(time.time()) - 1
     _local("PUT", "/_local/webhook_faults", json={"drop_rate": 1.0})
     try:
@@ -234,7 +250,9 @@ def run(options: Options) -> Result:
     rest = [bodies[e] for e in event_ids[len(baseline_ids) :] if e in bodies]
     deliveries = rest + random.choices(rest, k=round(len(rest) * options.dup_rate)) if rest else []
     random.shuffle(deliveries)
+    load_before, cpu_before = os.getloadavg()[0], _cpu_s(stack_groups)
     sender, elapsed = deliver(deliveries, options.concurrency)
+    load_after, cpu_after = os.getloadavg()[0], _cpu_s(stack_groups)
     counts = applied_counts(event_ids)
     return Result(
         events=len(event_ids),
@@ -247,15 +265,23 @@ def run(options: Options) -> Result:
         p99_ms=percentile(sender.latencies_ms, 0.99),
         rps=sender.sent / elapsed if elapsed else 0.0,
         baseline_p50_ms=statistics.median(baseline.latencies_ms) if baseline.latencies_ms else 0.0,
+        cpu_ms={k: 1000 * (cpu_after[k] - cpu_before[k]) / max(sender.sent, 1) for k in cpu_after},
+        load=(load_before, load_after),
     )
 
 
+def _cpu_s(stack_groups: Mapping[str, int]) -> dict[str, float]:
+    own = os.times()  # this process alone: its children are the stack, counted per piece
+    return {**stack_cpu.tree_cpu_s(stack_groups), "bench": own.user + own.system}
+
+
 @contextmanager
-def own_stack() -> Iterator[None]:
+def own_stack() -> Iterator[dict[str, int]]:
+    """Starts the stack; yields its pieces' process ids."""
     stack = Stack(settings())
     try:
         stack.start(emulator_services(settings()) + app_services(settings()))
-        yield
+        yield {r.service.name: r.process.pid for r in stack.running}
     finally:
         stack.stop()
 
@@ -270,13 +296,18 @@ def main(argv: Sequence[str] | None = None) -> Result:
     args = parser.parse_args(argv)
     users = args.users or max(1, min(500, args.events // 20))
     options = Options(events=args.events, dup_rate=args.dup_rate, concurrency=args.concurrency, users=users)
-    with own_stack() if args.start_stack else nullcontext():
-        result = run(options)
+    stack: AbstractContextManager[dict[str, int]] = own_stack() if args.start_stack else nullcontext({})
+    with stack as stack_groups:
+        result = run(options, stack_groups)
     print(f"users={users} entitlements_mismatched={result.mismatched}")
     print(
         f"baseline (one at a time) p50_ms={result.baseline_p50_ms:.1f}; "
         f"under concurrency {options.concurrency}: p50 x{result.p50_ms / max(result.baseline_p50_ms, 0.001):.2f}, "
         f"p99 x{result.p99_ms / max(result.baseline_p50_ms, 0.001):.2f} of the baseline p50"
+    )
+    print(
+        f"cpu_ms_per_delivery {' '.join(f'{k}={v:.2f}' for k, v in result.cpu_ms.items())} "
+        f"total={sum(result.cpu_ms.values()):.2f}; load average {result.load[0]:.2f} -> {result.load[1]:.2f}"
     )
     print(result.line())
     return result

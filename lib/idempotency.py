@@ -135,6 +135,12 @@ class FirestoreIdempotency:
             return replace(lease, version=written.update_time)
         except gexc.AlreadyExists:
             pass
+        # A plain read settles the common conflicts: completed never changes back, and a live
+        # lease seen a moment ago only means "retry later". Only a record that may be taken
+        # over (expired, or released since our create()) needs the transaction.
+        found = self.record(key)
+        if found is not None:
+            self._refuse_unless_expired(found, self.clock())
 
         def take_over(transaction: firestore.Transaction) -> Lease:
             now = self.clock()
@@ -144,11 +150,7 @@ class FirestoreIdempotency:
                 transaction.create(ref, self._lease_fields(fresh, now))
                 return fresh
             record = IdempotencyRecord.from_document(key, snapshot.to_dict() or {})
-            state = record.state(now)
-            if state is RecordStatus.COMPLETED:
-                raise IdempotencyAlreadyCompletedError(f"{key} is already done")
-            if state is RecordStatus.IN_PROGRESS:
-                raise IdempotencyAlreadyInProgressError(key, (record.lease_until - now).total_seconds())
+            self._refuse_unless_expired(record, now)
             taken = Lease(key, uuid.uuid4().hex, now + self.lease, record.attempts + 1)
             transaction.update(ref, self._lease_fields(taken, now))
             return taken
@@ -160,13 +162,26 @@ class FirestoreIdempotency:
             raise IdempotencyAlreadyInProgressError(key, self.lease.total_seconds())
         return replace(taken, version=snapshot.update_time)
 
-    def complete(self, lease: Lease, fields: Mapping[str, Any] | None = None) -> None:
+    @staticmethod
+    def _refuse_unless_expired(record: IdempotencyRecord, now: datetime) -> None:
+        state = record.state(now)
+        if state is RecordStatus.COMPLETED:
+            raise IdempotencyAlreadyCompletedError(f"{record.key} is already done")
+        if state is RecordStatus.IN_PROGRESS:
+            raise IdempotencyAlreadyInProgressError(record.key, (record.lease_until - now).total_seconds())
+
+    def complete(
+        self, lease: Lease, fields: Mapping[str, Any] | None = None, *, batch: firestore.WriteBatch | None = None
+    ) -> None:
         """Marks the work done (storing `fields` with it) if the record is still as this lease
-        wrote it: an expired lease nobody took over still completes."""
+        wrote it: an expired lease nobody took over still completes. Writes already in `batch`
+        commit with the completion, atomically: all of them or, when the lease was lost, none."""
         now = self.clock()
         done = {"status": RecordStatus.COMPLETED.value, "processed_at": now, "expire_at": now + self.keep}
+        batch = batch or db.client().batch()
+        batch.update(self._ref(lease.key), {**done, **(fields or {})}, option=self._unchanged_since(lease))
         try:
-            self._ref(lease.key).update({**done, **(fields or {})}, option=self._unchanged_since(lease))
+            batch.commit()
         except (gexc.FailedPrecondition, gexc.NotFound) as exc:
             raise IdempotencyLeaseLostError(f"{lease.key} was taken over by another caller") from exc
 
@@ -180,14 +195,25 @@ class FirestoreIdempotency:
     def _unchanged_since(self, lease: Lease) -> Any:
         return db.client().write_option(last_update_time=lease.version)
 
-    def run_once(self, key: str, work: Callable[[Lease], T], *, completion: Mapping[str, Any] | None = None) -> T:
+    def run_once(
+        self,
+        key: str,
+        work: Callable[[Lease], T],
+        *,
+        completion: Mapping[str, Any] | None = None,
+        completion_writes: Callable[[T, firestore.WriteBatch], None] | None = None,
+    ) -> T:
         """`work(lease)` under a lease on `key`, then the key is marked done with `completion`
-        fields. If `work` raises, the lease is released and the error propagates."""
+        fields, in one commit with whatever `completion_writes(result, batch)` adds. If `work`
+        raises, the lease is released and the error propagates."""
         lease = self.acquire(key)
         try:
             result = work(lease)
         except BaseException:
             self.release(lease)
             raise
-        self.complete(lease, completion)
+        batch = db.client().batch()
+        if completion_writes is not None:
+            completion_writes(result, batch)
+        self.complete(lease, completion, batch=batch)
         return result

@@ -9,6 +9,7 @@ nothing here touches the `stripe` module's globals.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import stripe
 from stripe._base_address import BaseAddresses
@@ -31,17 +32,31 @@ def client() -> stripe.StripeClient:
     )
 
 
+def subscriptions_of(customer_id: str) -> list[dict[str, Any]]:
+    """Every subscription of the customer, in any status, as Stripe's JSON.
+
+    Plain dicts rather than `StripeObject`s: building those (and `to_dict()` again) for every
+    webhook delivery took a quarter of the webhook's CPU under load. Raises stripe.StripeError."""
+    found: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"customer": customer_id, "status": "all", "limit": 100}
+    while True:
+        page = client().raw_request("get", "/v1/subscriptions", **params).data
+        found.extend(page["data"])
+        if not page.get("has_more") or not page["data"]:
+            return found
+        params["starting_after"] = page["data"][-1]["id"]
+
+
 def cancel_subscriptions(customer_id: str) -> list[str]:
     """Cancels every subscription of the customer that could still bill; answers their ids.
 
     Safe to repeat: a cancelled subscription is no longer listed."""
     try:
         cancelled = []
-        listed = client().v1.subscriptions.list({"customer": customer_id, "status": "all"})
-        for subscription in listed.auto_paging_iter():
-            if subscription.status in ACTIVE_SUBSCRIPTION_STATUSES:
-                client().v1.subscriptions.cancel(subscription.id)
-                cancelled.append(subscription.id)
+        for subscription in subscriptions_of(customer_id):
+            if subscription["status"] in ACTIVE_SUBSCRIPTION_STATUSES:
+                client().v1.subscriptions.cancel(subscription["id"])
+                cancelled.append(str(subscription["id"]))
         return cancelled
     except stripe.StripeError as exc:
         raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
+from typing import Any
+
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
@@ -11,13 +15,17 @@ from lib import stripe_api
 COLLECTION = "stripe_customers"
 
 
-def _ref(uid: str) -> firestore.DocumentReference:
+def ref(uid: str) -> firestore.DocumentReference:
     return db.client().collection(COLLECTION).document(uid)
 
 
 def customer_of(uid: str) -> str | None:
-    data = _ref(uid).get().to_dict()
-    return str(data["customer_id"]) if data and data.get("customer_id") else None
+    return customer_in(ref(uid).get().to_dict())
+
+
+def customer_in(mapping: Mapping[str, Any] | None) -> str | None:
+    """The customer id a stripe_customers document names, if any."""
+    return str(mapping["customer_id"]) if mapping and mapping.get("customer_id") else None
 
 
 def uid_of(customer_id: str) -> str | None:
@@ -26,6 +34,26 @@ def uid_of(customer_id: str) -> str | None:
     for snapshot in query.limit(1).stream():
         return snapshot.id
     return None
+
+
+def last_owner_of(customer_id: str) -> str | None:
+    """The uid the customer belongs to or belonged to, remembered per process once found (a query
+    per webhook delivery is a round trip). A customer never changes owner: it is created for one
+    uid with metadata.uid and only loses its owner when the account is deleted, so whoever writes
+    for that uid must check that stripe_customers/{uid} still names the customer
+    (entitlement_store.write_if_newer does, in the read it makes anyway)."""
+    try:
+        return _found_owner(customer_id)
+    except LookupError:
+        return None
+
+
+@functools.lru_cache(maxsize=100_000)
+def _found_owner(customer_id: str) -> str:
+    uid = uid_of(customer_id)
+    if uid is None:
+        raise LookupError(customer_id)  # not remembered: the mapping may be written a moment later
+    return uid
 
 
 def ensure_customer(uid: str, email: str | None) -> str:
@@ -42,7 +70,7 @@ def ensure_customer(uid: str, email: str | None) -> str:
         {"idempotency_key": f"customer-for-{uid}"},
     )
     try:
-        _ref(uid).create({"customer_id": customer.id, "created_at": firestore.SERVER_TIMESTAMP})
+        ref(uid).create({"customer_id": customer.id, "created_at": firestore.SERVER_TIMESTAMP})
     except gexc.AlreadyExists:
         return customer_of(uid) or customer.id
     return customer.id

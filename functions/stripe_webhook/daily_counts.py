@@ -33,10 +33,18 @@ def _shards(day: str) -> firestore.CollectionReference:
     return shards
 
 
-def count_outcome(outcome: str, now: datetime | None = None) -> None:
+def _shard(now: datetime | None) -> firestore.DocumentReference:
     day = (now or datetime.now(UTC)).date().isoformat()
-    shard = _shards(day).document(str(random.randrange(SHARDS)))
-    shard.set({outcome: firestore.Increment(1)}, merge=True)
+    return _shards(day).document(str(random.randrange(SHARDS)))
+
+
+def count_outcome(outcome: str, now: datetime | None = None) -> None:
+    _shard(now).set({outcome: firestore.Increment(1)}, merge=True)
+
+
+def count_in(batch: firestore.WriteBatch, outcome: str, now: datetime | None = None) -> None:
+    """Adds the count to `batch`, so it commits with the batch's other writes (one round trip)."""
+    batch.set(_shard(now), {outcome: firestore.Increment(1)}, merge=True)
 
 
 def totals(day: date) -> dict[str, int]:

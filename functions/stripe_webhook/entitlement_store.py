@@ -19,6 +19,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
+from functions.stripe_webhook import customers
 from functions.stripe_webhook.entitlement import Entitlement
 from lib import errors, firebase, log
 from lib import firestore as db
@@ -31,8 +32,9 @@ _logger = log.get_logger("entitlements")
 
 @dataclass(frozen=True)
 class Written:
-    applied: bool  # False: a newer view of Stripe was already stored
+    applied: bool  # False: a newer view of Stripe was already stored, or the customer is not the user's
     claim_stale: bool  # the plan it grants is not the one last set as the user's claim
+    owned: bool = True  # False: stripe_customers/{uid} does not name the customer (the account was deleted)
 
 
 class _Raced(Exception):
@@ -54,8 +56,12 @@ def read(uid: str) -> dict[str, Any] | None:
     reraise=True,
 )
 def _write_if_newer(uid: str, data: dict[str, Any], synced_at: datetime) -> Written:
-    ref = _ref(uid)
-    snapshot = ref.get()
+    ref, owner = _ref(uid), customers.ref(uid)
+    # One round trip reads the entitlement and checks the user still owns the customer.
+    by_path = {s.reference.path: s for s in db.client().get_all([ref, owner])}
+    snapshot = by_path[ref.path]
+    if customers.customer_in(by_path[owner.path].to_dict()) != data["customer_id"]:
+        return Written(applied=False, claim_stale=False, owned=False)
     try:
         if not snapshot.exists:
             ref.create(data)
@@ -70,7 +76,8 @@ def _write_if_newer(uid: str, data: dict[str, Any], synced_at: datetime) -> Writ
 
 
 def write_if_newer(uid: str, entitlement: Entitlement, synced_at: datetime) -> Written:
-    """Stores the entitlement unless a newer view is already stored."""
+    """Stores the entitlement unless a newer view is already stored or the user no longer
+    owns the entitlement's customer."""
     data = {**entitlement.model_dump(), "synced_at": synced_at, "updated_at": firestore.SERVER_TIMESTAMP}
     try:
         return _write_if_newer(uid, data, synced_at)

@@ -110,18 +110,19 @@ def customer_in(event: Mapping[str, Any]) -> str | None:
 
 def sync_customer(customer_id: str) -> Outcome:
     """Writes what the customer's subscriptions grant now, as Stripe reports them."""
-    uid = customers.uid_of(customer_id)
+    uid = customers.last_owner_of(customer_id)
     if uid is None:
         return Outcome.UNKNOWN_CUSTOMER
     log.bind(uid=uid)
     synced_at = datetime.now(UTC)  # taken before the read: the state is at least this fresh
     try:
-        listed = stripe_api.client().v1.subscriptions.list({"customer": customer_id, "status": "all", "limit": 100})
-        subscriptions = [s.to_dict() for s in listed.auto_paging_iter()]
+        subscriptions = stripe_api.subscriptions_of(customer_id)
     except stripe.StripeError as exc:
         raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc
     entitlement = entitlement_from(customer_id, subscriptions, settings().stripe_plan)
     written = entitlement_store.write_if_newer(uid, entitlement, synced_at)
+    if not written.owned:
+        return Outcome.UNKNOWN_CUSTOMER
     if not written.applied:
         return Outcome.STALE
     if written.claim_stale:
@@ -147,16 +148,22 @@ def handle_event(event: Mapping[str, Any]) -> Outcome:
     except Exception:
         daily_counts.count_outcome("failed")
         raise
-    duplicate = outcome is Outcome.DUPLICATE
-    daily_counts.count_outcome("duplicate" if duplicate else "processed")
+    if outcome is Outcome.DUPLICATE:
+        daily_counts.count_outcome("duplicate")
     return outcome
+
+
+def _count_processed(outcome: Outcome, batch: firestore.WriteBatch) -> None:
+    daily_counts.count_in(batch, "processed")
 
 
 def _handle_once(event: Mapping[str, Any]) -> Outcome:
     event_id = str(event["id"])
     log.bind(event_id=event_id, event_type=event.get("type"))
     try:
-        outcome = event_records().run_once(event_id, lambda lease: _process(event), completion=_COUNT_RUN)
+        outcome = event_records().run_once(
+            event_id, lambda lease: _process(event), completion=_COUNT_RUN, completion_writes=_count_processed
+        )
     except IdempotencyAlreadyCompletedError:
         outcome = Outcome.DUPLICATE
     except IdempotencyAlreadyInProgressError as exc:

@@ -16,7 +16,7 @@ import requests
 import stripe
 from firebase_admin import auth as fb_auth
 
-from functions.stripe_webhook import entitlement_store
+from functions.stripe_webhook import customers, entitlement_store
 from functions.stripe_webhook.entitlement import Entitlement
 from functions.stripe_webhook.events import EVENTS_COLLECTION
 from lib import firebase, stripe_api
@@ -178,6 +178,7 @@ def test_out_of_order_subscription_events_end_in_the_last_state(
 
 def test_older_view_never_overwrites_a_newer_one(stack: object, user: AppUser) -> None:
     now = datetime.now(UTC)
+    customers.ref(user.uid).create({"customer_id": "cus_x"})
 
     def view(status: str) -> Entitlement:
         return Entitlement(
@@ -263,6 +264,27 @@ def test_account_deletion_cancels_the_subscription(gateway: GatewayClient, user:
     assert response.status_code == 200, response.text
     assert response.json()["subscriptions_cancelled"] == 1
     assert stripe_api.client().v1.subscriptions.retrieve(subscription_id).status == "canceled"
+
+
+def test_events_after_account_deletion_write_no_entitlement(gateway: GatewayClient, user: AppUser) -> None:
+    subscription_id = checkout(gateway, user)["subscription"]["id"]
+    wait_for(lambda: premium(user.uid), "premium entitlement")  # the webhook now knows the customer's owner
+    assert gateway.delete("/v1/me", headers=user.headers).status_code == 200
+    changed = local("POST", f"/_local/subscriptions/{subscription_id}/update", data={"status": "active"})
+    assert changed["events"]
+    for event_id in changed["events"]:
+        wait_for(lambda event_id=event_id: delivered_ok(event_id), f"delivery of {event_id}")
+    assert entitlement(user.uid) is None
+
+
+def test_entitlement_is_not_written_for_a_customer_the_user_does_not_own(stack: object, user: AppUser) -> None:
+    customers.ref(user.uid).create({"customer_id": "cus_mine"})
+    view = Entitlement(
+        plan="premium", status="active", current_period_end=None, customer_id="cus_other", subscription_id="sub_x"
+    )
+    written = entitlement_store.write_if_newer(user.uid, view, datetime.now(UTC))
+    assert (written.applied, written.owned) == (False, False)
+    assert entitlement(user.uid) is None
 
 
 def test_vendored_fixtures_are_stripes_own() -> None:
