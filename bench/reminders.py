@@ -66,6 +66,7 @@ def run(users: int, sample: int, latency_ms: int, max_per_second: int, stack: St
     from bench import stack_cpu
     from lib import push
     from lib.config import settings
+    from lib.push_address import Address
 
     config = settings()
     day = date(1980, 1, 1) + timedelta(days=uuid.uuid4().int % 3000)
@@ -80,7 +81,7 @@ def run(users: int, sample: int, latency_ms: int, max_per_second: int, stack: St
         timed = addresses[: min(users, max(sample, 1000))]
         started = time.perf_counter()
         for address in timed:
-            push.send(push.message(push.Address(fid=address), "Time for your check-in", "Keep your streak going", {}))
+            push.send(push.message(Address(fid=address), "Time for your check-in", "Keep your streak going", {}))
         timed_s = time.perf_counter() - started
         baseline_s = timed_s * users / len(timed)
         print(f"baseline: serial messaging.send timed on {len(timed)} users ({timed_s:.1f}s), scaled to {users}")

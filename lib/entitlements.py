@@ -22,5 +22,10 @@ def plan_from(entitlement: Mapping[str, Any] | None) -> str:
     return str(entitlement.get("plan") or FREE)
 
 
+def read(uid: str) -> dict[str, Any] | None:
+    """entitlements/{uid} as stored, or None when the user never had one."""
+    return db.client().collection("entitlements").document(uid).get().to_dict()
+
+
 def active_plan(uid: str) -> str:
-    return plan_from(db.client().collection("entitlements").document(uid).get().to_dict())
+    return plan_from(read(uid))

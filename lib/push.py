@@ -19,14 +19,7 @@ from firebase_admin import messaging
 
 from lib import firebase
 from lib.config import settings
-
-
-@dataclass(frozen=True)
-class Address:
-    """A device: addressed by its Firebase installation ID unless it registered a legacy token."""
-
-    fid: str
-    token: str | None = None
+from lib.push_address import Address
 
 
 class Delivery(enum.Enum):

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from functions.stripe_webhook import customers, entitlement_store, events, reconciliation
-from lib import errors, stripe_api
+from functions.stripe_webhook import customers, events, reconciliation
+from lib import entitlements, errors, stripe_api
 
 WATCHED = ("plan", "status", "current_period_end", "subscription_id")
 
@@ -48,7 +48,7 @@ def replay_event(event: Mapping[str, Any], *, force: bool) -> Replay:
     nothing, unless `force`, which re-reads the customer's subscriptions from Stripe and
     writes them (what processing does) without touching the event's record."""
     replay = Replay(event_id=str(event["id"]), event_type=str(event.get("type", "")), uid=_owner(event))
-    before = entitlement_store.read(replay.uid) if replay.uid else None
+    before = entitlements.read(replay.uid) if replay.uid else None
     customer_id = events.customer_in(event)
     try:
         outcome = events.handle_event(event)
@@ -57,7 +57,7 @@ def replay_event(event: Mapping[str, Any], *, force: bool) -> Replay:
         replay.outcome = outcome.value
     except errors.ApiError as exc:
         replay.outcome, replay.error = exc.code, exc.message
-    after = entitlement_store.read(replay.uid) if replay.uid else None
+    after = entitlements.read(replay.uid) if replay.uid else None
     replay.changes = changes_between(before, after)
     return replay
 
@@ -65,9 +65,9 @@ def replay_event(event: Mapping[str, Any], *, force: bool) -> Replay:
 def reconcile_event(event: Mapping[str, Any]) -> tuple[reconciliation.Step, Replay]:
     """Reconcile's own step for the event, with the entitlement change it made."""
     replay = Replay(event_id=str(event["id"]), event_type=str(event.get("type", "")), uid=_owner(event))
-    before = entitlement_store.read(replay.uid) if replay.uid else None
+    before = entitlements.read(replay.uid) if replay.uid else None
     step = reconciliation.reconcile_event(event)
     replay.outcome = step.value
     if step is reconciliation.Step.REPLAYED and replay.uid:
-        replay.changes = changes_between(before, entitlement_store.read(replay.uid))
+        replay.changes = changes_between(before, entitlements.read(replay.uid))
     return step, replay

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 
-from functions.reminders.delivery import Batch, deliver
+from functions.reminders.batch import Batch
+from functions.reminders.delivery import deliver
 
 if __name__ == "__main__":
     deliver(Batch.model_validate_json(sys.stdin.buffer.read()), 0, datetime.now(UTC))

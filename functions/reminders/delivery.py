@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
-
 from functions.reminders import counters, devices, send_records, wording
+from functions.reminders.batch import Batch, DueUser
 from functions.reminders.conditional_writes import Write, commit
 from functions.reminders.send_records import Claim, Owner, SendStatus
 from functions.streaks.summary import checked_in_on, summary_of
@@ -31,27 +30,6 @@ _logger = log.get_logger("reminders.delivery")
 
 # firebase-admin's code for FCM's QUOTA_EXCEEDED (HTTP 429).
 QUOTA_CODE = "RESOURCE_EXHAUSTED"
-
-
-class DueUser(BaseModel):
-    # A Firestore document ID: printable ASCII without '/', and not of the reserved __x__ form.
-    uid: str = Field(pattern=r"^[!-.0-~]{1,128}$")
-    local_date: date
-
-    @field_validator("uid")
-    @classmethod
-    def _not_reserved(cls, value: str) -> str:
-        if value.startswith("__") and value.endswith("__"):
-            raise ValueError("is a reserved document ID")
-        return value
-
-
-class Batch(BaseModel):
-    """The body of a send task, as the tick enqueues it."""
-
-    batch: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,199}$")
-    day: date
-    users: list[DueUser] = Field(max_length=500)
 
 
 @dataclass

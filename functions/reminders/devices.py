@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.reminders.conditional_writes import Write, commit, deleted, set_merged
 from lib import firestore as db
-from lib.push import Address
+from lib.push_address import Address
 
 _PAGE = 500
 

@@ -1,5 +1,10 @@
 """Entry points of reminders: reminder settings and devices (app), tick, batch send and
-token sweep (Cloud Scheduler and Cloud Tasks)."""
+token sweep (Cloud Scheduler and Cloud Tasks).
+
+Each entry point is its own Cloud Function, and each imports its concern module on its first
+request: the tick needs Cloud Tasks, the sender firebase-admin's messaging (and httpx), the
+settings neither, and a cold start should not load what its requests never use.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,8 @@ from datetime import UTC, datetime
 
 import flask
 
-from functions.reminders import delivery, devices, preferences
-from functions.reminders import sweep as token_sweep
-from functions.reminders import tick as scheduler_tick
+from functions.reminders import devices, preferences
+from functions.reminders.batch import Batch
 from lib import errors
 from lib.auth import Caller, require_internal, require_user
 from lib.config import settings as current_settings
@@ -48,6 +52,8 @@ def delete_device(request: flask.Request, caller: Caller, installation_id: str) 
 
 @require_internal
 def run_tick(request: flask.Request) -> Reply:
+    from functions.reminders import tick as scheduler_tick
+
     body = parse_body(request, scheduler_tick.TickRequest)
     if body.now is not None and not current_settings().is_local:
         raise errors.PermissionDenied("a tick at a chosen instant is for local use only")
@@ -57,7 +63,9 @@ def run_tick(request: flask.Request) -> Reply:
 
 @require_internal
 def send_batch_task(request: flask.Request) -> Reply:
-    batch = parse_body(request, delivery.Batch)
+    from functions.reminders import delivery
+
+    batch = parse_body(request, Batch)
     retry_count = int(request.headers.get("X-CloudTasks-TaskRetryCount", "0") or 0)
     report = delivery.deliver(batch, retry_count, _now())
     if report.retry_after_s is not None:
@@ -69,6 +77,8 @@ def send_batch_task(request: flask.Request) -> Reply:
 
 @require_internal
 def sweep_tokens(request: flask.Request) -> Reply:
+    from functions.reminders import sweep as token_sweep
+
     return {"removed": token_sweep.sweep_idle_devices(_now())}
 
 

@@ -21,8 +21,8 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from pydantic import AwareDatetime, BaseModel
 
 from functions.reminders import counters, schedule
+from functions.reminders.batch import Batch, DueUser
 from functions.reminders.conditional_writes import Write, apply_each
-from functions.reminders.delivery import Batch, DueUser
 from lib import firestore as db
 from lib import tasks
 from lib.config import Settings, settings

@@ -45,10 +45,6 @@ def _ref(uid: str) -> firestore.DocumentReference:
     return db.client().collection(COLLECTION).document(uid)
 
 
-def read(uid: str) -> dict[str, Any] | None:
-    return _ref(uid).get().to_dict()
-
-
 @retry(
     retry=retry_if_exception_type(_Raced),
     wait=wait_random_exponential(multiplier=0.01, max=0.5),

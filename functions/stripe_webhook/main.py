@@ -1,37 +1,49 @@
-"""Entry points of stripe_webhook: the webhook, billing sessions, the entitlement and reconciliation."""
+"""Entry points of stripe_webhook: the webhook, billing sessions, the entitlement and reconciliation.
+
+The Stripe-calling modules are imported on the first request that needs them, so the billing
+function's common request, GET /v1/entitlement, starts without the Stripe SDK.
+"""
 
 from __future__ import annotations
 
 import flask
 
-from functions.stripe_webhook import events, reconciliation, sessions
+from functions.stripe_webhook import entitlement_view
 from lib.auth import Caller, require_internal, require_user
 from lib.http import Reply
 from lib.routing import serve
 
 
 def receive_event(request: flask.Request) -> Reply:
+    from functions.stripe_webhook import events
+
     event = events.verified_event(request.get_data(cache=True), request.headers.get("Stripe-Signature"))
     return {"received": True, "outcome": events.handle_event(event).value}
 
 
 @require_user(check_revoked=True)
 def checkout_session(request: flask.Request, caller: Caller) -> Reply:
+    from functions.stripe_webhook import sessions
+
     return sessions.create_checkout_session(caller.uid, caller.email).model_dump()
 
 
 @require_user(check_revoked=True)
 def portal_session(request: flask.Request, caller: Caller) -> Reply:
+    from functions.stripe_webhook import sessions
+
     return sessions.create_portal_session(caller.uid).model_dump()
 
 
 @require_user(check_revoked=True)
 def entitlement(request: flask.Request, caller: Caller) -> Reply:
-    return sessions.entitlement_of(caller.uid).model_dump(mode="json")
+    return entitlement_view.entitlement_of(caller.uid).model_dump(mode="json")
 
 
 @require_internal
 def run_reconcile(request: flask.Request) -> Reply:
+    from functions.stripe_webhook import reconciliation
+
     return reconciliation.reconcile().model_dump()
 
 

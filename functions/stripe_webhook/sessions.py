@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import TypeVar
 
 import stripe
 from pydantic import BaseModel
 
-from functions.stripe_webhook import customers, entitlement_store
-from functions.stripe_webhook.entitlement import NO_SUBSCRIPTION
-from lib import errors, stripe_api
+from functions.stripe_webhook import customers
+from lib import entitlements, errors, stripe_api
 from lib.config import settings
-from lib.entitlements import FREE, plan_from
+from lib.entitlements import FREE
 
 T = TypeVar("T")
 
@@ -27,12 +25,6 @@ class PortalSession(BaseModel):
     url: str
 
 
-class EntitlementView(BaseModel):
-    plan: str
-    status: str
-    current_period_end: datetime | None
-
-
 def _calling_stripe(call: Callable[[], T]) -> T:
     try:
         return call()
@@ -40,19 +32,8 @@ def _calling_stripe(call: Callable[[], T]) -> T:
         raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc
 
 
-def entitlement_of(uid: str) -> EntitlementView:
-    stored = entitlement_store.read(uid)
-    if not stored:
-        return EntitlementView(plan=FREE, status=NO_SUBSCRIPTION, current_period_end=None)
-    return EntitlementView(
-        plan=plan_from(stored),
-        status=str(stored.get("status") or NO_SUBSCRIPTION),
-        current_period_end=stored.get("current_period_end"),
-    )
-
-
 def create_checkout_session(uid: str, email: str | None) -> CheckoutSession:
-    if entitlement_of(uid).plan != FREE:
+    if entitlements.active_plan(uid) != FREE:
         raise errors.Conflict("already subscribed; manage the subscription in the billing portal")
     config = settings()
 

@@ -216,14 +216,19 @@ def test_crash_between_lease_and_done_is_processed_once_after_retry(
 
 def test_delivery_during_a_live_lease_is_told_to_retry(gateway: GatewayClient, user: AppUser, faults: None) -> None:
     event_id = undelivered_checkout(gateway, user)["events"][0]
-    FirestoreIdempotency(EVENTS_COLLECTION, lease=timedelta(minutes=5), keep=timedelta(days=30)).acquire(event_id)
-    response = deliver(gateway, event_payload(event_id))
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "conflict"
-    assert int(response.headers["Retry-After"]) > 0
-    record = event_record(event_id)
-    assert record is not None
-    assert "applied" not in record
+    records = FirestoreIdempotency(EVENTS_COLLECTION, lease=timedelta(minutes=5), keep=timedelta(days=30))
+    lease = records.acquire(event_id)
+    try:
+        response = deliver(gateway, event_payload(event_id))
+        assert response.status_code == 409
+        assert response.json()["error"]["code"] == "conflict"
+        assert int(response.headers["Retry-After"]) > 0
+        record = event_record(event_id)
+        assert record is not None
+        assert "applied" not in record
+    finally:
+        # A live lease left behind would make every later reconcile in this session report it busy.
+        records.release(lease)
 
 
 def test_reconcile_heals_dropped_events(gateway: GatewayClient, user: AppUser, faults: None) -> None:

@@ -8,7 +8,8 @@ import uuid
 import pytest
 
 from lib import push
-from lib.push import Address, Delivery
+from lib.push import Delivery
+from lib.push_address import Address
 from tests import reminders_support
 from tests.reminders_support import Fcm
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 from google.cloud import tasks_v2
 
-from functions.reminders.delivery import Batch
+from functions.reminders.batch import Batch
 from lib import tasks
 from lib.config import Settings
 from tests import reminders_support

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from functions.reminders.delivery import DueUser, backoff_s, first_status, user_status
+from functions.reminders.batch import DueUser
+from functions.reminders.delivery import backoff_s, first_status, user_status
 from functions.reminders.send_records import Claim, Owner, SendStatus, claim_decision
 from functions.reminders.tick import advance_of, batch_name, shard_of
 from functions.reminders.wording import reminder_text
