@@ -26,3 +26,8 @@ def test_no_function_loads_pydantic_settings(function: str) -> None:
 def test_the_profile_function_loads_the_stripe_sdk_only_for_a_deletion() -> None:
     loaded = modules_loaded_by("functions.auth_hooks.main")
     assert {"stripe", "functions.auth_hooks.deletion"}.isdisjoint(loaded)
+
+
+@pytest.mark.parametrize("module", ["lib.firestore", "functions.content_urls.main", "functions.auth_hooks.main"])
+def test_tenacity_is_not_loaded_by_modules_that_run_no_transaction_at_import(module: str) -> None:
+    assert "tenacity" not in modules_loaded_by(module)
