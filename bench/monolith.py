@@ -9,7 +9,6 @@ SDK_MODULES = (
     "functions_framework",
     "flask",
     "pydantic",
-    "pydantic_settings",
     "yaml",
     "requests",
     "tenacity",

@@ -7,7 +7,7 @@ from typing import cast
 
 import flask
 
-from functions.auth_hooks import deletion, profile
+from functions.auth_hooks import profile
 from lib import entitlements, firebase
 from lib.auth import Caller, require_user
 from lib.http import Reply, parse_body
@@ -34,6 +34,10 @@ def patch_me(request: flask.Request, caller: Caller) -> Reply:
 
 @require_user(check_revoked=True)
 def delete_me(request: flask.Request, caller: Caller) -> Reply:
+    # Imported on the first deletion: it cancels subscriptions, so it loads the Stripe SDK,
+    # which the `me` function's typical request (a GET) never needs.
+    from functions.auth_hooks import deletion
+
     return deletion.delete_account(caller.uid).model_dump()
 
 

@@ -2,6 +2,7 @@
 
 import flask
 import pytest
+import yaml
 from pydantic import BaseModel
 
 from lib import errors, routing
@@ -85,3 +86,8 @@ def test_the_route_table_names_are_unique_and_paths_match_api_conventions() -> N
         r.path.startswith(("/v1/", "/internal/", "/stripe/", "/healthz", "/openapi", "/media/"))
         for r in routing.routes()
     )
+
+
+def test_the_route_table_reads_the_same_with_libyaml_and_the_pure_python_loader() -> None:
+    text = routing.ROUTES_FILE.read_text()
+    assert yaml.load(text, Loader=yaml.CSafeLoader) == yaml.safe_load(text)

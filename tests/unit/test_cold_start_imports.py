@@ -1,0 +1,33 @@
+"""What a deployed function loads when its module is imported (its cold start): nothing its
+typical request does not need. Each check runs in a fresh interpreter."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/main.py"))
+
+
+def modules_loaded_by(module: str) -> set[str]:
+    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60)
+    return set(json.loads(out.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_no_function_loads_pydantic_settings(function: str) -> None:
+    assert "pydantic_settings" not in modules_loaded_by(f"functions.{function}.main")
+
+
+def test_the_profile_function_loads_the_stripe_sdk_only_for_a_deletion() -> None:
+    loaded = modules_loaded_by("functions.auth_hooks.main")
+    assert {"stripe", "functions.auth_hooks.deletion"}.isdisjoint(loaded)
+
+
+@pytest.mark.parametrize("module", ["lib.firestore", "functions.content_urls.main", "functions.auth_hooks.main"])
+def test_tenacity_is_not_loaded_by_modules_that_run_no_transaction_at_import(module: str) -> None:
+    assert "tenacity" not in modules_loaded_by(module)
