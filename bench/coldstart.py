@@ -81,15 +81,7 @@ def entry_points() -> dict[str, list[Route]]:
 def cold_start(request: Probe, *, monolith: bool) -> Timing:
     """Wall time from spawning the interpreter to reading the response status it prints, and
     the CPU time the interpreter reports having used by then."""
-    spec = {
-        "monolith": monolith,
-        "entry_point": request.route.entry_point,
-        "source": str(ROOT / "functions" / request.route.function / "main.py"),
-        "method": request.method,
-        "path": request.path,
-        "headers": request.headers,
-        "body": request.body,
-    }
+    spec = request.spec(monolith=monolith, root=ROOT)
     env = {**os.environ, **child_environment(settings())}
     started = time.perf_counter()
     child = subprocess.Popen(

@@ -49,16 +49,7 @@ SDK_ORDER = (
 
 
 def _run(request: Probe, *, monolith: bool, extra: dict[str, list[str]]) -> dict[str, str]:
-    spec = {
-        "monolith": monolith,
-        "entry_point": request.route.entry_point,
-        "source": str(ROOT / "functions" / request.route.function / "main.py"),
-        "method": request.method,
-        "path": request.path,
-        "headers": request.headers,
-        "body": request.body,
-        **extra,
-    }
+    spec = {**request.spec(monolith=monolith, root=ROOT), **extra}
     out = subprocess.run(
         [sys.executable, "-m", "bench.coldstart_probe", json.dumps(spec)],
         cwd=ROOT,

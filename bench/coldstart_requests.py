@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from devstack import emulator_tokens
@@ -39,6 +40,18 @@ class Probe:
     path: str
     body: str
     headers: dict[str, str] = field(default_factory=dict)
+
+    def spec(self, *, monolith: bool, root: Path) -> dict[str, Any]:
+        """What bench.coldstart_probe takes: which app to build and the request to send it."""
+        return {
+            "monolith": monolith,
+            "entry_point": self.route.entry_point,
+            "source": str(root / "functions" / self.route.function / "main.py"),
+            "method": self.method,
+            "path": self.path,
+            "headers": self.headers,
+            "body": self.body,
+        }
 
 
 def representative_route(routes: Sequence[Route]) -> Route:
