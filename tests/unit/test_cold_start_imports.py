@@ -31,3 +31,22 @@ def test_the_profile_function_loads_the_stripe_sdk_only_for_a_deletion() -> None
 @pytest.mark.parametrize("module", ["lib.firestore", "functions.content_urls.main", "functions.auth_hooks.main"])
 def test_tenacity_is_not_loaded_by_modules_that_run_no_transaction_at_import(module: str) -> None:
     assert "tenacity" not in modules_loaded_by(module)
+
+
+HEAVY = {"google.cloud.tasks_v2", "firebase_admin.messaging", "httpx", "stripe"}
+
+
+@pytest.mark.parametrize(
+    ("module", "allowed"),
+    [
+        ("functions.reminders.main", set()),
+        ("functions.reminders.tick", {"google.cloud.tasks_v2"}),
+        ("functions.reminders.delivery", {"firebase_admin.messaging", "httpx"}),
+        ("functions.reminders.sweep", set()),
+        ("functions.reminders.devices", set()),
+        ("functions.stripe_webhook.main", set()),
+        ("functions.stripe_webhook.entitlement_view", set()),
+    ],
+)
+def test_a_module_loads_no_sdk_it_does_not_use(module: str, allowed: set[str]) -> None:
+    assert HEAVY & modules_loaded_by(module) <= allowed
