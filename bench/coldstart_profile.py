@@ -15,17 +15,15 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 
 from tests.stack_ports import test_environment
 
 os.environ.update(test_environment())
 
-from bench.coldstart import bench_user, entry_points
+from bench.coldstart import bench_user, checked, entry_points, run_probe
 from bench.coldstart_probe import LOADED_MARK, STEPS_MARK
 from bench.coldstart_requests import BenchUser, Probe, probe, representative_route
-from devstack.stack import ROOT, Stack, app_services, child_environment, emulator_services
+from devstack.stack import ROOT, Stack, app_services, emulator_services
 from lib.config import settings
 from lib.routing import Route
 
@@ -50,17 +48,7 @@ SDK_ORDER = (
 
 def _run(request: Probe, *, monolith: bool, extra: dict[str, list[str]]) -> dict[str, str]:
     spec = {**request.spec(monolith=monolith, root=ROOT), **extra}
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.coldstart_probe", json.dumps(spec)],
-        cwd=ROOT,
-        env={**os.environ, **child_environment(settings())},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    marks = (STEPS_MARK, LOADED_MARK)
-    return {m: line.removeprefix(m) for line in out.stdout.splitlines() for m in marks if line.startswith(m)}
+    return checked(run_probe(spec), f"{request.method} {request.path}", ok=lambda s: s.isdigit()).marks
 
 
 def steps(route: Route, user: BenchUser, *, monolith: bool, runs: int) -> dict[str, float]:
@@ -93,10 +81,7 @@ def main() -> None:
     try:
         stack.start(emulator_services(config) + app_services(config))
         user = bench_user()
-        wanted = set(filter(None, args.only.split(",")))
-        for key, routes in sorted(entry_points().items()):
-            if wanted and key not in wanted:
-                continue
+        for key, routes in sorted(entry_points(args.only).items()):
             route = representative_route(routes)
             own = steps(route, user, monolith=False, runs=args.runs)
             mono = steps(route, user, monolith=True, runs=args.runs)

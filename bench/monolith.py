@@ -8,7 +8,7 @@ import importlib
 SDK_MODULES = (
     "functions_framework",
     "flask",
-    "pydantic",
+    "pydantic.main",
     "yaml",
     "requests",
     "tenacity",
