@@ -197,6 +197,11 @@ FIRESTORE_FLOOR = frozenset({"functions_framework", "flask", "pydantic.main", "g
 CHOSEN = frozenset({"yaml", "tenacity"})
 
 
+def floor_key(result: Result) -> frozenset[str]:
+    """The SDKs whose floor bounds `result`: those it loaded, less the libraries this code chose."""
+    return result.sdks - CHOSEN
+
+
 def floor(name: str, sdks: frozenset[str], runs: int) -> Result:
     modules = [m for m in SDK_MODULES if m in sdks]
     own_runs, mono_runs = alternate(
@@ -209,7 +214,7 @@ def floor_sets(results: list[Result]) -> dict[frozenset[str], str]:
     """Each distinct set of SDKs to measure a floor for, named after the entry points that load it."""
     users: dict[frozenset[str], list[str]] = defaultdict(list)
     for result in results:
-        users[result.sdks - CHOSEN].append(result.function)
+        users[floor_key(result)].append(result.function)
     users[FIRESTORE_FLOOR].insert(0, "firestore-floor")
     return {sdks: "floor:" + "+".join(names) for sdks, names in users.items()}
 
@@ -233,7 +238,7 @@ def report(result: Result) -> str:
 
 def floor_summary(results: list[Result], by_sdks: dict[frozenset[str], Result], clock: str) -> str:
     """The least the last line's ratios can be, whatever each entry point's own code does."""
-    own_floor = {r.function: by_sdks[r.sdks - CHOSEN].ratio(clock) for r in results}
+    own_floor = {r.function: by_sdks[floor_key(r)].ratio(clock) for r in results}
     worst = max(own_floor, key=lambda name: own_floor[name])
     return (
         f"({clock} time, floors) median_ratio>={statistics.median(own_floor.values()):.2f} "
