@@ -38,9 +38,11 @@ resource "google_service_account" "build" {
   display_name = "Cloud Functions builds"
 }
 
-# What a Cloud Functions build needs: read the source, push the image, write build logs.
+# What a Cloud Functions build needs (Google's "build service account" page: Logs Writer, Artifact
+# Registry Writer, Storage Object Admin): write build logs, push the image, read the source and
+# store build objects. Without Logs Writer a failing build leaves no log to read.
 resource "google_project_iam_member" "build" {
-  for_each = toset(["roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectViewer"])
+  for_each = toset(["roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectAdmin"])
   project  = var.project
   role     = each.value
   member   = "serviceAccount:${google_service_account.build.email}"

@@ -235,6 +235,17 @@ def test_every_function_has_memory_and_max_instances(table: tuple[list[Any], Any
         assert 0 < config["max_instances"] <= 100
 
 
+def test_every_build_runs_as_the_build_account_which_writes_build_logs(resources: dict[Any, Any]) -> None:
+    """A build that fails must leave a log to read (the app this replaces failed builds silently)."""
+    function = resources[("google_cloudfunctions2_function", "fn")]
+    assert function["build_config"][0]["service_account"] == "${google_service_account.build.id}"
+    roles = resources[("google_project_iam_member", "build")]
+    assert roles["member"] == "serviceAccount:${google_service_account.build.email}"
+    assert roles["for_each"].startswith("${toset([")
+    granted = set(re.findall(r'"([^"]+)"', roles["for_each"]))
+    assert {"roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectAdmin"} <= granted
+
+
 def test_reminders_may_enqueue_tasks_and_send_fcm(full: Any) -> None:
     roles = set(full["function_config"]["reminders-tick"]["roles"])
     assert {"roles/cloudtasks.enqueuer", "roles/firebasecloudmessaging.admin"} <= roles
