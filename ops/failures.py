@@ -8,11 +8,7 @@ import os
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-import google.auth.exceptions
-import requests
-import stripe
 import typer
-from google.api_core import exceptions as gexc
 from rich.console import Console
 
 from lib import errors
@@ -59,26 +55,32 @@ class Incomplete(OpsError):
 
 _API_STATUS_EXIT = {400: ExitCode.BAD_INPUT, 403: ExitCode.REFUSED, 404: ExitCode.NOT_FOUND, 409: ExitCode.INCOMPLETE}
 
-_UNREACHABLE = (
-    gexc.ServiceUnavailable,
-    gexc.DeadlineExceeded,
-    gexc.RetryError,
-    google.auth.exceptions.DefaultCredentialsError,
-    google.auth.exceptions.TransportError,
-    requests.ConnectionError,
-    requests.Timeout,
-    stripe.APIConnectionError,
-)
-
 
 def classify(exc: BaseException) -> tuple[ExitCode, str]:
     """The exit code and the one line to print for a failure."""
+    # The SDKs' exception types are imported on the first failure: importing them up front cost
+    # every start a third of a second, `--help` included.
+    import google.auth.exceptions
+    import requests
+    import stripe
+    from google.api_core import exceptions as gexc
+
+    unreachable = (
+        gexc.ServiceUnavailable,
+        gexc.DeadlineExceeded,
+        gexc.RetryError,
+        google.auth.exceptions.DefaultCredentialsError,
+        google.auth.exceptions.TransportError,
+        requests.ConnectionError,
+        requests.Timeout,
+        stripe.APIConnectionError,
+    )
     if isinstance(exc, OpsError):
         return exc.exit_code, str(exc)
     if isinstance(exc, errors.ApiError):
         code = ExitCode.UNREACHABLE if exc.status >= 500 else _API_STATUS_EXIT.get(exc.status, ExitCode.FAILED)
         return code, f"{exc.message} ({exc.code})"
-    if isinstance(exc, _UNREACHABLE):
+    if isinstance(exc, unreachable):
         return ExitCode.UNREACHABLE, f"a service did not answer: {type(exc).__name__}: {_first_line(exc)}"
     if isinstance(exc, stripe.InvalidRequestError) and exc.http_status == 404:
         return ExitCode.NOT_FOUND, f"Stripe has no such object: {exc.user_message or _first_line(exc)}"

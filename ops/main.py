@@ -7,21 +7,21 @@ import logging
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from functions.reminders import tick as scheduler_tick
-from functions.stripe_webhook import daily_counts, reconciliation
 from lib import log
 from lib.config import Settings, settings
-from ops import daily_stats, replay, seeding, user_report
 from ops.arguments import checked_uid, days_ending, parse_day, parse_instant, parse_since
 from ops.failures import Incomplete, Refused, reported
 from ops.reachability import Piece, require
+
+if TYPE_CHECKING:
+    from ops import replay
 
 HELP = """Operate the wellness backend: seed demo data, read the day's counters, inspect a user, run a reminder tick, replay Stripe events, reconcile billing.
 
@@ -30,6 +30,8 @@ Talks to the local stack by default (`make run`). For a real project set ENVIRON
 Exit codes: 0 ok, 1 unexpected error, 2 bad input, 3 not found, 4 unreachable, 5 refused in this environment, 6 ran but work is left (busy or failed events)."""  # noqa: E501
 
 
+# Each command imports its own modules (and through them Firestore, Stripe, Cloud Tasks) when it
+# runs, so `--help` answers without loading them.
 app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 user_app = typer.Typer(help="Look at one user.", no_args_is_help=True)
 reminders_app = typer.Typer(help="Reminder delivery.", no_args_is_help=True)
@@ -92,6 +94,8 @@ def seed(
     """Create demo users (local stack only): time zones, reminders, devices, check-in histories.
 
     Safe to run twice: the same indexes give the same users, and existing histories are kept."""
+    from ops import seeding
+
     config = _config(Piece.FIRESTORE, Piece.AUTH)
     if not config.is_local:
         raise Refused("seed writes demo users and runs against the local stack only (ENVIRONMENT=local)")
@@ -110,6 +114,9 @@ def stats(
     as_json: JsonOption = False,
 ) -> None:
     """Reminder counters (due, sent, skipped, pruned, retried, failed) and webhook outcomes per day."""
+    from functions.stripe_webhook import daily_counts
+    from ops import daily_stats
+
     last = parse_day(day, "--date") if day else datetime.now(UTC).date()
     wanted = days_ending(last, days)
     _config(Piece.FIRESTORE)
@@ -159,6 +166,8 @@ def user_show(
     as_json: JsonOption = False,
 ) -> None:
     """Profile, streak, reminder and next_at, devices (tokens masked), entitlement, recent sends and Stripe events."""
+    from ops import user_report
+
     wanted_uid = checked_uid(uid)
     now = datetime.now(UTC)
     sends_from = parse_since(sends_since, now, "--sends-since").date()
@@ -201,6 +210,8 @@ def reminders_tick(
     as_json: JsonOption = False,
 ) -> None:
     """Run one scheduler tick by hand: find the users due and enqueue their batches."""
+    from functions.reminders import tick as scheduler_tick
+
     at = parse_instant(now, "--now") if now else datetime.now(UTC)
     config = _config(Piece.FIRESTORE, Piece.TASKS)
     if now and not config.is_local:
@@ -249,6 +260,8 @@ def _tracked(items: Sequence[str]) -> Iterable[str]:
 
 
 def _replay_one(event_id: str, *, force: bool, single: bool) -> replay.Replay:
+    from ops import replay
+
     try:
         event = replay.fetch_event(event_id)
     except Exception as exc:
@@ -267,6 +280,9 @@ def billing_reconcile(
     as_json: JsonOption = False,
 ) -> None:
     """List Stripe's recent events and pass every one not recorded as done through the webhook handler."""
+    from functions.stripe_webhook import reconciliation
+    from ops import replay
+
     start = parse_since(since or f"{settings().stripe_reconcile_window_h}h", datetime.now(UTC))
     _config(Piece.FIRESTORE, Piece.AUTH, Piece.STRIPE)
     listed = reconciliation.recent_events(start)

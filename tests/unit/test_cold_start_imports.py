@@ -1,21 +1,11 @@
 """What a deployed function loads when its module is imported (its cold start): nothing its
 typical request does not need. Each check runs in a fresh interpreter."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.start_up import ROOT, modules_loaded_by
+
 FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/main.py"))
-
-
-def modules_loaded_by(module: str) -> set[str]:
-    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60)
-    return set(json.loads(out.stdout.splitlines()[-1]))
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

@@ -22,7 +22,7 @@ from ops import arguments, daily_stats, replay, seeding
 from ops.failures import BadInput, ExitCode, classify
 from ops.main import app
 from ops.user_report import masked
-from tests import ops_support, stack_ports
+from tests import ops_support, stack_ports, start_up
 
 ROOT = Path(__file__).resolve().parents[2]
 backend_logger_restored = ops_support.backend_logger_restored
@@ -113,6 +113,12 @@ def test_the_module_runs_as_the_console_script_does() -> None:
     done = run_cli("--help")
     assert done.returncode == 0
     assert "Exit codes: 0 ok" in done.stdout
+
+
+def test_the_cli_loads_no_sdk_before_a_command_runs() -> None:
+    """`--help` answers without loading an SDK: each command imports its own when it runs."""
+    sdks = {"stripe", "google.cloud.firestore", "google.cloud.tasks_v2", "firebase_admin", "google.api_core"}
+    assert sdks.isdisjoint(start_up.modules_loaded_by("ops.main"))
 
 
 def test_windows_and_iso_times_both_give_since() -> None:
