@@ -59,7 +59,7 @@ _API_STATUS_EXIT = {400: ExitCode.BAD_INPUT, 403: ExitCode.REFUSED, 404: ExitCod
 def classify(exc: BaseException) -> tuple[ExitCode, str]:
     """The exit code and the one line to print for a failure."""
     # The SDKs' exception types are imported on the first failure: importing them up front cost
-    # every start a third of a second, `--help` included.
+    # every start 0.2-0.3 s, `--help` included.
     import google.auth.exceptions
     import requests
     import stripe
