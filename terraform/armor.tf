@@ -1,7 +1,8 @@
 # Cloud Armor in front of every function backend. Rules are evaluated by priority and a
 # throttle rule that lets a request through ends the evaluation, so the WAF rules come first
-# and the most specific rate limit before the general one. Limits are per client IP except
-# writes, which are keyed on the Authorization header (one budget per signed-in session).
+# and the most specific rate limit before the general one. Every limit is per client IP: a key
+# the client chooses (a header) would give each made-up value its own budget, and since a write
+# let through by its own rule never reaches the general one, nothing would bound writes per IP.
 
 resource "google_compute_security_policy" "api" {
   name        = "api"
@@ -65,7 +66,7 @@ resource "google_compute_security_policy" "api" {
     description = "Billing sessions per IP"
   }
 
-  # Writes: 120 per minute per bearer token.
+  # Writes: 120 per minute per IP.
   rule {
     action   = "throttle"
     priority = 2100
@@ -75,16 +76,15 @@ resource "google_compute_security_policy" "api" {
       }
     }
     rate_limit_options {
-      conform_action      = "allow"
-      exceed_action       = "deny(429)"
-      enforce_on_key      = "HTTP_HEADER"
-      enforce_on_key_name = "Authorization"
+      conform_action = "allow"
+      exceed_action  = "deny(429)"
+      enforce_on_key = "IP"
       rate_limit_threshold {
         count        = 120
         interval_sec = 60
       }
     }
-    description = "Writes per token"
+    description = "Writes per IP"
   }
 
   # Every other app route: 600 per minute per IP (10/s, as the local gateway's refill rate).

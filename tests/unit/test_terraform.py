@@ -407,7 +407,13 @@ def test_cloud_armor_rate_rules_answer_429_and_billing_is_strictest(resources: d
         for r in throttles
     }
     assert per_minute["Billing sessions per IP"] == min(per_minute.values())
-    assert per_minute["Writes per token"] < per_minute["App routes per IP"]
+    assert per_minute["Writes per IP"] < per_minute["App routes per IP"]
+
+
+def test_every_cloud_armor_rate_limit_is_per_client_ip(resources: dict[Any, Any]) -> None:
+    """A key the client picks (a header) gives every made-up value a fresh budget."""
+    throttles = [r for r in resources[("google_compute_security_policy", "api")]["rule"] if r["action"] == "throttle"]
+    assert {r["rate_limit_options"][0]["enforce_on_key"] for r in throttles} == {"IP"}
 
 
 def test_cloud_armor_rules_come_before_the_rate_limits_they_would_skip(resources: dict[Any, Any]) -> None:
