@@ -31,9 +31,14 @@ def tree_cpu_s(roots: Mapping[str, int]) -> dict[str, float]:
     return {name: _tree_seconds(pid) for name, pid in roots.items()}
 
 
+def roots(stack: Stack) -> dict[str, int]:
+    """Service name → the process id its CPU is counted from."""
+    return {running.service.name: running.process.pid for running in stack.running}
+
+
 def cpu_seconds(stack: Stack) -> dict[str, float]:
     """Service name → CPU seconds used so far by its process and all its children."""
-    return tree_cpu_s({running.service.name: running.process.pid for running in stack.running})
+    return tree_cpu_s(roots(stack))
 
 
 def report(before: dict[str, float], after: dict[str, float], baseline_s: float, work: int) -> list[str]:

@@ -281,7 +281,7 @@ def own_stack() -> Iterator[dict[str, int]]:
     stack = Stack(settings())
     try:
         stack.start(emulator_services(settings()) + app_services(settings()))
-        yield {r.service.name: r.process.pid for r in stack.running}
+        yield stack_cpu.roots(stack)
     finally:
         stack.stop()
 
