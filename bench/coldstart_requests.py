@@ -18,7 +18,7 @@ from devstack.stripe_webhooks import signature_header
 from lib.config import settings
 from lib.routing import Route
 
-# Bodies that make a request succeed, by "METHOD path" (API.md); others send `{}`.
+# Bodies that make a request succeed, by "METHOD path" (docs/api.md); others send `{}`.
 BODIES: dict[str, dict[str, Any]] = {
     "PATCH /v1/me": {"display_name": "Bench User"},
     "PUT /v1/reminder": {"enabled": True, "local_time": "08:30", "timezone": "Europe/Paris"},

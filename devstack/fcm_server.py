@@ -1,7 +1,7 @@
 """`python -m devstack.fcm_server`: a local stand-in for FCM HTTP v1, on settings().fcm_endpoint's port.
 
 It speaks the real protocol (`POST /v1/projects/{project}/messages:send` with FCM's success
-body and error bodies), so firebase-admin drives it unchanged. Under `/_local/` (API.md) it
+body and error bodies), so firebase-admin drives it unchanged. Under `/_local/` (docs/local-stack.md) it
 shows every message it accepted and takes fault settings: latency, a per-second rate limit
 answered with 429, per-address errors and random 429/503/500 answers.
 """

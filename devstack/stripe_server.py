@@ -3,7 +3,7 @@
 Stripe has no emulator, so this speaks the part of its REST API our code uses (form-encoded
 bodies, Stripe's JSON objects and error shapes, Idempotency-Key) to the real `stripe`
 library, and delivers signed webhooks to the gateway with Stripe's retry behaviour.
-Control endpoints under /_local/ (API.md) complete checkouts, cancel subscriptions, show
+Control endpoints under /_local/ (docs/local-stack.md) complete checkouts, cancel subscriptions, show
 delivery attempts and switch faults on.
 """
 

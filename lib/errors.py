@@ -1,4 +1,4 @@
-"""The error family of API.md: every error answers `{"error": {"code", "message"}}`."""
+"""The error family of docs/api.md: every error answers `{"error": {"code", "message"}}`."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ ZONES = (
     "Pacific/Kiritimati",
     "UTC",
 )
-PASSWORD = "seed-password"  # noqa: S105 - local emulator accounts, documented in the README (Operator CLI)
+PASSWORD = "seed-password"  # noqa: S105 - local emulator accounts, documented in docs/operations.md
 
 Platform = Literal["ios", "android", "web"]
 

@@ -23,7 +23,7 @@ LOG_DIR = STATE_DIR / "logs"
 
 
 class Fcm:
-    """The local FCM server's /_local/ endpoints (API.md)."""
+    """The local FCM server's /_local/ endpoints (docs/local-stack.md)."""
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url.rstrip("/")

@@ -1,6 +1,6 @@
-"""The ports a test session's own stack uses, so `make test` can run beside `make run`.
+"""The ports the tests' own stack uses, so `make test` can run beside `make run`.
 
-TEST_PORT_BASE (default 18000) moves them all; each piece keeps its API.md offset.
+TEST_PORT_BASE (default 18000) moves them all; each piece keeps its offset (docs/local-stack.md).
 """
 
 from __future__ import annotations

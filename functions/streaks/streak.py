@@ -1,6 +1,6 @@
 """Streak arithmetic over local days. Pure: every "now" is passed in, nothing is read.
 
-The rules (README, "Streaks"):
+The rules (docs/streaks.md):
 - a check-in counts for the local date of the instant it reaches the server, in the time
   zone in force for that check-in (the device's zone when it sends one, else the profile's);
 - the streak's day only moves forwards: a check-in on a local date on or before the last

@@ -1,5 +1,5 @@
 """A small run of bench.coldstart against the test stack: one entry point answers, its SDKs are
-seen, its floor and the Firestore floor are measured, and the last line is the issue's."""
+seen, its floor and the Firestore floor are measured, and the last line has the run's figures."""
 
 from __future__ import annotations
 

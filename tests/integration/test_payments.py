@@ -227,7 +227,7 @@ def test_delivery_during_a_live_lease_is_told_to_retry(gateway: GatewayClient, u
         assert record is not None
         assert "applied" not in record
     finally:
-        # A live lease left behind would make every later reconcile in this session report it busy.
+        # A live lease left behind would make every later reconcile in this test run report it busy.
         records.release(lease)
 
 

@@ -1,10 +1,8 @@
 """lib.firestore.run_transaction under contention on the emulator, which answers
 `Aborted: Transaction lock timeout` where the Python client alone would retry without pause.
 
-The emulator makes a commit wait up to 2 s for every other transaction's read lock, so the
-time to settle grows steeply with the writers: 10 took 2-9 s on an idle machine, 20 took
-2-100 s and once ran past the 90 s deadline in CI. Ten writers on one document is still
-five times the worst case in the app (two devices of one user).
+Settling time grows steeply with the writers on one document (figures in docs/local-stack.md),
+so ten writers are used: five times the worst case in the app (two devices of one user).
 """
 
 from __future__ import annotations

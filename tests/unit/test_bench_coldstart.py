@@ -46,7 +46,7 @@ def test_the_floor_line_bounds_the_median_and_the_worst_by_each_entry_points_own
     )
 
 
-def test_the_last_line_is_the_one_the_issue_asks_for() -> None:
+def test_the_last_line_names_the_median_and_worst_ratios() -> None:
     line = summary([result("a-x", 60, 100), result("b-y", 90, 100), result("c-z", 70, 100)], "wall")
     assert line == (
         "coldstart functions=3 median_ratio=0.70 worst_function=b-y worst_ms=90 monolith_ms=100 worst_ratio=0.90"

@@ -39,7 +39,7 @@ def command_paths(command: click.Command, path: tuple[str, ...] = ()) -> list[tu
 ALL_COMMANDS = command_paths(typer.main.get_command(app))
 
 
-def test_the_cli_has_every_command_of_the_issue() -> None:
+def test_the_cli_has_every_operator_command() -> None:
     wanted = {("seed",), ("stats",), ("user", "show"), ("reminders", "tick"), ("webhooks", "replay")}
     assert wanted | {("billing", "reconcile")} <= set(ALL_COMMANDS)
 
@@ -80,7 +80,7 @@ def run_cli(*args: str, **environment: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def unused_stack(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The environment of a stack nobody runs: this session's ports moved by 700."""
+    """The environment of a stack nobody runs: the test stack's ports moved by 700."""
     monkeypatch.setenv("TEST_PORT_BASE", str(int(os.environ.get("TEST_PORT_BASE", "18000")) + 700))
     return stack_ports.test_environment()
 
