@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import json
 import re
 import sys
@@ -300,6 +301,12 @@ def check_body(
             report(block.line, f'missing required {kind} "{required.name}"{_where(scope)}')
 
 
+@functools.cache
+def load_provider(package_dir: Path) -> ProviderSchema:
+    """Loaded on first use and kept: each .jsii is some 80 MB of JSON (2-3 s to read)."""
+    return ProviderSchema.load(package_dir)
+
+
 def required_providers(
     files: dict[Path, tuple[Block, ...]],
 ) -> tuple[dict[str, str], dict[str, tuple[Path, int, str]]]:
@@ -325,13 +332,9 @@ class Checker:
     findings: list[Finding] = field(default_factory=list)
     checked: int = 0
     skipped: int = 0
-    _providers: dict[str, ProviderSchema] = field(default_factory=dict)
 
     def provider(self, source: str) -> ProviderSchema:
-        """Loaded on first use: each .jsii is some 80 MB of JSON."""
-        if source not in self._providers:
-            self._providers[source] = ProviderSchema.load(self.node_modules / PACKAGES[source])
-        return self._providers[source]
+        return load_provider(self.node_modules / PACKAGES[source])
 
     def check_directory(self, directory: Path) -> list[Finding]:
         files = {path: parse_file(path) for path in sorted(directory.glob("*.tf"))}
