@@ -78,7 +78,7 @@ class Field:
     name: str
     kind: Literal["argument", "single", "list"]
     required: bool
-    struct: str | None = None  # the nested block's struct fqn
+    struct: str | None = None  # the nested block's (or object-typed argument's) struct fqn
     deprecated: str | None = None  # the description that says so
 
 
@@ -144,7 +144,10 @@ class ProviderSchema:
             return Field(name, "list" if repeated else "single", required, struct)
         description = _COMMENT_NOTE.sub("", _DOCS_LINK.sub(" ", " ".join(texts[:2]))).strip()
         deprecated = _deprecation(description) if _DEPRECATED.search(description) else None
-        return Field(name, "argument", required, deprecated=deprecated)
+        # An object-typed argument (none in google 6.14.0) may be an SDK "attribute as block",
+        # which Terraform also takes in block syntax: keep its struct to allow that.
+        struct = self._struct_of(prop["type"])[0]
+        return Field(name, "argument", required, struct, deprecated)
 
     def _struct_of(self, type_ref: dict[str, Any]) -> tuple[str | None, bool]:
         """A block's struct fqn (None when cdktf left it untyped) and whether it repeats."""
@@ -275,7 +278,10 @@ def check_body(
             report(nested.line, f'unsupported {kind} "{name}"{_where(scope)}{_did_you_mean(name, schema.fields)}')
             continue
         if found.kind == "argument":
-            report(nested.line, f'"{name}"{_where(scope)} is an argument, not a block: write {name} = ...')
+            if found.struct is None:
+                report(nested.line, f'"{name}"{_where(scope)} is an argument, not a block: write {name} = ...')
+            else:
+                present.add(name)  # its struct's required flags are the parent's, so not checked inside
             continue
         present.add(name)
         inner_scope = f"{scope}.{name}" if scope else name
