@@ -199,7 +199,7 @@ def _body(body: Tree[Token], text: str) -> tuple[tuple[Argument, ...], tuple[Blo
             value = text[expression.meta.start_pos : expression.meta.end_pos]
             arguments.append(Argument(_name(node.children[0]), node.meta.line, value))
         elif node.data == "block":
-            names = [c for c in node.children if isinstance(c, Tree) and c.data != "body"]
+            names = [c for c in node.children if isinstance(c, Tree) and c.data not in ("body", "new_line_or_comment")]
             inner = next(c for c in node.children if isinstance(c, Tree) and c.data == "body")
             inner_arguments, inner_blocks = _body(inner, text)
             labels = tuple(_name(n) for n in names[1:])
@@ -376,6 +376,10 @@ class Checker:
             what = "resource" if block.type == "resource" else "data source"
             close = difflib.get_close_matches(kind, known, n=1, cutoff=0.75)
             hint = f' (did you mean "{close[0]}"?)' if close else ""
+            if source == "hashicorp/google":
+                beta = self.provider("hashicorp/google-beta")
+                if kind in (beta.resources if block.type == "resource" else beta.data_sources):
+                    hint = " (it is in hashicorp/google-beta: set provider = google-beta)"
             self.findings.append(
                 Finding(path, block.line, address, f'unknown {what} type "{kind}" in {source} {provider.version}{hint}')
             )

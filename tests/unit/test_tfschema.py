@@ -307,6 +307,27 @@ def test_missing_required_block(tmp_path: Path) -> None:
     ]
 
 
+def test_google_beta_resources_check_against_the_beta_schema(tmp_path: Path) -> None:
+    # google_api_gateway_api exists only in google-beta.
+    found = check(
+        tmp_path,
+        """
+        resource "google_api_gateway_api" "beta" {
+          provider = google-beta
+          api_id   = "api"
+        }
+
+        resource "google_api_gateway_api" "ga" {
+          api_id = "api"
+        }
+        """,
+    )
+    assert found == [
+        f'{tmp_path}/main.tf:6: google_api_gateway_api.ga: unknown resource type "google_api_gateway_api" in '
+        "hashicorp/google 6.14.0 (it is in hashicorp/google-beta: set provider = google-beta)"
+    ]
+
+
 def test_provider_version_must_match_the_schema(tmp_path: Path) -> None:
     found = check(
         tmp_path,
