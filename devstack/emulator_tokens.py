@@ -18,8 +18,8 @@ def _b64(data: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
-def unsigned_jwt(claims: Mapping[str, Any] | object) -> str:
-    return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
+def unsigned_jwt(claims: Mapping[str, Any] | object, header: Mapping[str, str] | None = None) -> str:
+    return f"{_b64(header or {'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
 
 
 def issuer(project: str) -> str:

@@ -19,7 +19,12 @@ import flask
 from lib import errors, firebase, log
 from lib.config import settings
 
+# The Google permissions each route `auth` kind of the route table needs: a revocation check is
+# an accounts:lookup call; a plain check reads only Google's public keys.
+PERMISSIONS_BY_AUTH: dict[str, frozenset[str]] = {"user_revoked": frozenset({"firebaseauth.users.get"})}
+
 P = ParamSpec("P")
+_logger = log.get_logger("auth")
 R = TypeVar("R")
 
 
@@ -76,6 +81,13 @@ def verify_caller(header: str | None, *, check_revoked: bool) -> Caller:
     except (fb_auth.InvalidIdTokenError, fb_auth.UserNotFoundError, ValueError) as exc:
         raise errors.InvalidIdToken("the ID token is not valid") from exc
     except (fb_auth.CertificateFetchError, fb_exc.UnavailableError, fb_exc.DeadlineExceededError) as exc:
+        raise errors.Unavailable("cannot verify the ID token right now") from exc
+    except (fb_exc.PermissionDeniedError, fb_exc.UnauthenticatedError) as exc:
+        # Auth refused this function's own service account (a missing firebaseauth.users.get):
+        # a deploy defect every caller would hit, so it is logged for the operator.
+        _logger.error(
+            "Auth refused the token check", extra={"fields": {"error": type(exc).__name__, "detail": str(exc)}}
+        )
         raise errors.Unavailable("cannot verify the ID token right now") from exc
     caller = Caller(uid=str(claims["uid"]), email=claims.get("email"), claims=claims)
     log.bind(uid=caller.uid)

@@ -1,6 +1,8 @@
 """Configuration from the environment, read and validated once per process.
 
-The defaults make the local stack (`make run`) work with no environment at all.
+The defaults make the local stack (`make run`) work with no environment at all. A deployed
+function (ENVIRONMENT=production) takes none of them: lib/deployment refuses to start one that
+lacks a setting it reads or still holds a local stand-in.
 """
 
 from __future__ import annotations
@@ -16,6 +18,46 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 LOCAL_PROJECT = "demo-wellness"
 CDN_KEY_NAME = re.compile(r"[A-Za-z0-9_-]{1,63}")
+
+# Where the local stack's emulators and stand-in servers listen. In production these settings
+# are empty, so the real services are used; a test may still point a production-configured
+# function at the emulators by setting them.
+LOCAL_ENDPOINTS = {
+    "firestore_emulator_host": "127.0.0.1:8080",
+    "firebase_auth_emulator_host": "127.0.0.1:9099",
+    "cloud_tasks_emulator_host": "127.0.0.1:8123",
+    "fcm_endpoint": "http://127.0.0.1:8124",
+    "stripe_api_base": "http://127.0.0.1:12111",
+}
+# Read only by the local gateway and local CDN: in the cloud the load balancer, Cloud Armor and
+# Cloud CDN do their work, so no deployed function reads these.
+LOCAL_ONLY = frozenset(
+    {
+        *LOCAL_ENDPOINTS,
+        "gateway_port",
+        "rate_app_burst",
+        "rate_app_per_second",
+        "rate_billing_burst",
+        "rate_billing_per_second",
+        "media_dir",
+    }
+)
+# Defaults that stand in for a production value locally (a test key, a local URL, a demo
+# project): a deployed function must be given the real one.
+STAND_INS = frozenset(
+    {
+        "google_cloud_project",
+        "reminders_task_target",
+        "reminders_task_service_account",
+        "stripe_api_key",
+        "stripe_webhook_secret",
+        "stripe_price_id",
+        "app_return_url",
+        "cdn_base_url",
+        "cdn_keys",
+        "cdn_signing_key_name",
+    }
+)
 
 
 def cdn_key_table(value: str) -> dict[str, str]:
@@ -49,13 +91,13 @@ class Settings(BaseModel):
     google_cloud_project: str = LOCAL_PROJECT
     region: str = "europe-west1"
 
-    firestore_emulator_host: str = "127.0.0.1:8080"
-    firebase_auth_emulator_host: str = "127.0.0.1:9099"
-    cloud_tasks_emulator_host: str = "127.0.0.1:8123"
-    fcm_endpoint: str = "http://127.0.0.1:8124"
-    stripe_api_base: str = "http://127.0.0.1:12111"
+    # Empty: the real service. Locally, filled from LOCAL_ENDPOINTS.
+    firestore_emulator_host: str = ""
+    firebase_auth_emulator_host: str = ""
+    cloud_tasks_emulator_host: str = ""
+    fcm_endpoint: str = ""
+    stripe_api_base: str = ""
     gateway_port: int = Field(default=8000, ge=1, le=65535)
-    public_base_url: str = ""
 
     blocked_email_domains: str = "mailinator.com,guerrillamail.com,10minutemail.com"
     max_request_bytes: int = Field(default=64 * 1024, gt=0)
@@ -78,7 +120,8 @@ class Settings(BaseModel):
     # max_concurrent_dispatches gives. See the README, Reminders.
     reminders_queue_shards: int = Field(default=1, ge=1, le=32)
     reminders_retry_base_s: int = Field(default=2, gt=0)
-    reminders_tasks_service_account: str = ""
+    # The account whose OIDC token each task carries; Cloud Run refuses a task without one.
+    reminders_task_service_account: str = ""
     token_idle_days: int = Field(default=270, gt=0)
 
     streaks_max_clock_skew_s: int = Field(default=24 * 3600, gt=0)
@@ -112,7 +155,10 @@ class Settings(BaseModel):
         if not isinstance(data, dict):
             return data
         environment = {key.lower(): value for key, value in os.environ.items() if key.lower() in cls.model_fields}
-        return {**environment, **data}
+        merged = {**environment, **data}
+        if merged.get("environment", "local") == "local":
+            merged.update({name: value for name, value in LOCAL_ENDPOINTS.items() if not merged.get(name)})
+        return merged
 
     @field_validator("cdn_keys")
     @classmethod
@@ -149,7 +195,8 @@ class Settings(BaseModel):
 
     @property
     def gateway_url(self) -> str:
-        return self.public_base_url or f"http://127.0.0.1:{self.gateway_port}"
+        """The local gateway; in the cloud the load balancer takes its place."""
+        return f"http://127.0.0.1:{self.gateway_port}"
 
     @property
     def reminders_send_url(self) -> str:

@@ -11,6 +11,9 @@ from typing import Any
 
 from lib import firestore as db
 
+IAM_PERMISSIONS = db.READS
+
+
 ACTIVE_STATUSES = frozenset({"active", "trialing"})
 FREE = "free"
 

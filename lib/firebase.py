@@ -1,4 +1,5 @@
-"""The firebase-admin app, initialised once per process, pointed at the local stack when local."""
+"""The firebase-admin app, initialised once per process; its Auth calls go to the emulator
+wherever settings().firebase_auth_emulator_host names one."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ class _LocalCredential(credentials.Base):
 def app() -> firebase_admin.App:
     config = settings()
     options = {"projectId": config.google_cloud_project}
-    if config.is_local:
+    if config.firebase_auth_emulator_host:
         os.environ.setdefault("FIREBASE_AUTH_EMULATOR_HOST", config.firebase_auth_emulator_host)
+    if config.is_local:
         return firebase_admin.initialize_app(_LocalCredential(), options=options)
     return firebase_admin.initialize_app(options=options)

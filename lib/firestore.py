@@ -21,13 +21,19 @@ from lib.errors import Unavailable
 
 T = TypeVar("T")
 
+# The Google permissions behind Firestore calls, for the IAM_PERMISSIONS each calling module
+# declares (devstack/reach.py collects them per deployed function): documents and queries read
+# with get and list; create, update and delete write (transactions and batches commit writes).
+READS = frozenset({"datastore.entities.get", "datastore.entities.list"})
+WRITES = READS | {"datastore.entities.create", "datastore.entities.update", "datastore.entities.delete"}
+
 _RETRYABLE = (gexc.Aborted, gexc.ServiceUnavailable, gexc.DeadlineExceeded)
 
 
 @functools.cache
 def client() -> firestore.Client:
     config = settings()
-    if config.is_local:
+    if config.firestore_emulator_host:
         os.environ.setdefault("FIRESTORE_EMULATOR_HOST", config.firestore_emulator_host)
     return firestore.Client(project=config.google_cloud_project)
 

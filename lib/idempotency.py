@@ -26,6 +26,9 @@ from google.cloud import firestore
 
 from lib import firestore as db
 
+IAM_PERMISSIONS = db.WRITES
+
+
 T = TypeVar("T")
 
 

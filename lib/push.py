@@ -1,8 +1,8 @@
 """FCM through firebase-admin messaging, and what each per-message answer means for us.
 
 firebase-admin has no endpoint setting: its FCM URL is the class constant
-`_MessagingService.FCM_URL`, read when the messaging service is first created. Locally it is
-pointed at the local FCM server here, and only here, before that happens.
+`_MessagingService.FCM_URL`, read when the messaging service is first created. Where
+settings().fcm_endpoint names a server (the local FCM), it is pointed there, only here, first.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from firebase_admin import messaging
 from lib import firebase
 from lib.config import settings
 from lib.push_address import Address
+
+# FCM HTTP v1 messages:send.
+IAM_PERMISSIONS = frozenset({"cloudmessaging.messages.create"})
 
 
 class Delivery(enum.Enum):
@@ -71,7 +74,7 @@ def outcome_of(response: messaging.SendResponse) -> Outcome:
 @functools.cache
 def _app() -> firebase_admin.App:
     config = settings()
-    if config.is_local:
+    if config.fcm_endpoint:
         messaging._MessagingService.FCM_URL = config.fcm_endpoint.rstrip("/") + "/v1/projects/{0}/messages:send"
     return firebase.app()
 

@@ -16,10 +16,11 @@ from typing import Any, Literal
 
 import flask
 import yaml
-from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 
-from lib import errors, log
+from lib import deployment, errors, log
+from lib.config import settings
 from lib.http import Reply, error_response, to_response
 
 ROUTES_FILE = Path(__file__).resolve().parent.parent / "gateway" / "routes.yaml"
@@ -87,8 +88,11 @@ def serve(
 
     `handlers` maps each route name to `handler(request, **path_params)`. Every request
     logs one line (route, outcome, status, latency_ms) and every error answers the JSON
-    shape of API.md.
+    shape of API.md. A body over `max_request_bytes` answers 413 before anything reads it:
+    blocking functions take traffic straight from the internet, not through the load balancer.
     """
+    deployment.check_start(function, entry_point)
+    max_bytes = settings().max_request_bytes
     table = routes_of(function, entry_point)
     missing = {r.name for r in table} ^ set(handlers)
     if missing:
@@ -104,7 +108,10 @@ def serve(
                 adapter = matcher.bind_to_environ(request.environ)
                 route_name, params = adapter.match()
                 log.bind(route=by_name[route_name].path)
+                _limit_body(request, max_bytes)
                 response = to_response(handlers[route_name](request, **params))
+            except RequestEntityTooLarge:
+                response = error_response(_too_large(max_bytes))
             except errors.ApiError as exc:
                 log.bind(code=exc.code)
                 response = error_response(exc)
@@ -120,6 +127,18 @@ def serve(
 
     entry.__name__ = entry_point
     return entry
+
+
+def _too_large(max_bytes: int) -> errors.PayloadTooLarge:
+    return errors.PayloadTooLarge(f"the request body is over {max_bytes} bytes")
+
+
+def _limit_body(request: flask.Request, max_bytes: int) -> None:
+    """A declared length over the limit is refused at once; a chunked body is cut off at the
+    limit as it is read (werkzeug raises RequestEntityTooLarge)."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise _too_large(max_bytes)
+    request.max_content_length = max_bytes
 
 
 def _trace_field(request: flask.Request) -> dict[str, str]:

@@ -1,8 +1,8 @@
 """The Stripe client, configured once per process from settings, and the few calls shared
 beyond the payments function.
 
-Locally the client's API base address is the local Stripe server (settings().stripe_api_base);
-in production it is Stripe's own. A `StripeClient` keeps its configuration to itself, so
+Where settings().stripe_api_base names one (the local stack does), the client talks to that
+server; otherwise to Stripe's own. A `StripeClient` keeps its configuration to itself, so
 nothing here touches the `stripe` module's globals.
 """
 
@@ -23,7 +23,7 @@ ACTIVE_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "unpaid", "inc
 @functools.cache
 def client() -> stripe.StripeClient:
     config = settings()
-    base_addresses: BaseAddresses = {"api": config.stripe_api_base} if config.is_local else {}
+    base_addresses: BaseAddresses = {"api": config.stripe_api_base} if config.stripe_api_base else {}
     return stripe.StripeClient(
         config.stripe_api_key,
         base_addresses=base_addresses,

@@ -16,6 +16,9 @@ from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpc
 
 from lib.config import Settings, settings
 
+# tasks.create, and actAs on the account whose OIDC token a task carries.
+IAM_PERMISSIONS = frozenset({"cloudtasks.tasks.create", "iam.serviceAccounts.actAs"})
+
 
 def reminder_queues(config: Settings) -> list[str]:
     """Full names of the reminder queues: `reminders`, then `reminders-1`, ... per shard."""
@@ -29,7 +32,7 @@ def reminder_queues(config: Settings) -> list[str]:
 @functools.cache
 def client() -> tasks_v2.CloudTasksClient:
     config = settings()
-    if config.is_local:
+    if config.cloud_tasks_emulator_host:
         # The emulator speaks plain gRPC and takes no credentials.
         channel = grpc.insecure_channel(config.cloud_tasks_emulator_host)
         transport = CloudTasksGrpcTransport(channel=channel, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
@@ -53,8 +56,8 @@ def enqueue_json(
         headers={"Content-Type": "application/json"},
         body=json.dumps(body, separators=(",", ":")).encode(),
     )
-    if config.reminders_tasks_service_account:
-        request.oidc_token = tasks_v2.OidcToken(service_account_email=config.reminders_tasks_service_account)
+    if config.reminders_task_service_account:
+        request.oidc_token = tasks_v2.OidcToken(service_account_email=config.reminders_task_service_account)
     task = tasks_v2.Task(name=f"{queue}/tasks/{name}", http_request=request)
     try:
         client().create_task(parent=queue, task=task)

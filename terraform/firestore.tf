@@ -31,3 +31,33 @@ resource "google_firestore_field" "ttl" {
 
   index_config {}
 }
+
+# The security rules the emulator enforces in tests (firestore.rules) are the ones production
+# runs: without a release, a database keeps whatever rules it was created with (test mode lets
+# any holder of the app's API key write entitlements).
+resource "google_firebaserules_ruleset" "firestore" {
+  project = var.project
+
+  source {
+    files {
+      name    = "firestore.rules"
+      content = file("${path.module}/../firestore.rules")
+    }
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_firebaserules_release" "firestore" {
+  project      = var.project
+  name         = var.firestore_database == "(default)" ? "cloud.firestore" : "cloud.firestore/${var.firestore_database}"
+  ruleset_name = "projects/${var.project}/rulesets/${google_firebaserules_ruleset.firestore.name}"
+
+  lifecycle {
+    replace_triggered_by = [google_firebaserules_ruleset.firestore]
+  }
+}

@@ -42,10 +42,24 @@ resource "google_service_account" "build" {
 # Registry Writer, Storage Object Admin): write build logs, push the image, read the source and
 # store build objects. Without Logs Writer a failing build leaves no log to read.
 resource "google_project_iam_member" "build" {
-  for_each = toset(["roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectAdmin"])
+  for_each = toset(["roles/logging.logWriter", "roles/artifactregistry.writer"])
   project  = var.project
   role     = each.value
   member   = "serviceAccount:${google_service_account.build.email}"
+}
+
+# Object access only on the buckets a build reads and writes: ours, which holds the zips, and
+# the ones Cloud Functions creates for staged sources and uploads (gcf-v2-sources-*, gcf-v2-uploads-*).
+resource "google_project_iam_member" "build_objects" {
+  project = var.project
+  role    = "roles/storage.objectAdmin"
+  member  = "serviceAccount:${google_service_account.build.email}"
+
+  condition {
+    title       = "function-source-buckets"
+    description = "The function source bucket and the Cloud Functions staging buckets only"
+    expression  = join(" || ", [for prefix in local.build_bucket_prefixes : "resource.name.startsWith(\"projects/_/buckets/${prefix}\")"])
+  }
 }
 
 resource "google_service_account" "function" {
@@ -67,23 +81,25 @@ locals {
   function_urls = {
     for key, f in local.functions : key => "https://${f.name}-${data.google_project.this.number}.${var.region}.run.app"
   }
-  common_env = {
-    ENVIRONMENT          = "production"
-    GOOGLE_CLOUD_PROJECT = var.project
-    REGION               = var.region
-    PUBLIC_BASE_URL      = "https://${var.domain}"
+  # The values of settings that come from variables and resources; routes.tf turns them and the
+  # literal ones into each function's environment. Tests evaluate routes.tf with stand-ins for
+  # exactly these keys.
+  deployment = {
+    project                        = var.project
+    region                         = var.region
+    domain                         = var.domain
+    reminders_queue                = google_cloud_tasks_queue.reminders.name
+    reminders_task_target          = local.tasks_target_function == null ? "" : "${local.function_urls[local.tasks_target_function]}${local.tasks_target_path}"
+    reminders_task_service_account = google_service_account.tasks.email
+    stripe_price_id                = var.stripe_price_id
+    app_return_url                 = var.app_return_url
+    cdn_signing_key_name           = var.cdn_signing_key_name
   }
-  concern_env = {
-    reminders = {
-      REMINDERS_QUEUE                = google_cloud_tasks_queue.reminders.name
-      REMINDERS_TASK_TARGET          = local.tasks_target_function == null ? "" : "${local.function_urls[local.tasks_target_function]}${local.tasks_target_path}"
-      REMINDERS_TASK_SERVICE_ACCOUNT = google_service_account.tasks.email
-    }
-    content_urls = {
-      CDN_BASE_URL         = "https://${var.domain}"
-      CDN_SIGNING_KEY_NAME = var.cdn_signing_key_name
-    }
-  }
+  build_bucket_prefixes = [
+    google_storage_bucket.sources.name,
+    "gcf-v2-sources-${data.google_project.this.number}-${var.region}",
+    "gcf-v2-uploads-${data.google_project.this.number}-${var.region}",
+  ]
 }
 
 resource "google_cloudfunctions2_function" "fn" {
@@ -113,11 +129,11 @@ resource "google_cloudfunctions2_function" "fn" {
     service_account_email            = google_service_account.function[each.key].email
     all_traffic_on_latest_revision   = true
     ingress_settings                 = each.value.access == "identity_platform" ? "ALLOW_ALL" : "ALLOW_INTERNAL_AND_GCLB"
-    environment_variables            = merge(local.common_env, try(local.concern_env[each.value.concern], {}))
+    environment_variables            = local.function_env[each.key]
     max_instance_request_concurrency = local.function_config[each.key].concurrency
 
     dynamic "secret_environment_variables" {
-      for_each = toset(local.function_config[each.key].secrets)
+      for_each = toset(local.function_secrets[each.key])
       content {
         key        = local.secrets[secret_environment_variables.value].env
         project_id = var.project
@@ -127,7 +143,7 @@ resource "google_cloudfunctions2_function" "fn" {
     }
   }
 
-  depends_on = [google_project_service.enabled, google_secret_manager_secret_iam_member.reader, google_project_iam_member.build]
+  depends_on = [google_project_service.enabled, google_secret_manager_secret_iam_member.reader, google_project_iam_member.build, google_project_iam_member.build_objects]
 
   #checkov:skip=CKV_GCP_124:Only the Identity Platform blocking functions get ALLOW_ALL: Identity Platform calls them from outside the load balancer, and identity_fn verifies its signed JWT in code. Every other function is ALLOW_INTERNAL_AND_GCLB.
 }

@@ -1,5 +1,8 @@
 # Identity Platform calls the blocking functions (auth_hooks before_create / before_sign_in)
-# with a signed JWT, which firebase-functions' identity_fn verifies in the function.
+# with a signed JWT, which firebase-functions' identity_fn verifies in the function. The JWT's
+# audience is the URI registered here, and firebase-functions (Python) accepts a 2nd-gen
+# blocking token only if that audience contains "run.app": so the Cloud Run URI
+# (service_config[0].uri), never the cloudfunctions.net `url`. See docs/decisions.
 resource "google_identity_platform_config" "auth" {
   project = var.project
 
@@ -8,7 +11,7 @@ resource "google_identity_platform_config" "auth" {
       for_each = local.blocking_functions
       content {
         event_type   = triggers.value
-        function_uri = google_cloudfunctions2_function.fn[triggers.key].url
+        function_uri = google_cloudfunctions2_function.fn[triggers.key].service_config[0].uri
       }
     }
 

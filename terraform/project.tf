@@ -10,6 +10,7 @@ locals {
     "cloudscheduler.googleapis.com",
     "cloudtasks.googleapis.com",
     "compute.googleapis.com",
+    "firebaserules.googleapis.com",
     "firestore.googleapis.com",
     "fcm.googleapis.com",
     "identitytoolkit.googleapis.com",

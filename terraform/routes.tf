@@ -1,8 +1,9 @@
 # Everything routed is derived from gateway/routes.yaml, the table the local gateway serves:
 # the Cloud Functions, their NEGs and backend services, the URL map and the IAM of internal
 # routes. Adding a row there and running `make package && terraform plan` is the whole deploy
-# change. This file holds only locals computed from files (no resources, no variables), so
-# tests evaluate it with `terraform console` without any provider.
+# change. This file holds only locals computed from files and from local.deployment (the values
+# of variables and resources, functions.tf), so tests evaluate it with `terraform console`,
+# without any provider, for stand-in deployment values.
 locals {
   route_table = yamldecode(file("${path.module}/../gateway/routes.yaml")).routes
 
@@ -51,66 +52,144 @@ locals {
     }
   ]
 
-  # Per-function settings the route table does not hold. Keys are a concern (`reminders`) or,
-  # to narrow one entry point further, `<function>-<entry_point>`; the most specific wins.
+  # Per-function settings the route table does not hold, keyed `<function>-<entry_point>` over a
+  # default. Capacity: handlers wait on Firestore, Auth, FCM and Stripe far longer than they
+  # compute (a request costs a few ms of CPU against tens of ms of waiting), so one vCPU serves
+  # many requests at once: each function-framework thread takes one request, hence THREADS equal
+  # to the concurrency (its default is 4 per vCPU). See docs/deploy.md, "Capacity".
   function_defaults = {
-    memory          = "256Mi"
+    memory          = "512Mi"
     cpu             = "1"
-    max_instances   = 10
-    concurrency     = 1
+    max_instances   = 20
+    concurrency     = 40
     timeout_seconds = 60
     roles           = ["roles/datastore.user"]
-    secrets         = []
   }
+  # Roles: least privilege per deployed function, checked against the permissions its code
+  # declares (tests/unit/test_iam_coverage.py).
   function_settings = {
-    auth_hooks = {
-      # Account deletion and revocation checks need the Auth admin API.
+    "auth_hooks-me" = {
+      # Revocation checks (users.get) and account deletion (users.delete).
       roles = ["roles/datastore.user", "roles/firebaseauth.admin"]
     }
-    streaks = {
-      max_instances = 20
+    "streaks-streaks" = {
+      max_instances = 40
+      roles         = ["roles/datastore.user", "roles/firebaseauth.viewer"]
     }
-    reminders = {
-      memory          = "512Mi"
+    "content_urls-content" = {
+      roles = ["roles/datastore.viewer", "roles/firebaseauth.viewer"]
+    }
+    "reminders-settings" = {
+      roles = ["roles/datastore.user", "roles/firebaseauth.viewer"]
+    }
+    "reminders-tick" = {
+      # One tick every 5 minutes; a batch of 500 users per enqueued task.
+      max_instances   = 2
+      concurrency     = 1
       timeout_seconds = 300
-      # Enqueues batches (tick) and re-enqueues retryable remainders (send); sends FCM.
-      roles = ["roles/datastore.user", "roles/cloudtasks.enqueuer", "roles/firebasecloudmessaging.admin"]
+      roles           = ["roles/datastore.user", "roles/cloudtasks.enqueuer"]
     }
-    stripe_webhook = {
-      # Writes entitlements and the `plan` custom claim.
-      roles   = ["roles/datastore.user", "roles/firebaseauth.admin"]
-      secrets = ["stripe-api-key"]
+    "reminders-send_batch" = {
+      # One batch (500 users, 50 sends in flight) per instance; more instances than the queue's
+      # max_concurrent_dispatches, so a dispatch never waits for one.
+      max_instances   = 12
+      concurrency     = 1
+      timeout_seconds = 300
+      roles           = ["roles/datastore.user", "roles/firebasecloudmessaging.admin"]
+    }
+    "reminders-sweep" = {
+      max_instances   = 1
+      concurrency     = 1
+      timeout_seconds = 300
     }
     "stripe_webhook-webhook" = {
-      # Only the webhook verifies Stripe signatures.
-      secrets = ["stripe-api-key", "stripe-webhook-secret"]
+      # The `plan` claim: users.get and users.update.
+      roles = ["roles/datastore.user", "roles/firebaseauth.admin"]
     }
-    content_urls = {
-      roles   = ["roles/datastore.viewer"]
-      secrets = ["cdn-signing-key"]
+    "stripe_webhook-billing" = {
+      roles = ["roles/datastore.user", "roles/firebaseauth.viewer"]
+    }
+    "stripe_webhook-reconcile" = {
+      max_instances   = 1
+      concurrency     = 1
+      timeout_seconds = 300
+      roles           = ["roles/datastore.user", "roles/firebaseauth.admin"]
     }
   }
   function_config = {
-    for key, f in local.functions : key => merge(
-      local.function_defaults,
-      try(local.function_settings[f.concern], {}),
-      try(local.function_settings[key], {}),
-    )
+    for key, f in local.functions : key => merge(local.function_defaults, try(local.function_settings[key], {}))
   }
 
-  # Secret Manager secrets: containers only; values are added out of band (see the README),
-  # so no secret value is ever in code or in Terraform state. `env` is the variable that
-  # lib/config.py reads.
+  # What each deployed function's code reads in production (lib/function_settings.yaml, checked
+  # against the code by tests/unit/test_settings_parity.py): each function gets exactly these.
+  function_setting_names = yamldecode(file("${path.module}/../lib/function_settings.yaml"))
+
+  # The production value of every setting (lib/config.py) a deployed function may read. Values
+  # that come from variables and resources are in local.deployment (functions.tf).
+  setting_values = {
+    ENVIRONMENT                    = "production"
+    GOOGLE_CLOUD_PROJECT           = local.deployment.project
+    REGION                         = local.deployment.region
+    MAX_REQUEST_BYTES              = "65536"
+    BLOCKED_EMAIL_DOMAINS          = "mailinator.com,guerrillamail.com,10minutemail.com"
+    REMINDERS_QUEUE                = local.deployment.reminders_queue
+    REMINDERS_QUEUE_SHARDS         = "1"
+    REMINDERS_BATCH_SIZE           = "500"
+    REMINDERS_TICK_PAGE_SIZE       = "5000"
+    REMINDERS_MAX_ATTEMPTS         = tostring(local.reminders_max_attempts)
+    REMINDERS_SEND_CONCURRENCY     = "50"
+    REMINDERS_RETRY_BASE_S         = "2"
+    REMINDERS_TASK_TARGET          = local.deployment.reminders_task_target
+    REMINDERS_TASK_SERVICE_ACCOUNT = local.deployment.reminders_task_service_account
+    TOKEN_IDLE_DAYS                = "270"
+    STREAKS_MAX_CLOCK_SKEW_S       = "86400"
+    STREAKS_MIDNIGHT_GRACE_S       = "300"
+    STRIPE_PRICE_ID                = local.deployment.stripe_price_id
+    APP_RETURN_URL                 = local.deployment.app_return_url
+    STRIPE_PLAN                    = "premium"
+    STRIPE_TIMEOUT_S               = "10"
+    STRIPE_WEBHOOK_TOLERANCE_S     = "300"
+    STRIPE_EVENT_LEASE_S           = "60"
+    STRIPE_EVENT_KEEP_DAYS         = "30"
+    STRIPE_RECONCILE_WINDOW_H      = "72"
+    CDN_BASE_URL                   = "https://${local.deployment.domain}"
+    CDN_SIGNING_KEY_NAME           = local.deployment.cdn_signing_key_name
+    MEDIA_URL_TTL_S                = "600"
+  }
+  # The queue's max_attempts (tasks.tf) and the sender's idea of its last attempt are one number.
+  reminders_max_attempts = 5
+
+  # Secret Manager secrets: containers only; values are added out of band (docs/deploy.md), so
+  # no secret value is ever in code or in Terraform state. `env` is the setting it holds.
   secrets = {
     "stripe-api-key"        = { env = "STRIPE_API_KEY" }
     "stripe-webhook-secret" = { env = "STRIPE_WEBHOOK_SECRET" }
     # Value format `<key name>:<base64 key>`, as CDN_KEYS in lib/config.py.
     "cdn-signing-key" = { env = "CDN_KEYS" }
   }
+  secret_by_env = { for name, secret in local.secrets : secret.env => name }
+
+  # Each function's plain environment: its settings that are not secrets, and the thread count
+  # of functions-framework's gunicorn (its THREADS variable).
+  function_env = {
+    for key, f in local.functions : key => merge(
+      {
+        for name in local.function_setting_names[key] : upper(name) => local.setting_values[upper(name)]
+        if !contains(keys(local.secret_by_env), upper(name))
+      },
+      { THREADS = tostring(local.function_config[key].concurrency) },
+    )
+  }
+  function_secrets = {
+    for key, f in local.functions : key => sort([
+      for name in local.function_setting_names[key] : local.secret_by_env[upper(name)]
+      if contains(keys(local.secret_by_env), upper(name))
+    ])
+  }
   secret_readers = {
     for pair in flatten([
-      for key, config in local.function_config : [
-        for secret in config.secrets : { id = "${secret}/${key}", secret = secret, function = key }
+      for key, secrets in local.function_secrets : [
+        for secret in secrets : { id = "${secret}/${key}", secret = secret, function = key }
       ]
     ]) : pair.id => pair
   }
@@ -121,6 +200,8 @@ locals {
       ]
     ]) : pair.id => pair
   }
+  # Functions that enqueue tasks mint the tasks' OIDC tokens, which needs actAs on the tasks account.
+  tasks_enqueuers = sort([for key, config in local.function_config : key if contains(config.roles, "roles/cloudtasks.enqueuer")])
 
   # Cloud Scheduler jobs (UTC). A job is created once its route is in the table.
   scheduler_jobs = {
@@ -161,7 +242,8 @@ locals {
   firestore_indexes = jsondecode(file("${path.module}/../firestore.indexes.json")).indexes
   # TTL policies: documents are deleted some time after the timestamp in the field.
   ttl_fields = {
-    stripe_events  = "expire_at"
-    reminder_sends = "expire_at"
+    stripe_events    = "expire_at"
+    reminder_sends   = "expire_at"
+    reminder_batches = "expire_at"
   }
 }

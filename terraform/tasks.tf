@@ -11,10 +11,10 @@ resource "google_cloud_tasks_queue" "reminders" {
     max_concurrent_dispatches = 10
   }
 
-  # max_attempts matches settings().reminders_max_attempts: the send handler knows its last
-  # attempt from X-CloudTasks-TaskRetryCount and records the final failure then.
+  # The same number is the send function's REMINDERS_MAX_ATTEMPTS: it knows its last attempt
+  # from X-CloudTasks-TaskRetryCount and records the final failure then.
   retry_config {
-    max_attempts       = 5
+    max_attempts       = local.reminders_max_attempts
     min_backoff        = "10s"
     max_backoff        = "300s"
     max_doublings      = 4
@@ -36,8 +36,8 @@ resource "google_service_account" "tasks" {
 
 # Enqueuers mint the tasks' OIDC tokens, which needs actAs on the tasks account.
 resource "google_service_account_iam_member" "tasks_act_as" {
-  for_each           = { for key, config in local.function_config : key => config if contains(config.roles, "roles/cloudtasks.enqueuer") }
+  for_each           = toset(local.tasks_enqueuers)
   service_account_id = google_service_account.tasks.name
   role               = "roles/iam.serviceAccountUser"
-  member             = "serviceAccount:${google_service_account.function[each.key].email}"
+  member             = "serviceAccount:${google_service_account.function[each.value].email}"
 }

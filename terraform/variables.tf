@@ -31,3 +31,23 @@ variable "alert_email" {
   type        = string
   default     = ""
 }
+
+variable "stripe_price_id" {
+  description = "The Stripe price of the premium subscription (price_...), from the Stripe Dashboard."
+  type        = string
+
+  validation {
+    condition     = startswith(var.stripe_price_id, "price_")
+    error_message = "stripe_price_id is a Stripe price id, price_..."
+  }
+}
+
+variable "app_return_url" {
+  description = "Where Stripe Checkout and the billing portal send the user back: the app's https URL or deep link."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9+.-]*://", var.app_return_url)) && !can(regex("127\\.0\\.0\\.1|localhost", var.app_return_url))
+    error_message = "app_return_url is an absolute URL of the app, not a local address."
+  }
+}

@@ -15,6 +15,10 @@ from pydantic import BaseModel
 from lib import firebase, log, stripe_api
 from lib import firestore as db
 
+# delete_user is an accounts:delete call.
+IAM_PERMISSIONS = db.WRITES | {"firebaseauth.users.delete"}
+
+
 USER_SUBCOLLECTIONS = ("devices", "checkins")
 BATCH = 400
 

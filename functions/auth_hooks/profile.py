@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from lib import firestore as db
 from lib.timezones import IanaTimezone
 
+IAM_PERMISSIONS = db.WRITES
+
+
 DEFAULT_TIMEZONE = "UTC"
 
 

@@ -12,6 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from lib import errors, log
 from lib import firestore as db
 
+IAM_PERMISSIONS = db.READS
+
+
 COLLECTION = "content"
 CONTENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 MAX_ITEMS = 500

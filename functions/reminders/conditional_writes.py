@@ -11,6 +11,9 @@ from google.cloud import firestore
 
 from lib import firestore as db
 
+IAM_PERMISSIONS = db.WRITES
+
+
 Write = Callable[[firestore.WriteBatch], None]
 
 

@@ -16,6 +16,8 @@ from google.cloud import firestore
 from functions.reminders.conditional_writes import Write, commit, set_merged
 from lib import firestore as db
 
+IAM_PERMISSIONS = db.WRITES
+
 
 def increment(day: str, deltas: Mapping[str, int]) -> list[Write]:
     """The write adding `deltas` to the day's counters (none when all are zero), to commit

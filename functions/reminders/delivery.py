@@ -26,6 +26,9 @@ from lib import log, push
 from lib.config import settings
 from lib.push import Delivery, Outcome
 
+IAM_PERMISSIONS = db.WRITES
+
+
 _logger = log.get_logger("reminders.delivery")
 
 # firebase-admin's code for FCM's QUOTA_EXCEEDED (HTTP 429).

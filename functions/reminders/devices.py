@@ -17,6 +17,9 @@ from functions.reminders.conditional_writes import Write, commit, deleted, set_m
 from lib import firestore as db
 from lib.push_address import Address
 
+IAM_PERMISSIONS = db.WRITES
+
+
 _PAGE = 500
 
 _INSTALLATION_ID = re.compile(r"[A-Za-z0-9_\-]{1,200}")

@@ -12,6 +12,8 @@ from functions.reminders import schedule
 from lib import firestore as db
 from lib.timezones import IanaTimezone, zone
 
+IAM_PERMISSIONS = db.WRITES
+
 
 class ReminderSetting(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from google.cloud import firestore
@@ -19,8 +19,16 @@ from google.cloud import firestore
 from functions.reminders.conditional_writes import Write, apply_each, set_merged
 from lib import firestore as db
 
+IAM_PERMISSIONS = db.WRITES
+
+
 COLLECTION = "reminder_sends"
 BATCHES = "reminder_batches"
+# Firestore's TTL policies (terraform/firestore.tf) delete each record after its expire_at. A
+# send record is the operator's trace of a day's outcome, so it stays a month; a batch marker
+# only guards the task's retries, which end within an hour.
+RECORD_KEEP = timedelta(days=30)
+MARKER_KEEP = timedelta(days=2)
 
 Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 
@@ -86,6 +94,7 @@ def _fields(key: str, status: SendStatus, owner: Owner, now: datetime) -> dict[s
         "batch": owner.batch,
         "attempt": owner.attempt,
         "updated_at": now,
+        "expire_at": now + RECORD_KEEP,
     }
 
 
@@ -140,4 +149,6 @@ def batch_started(batch: str) -> bool:
 
 def batch_marker(batch: str, now: datetime) -> Write:
     """Created with the batch's first claims, so its `due` is counted once per batch name."""
-    return lambda write_batch: write_batch.create(_marker(batch), {"batch": batch, "created_at": now})
+    return lambda write_batch: write_batch.create(
+        _marker(batch), {"batch": batch, "created_at": now, "expire_at": now + MARKER_KEEP}
+    )

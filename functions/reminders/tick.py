@@ -28,6 +28,9 @@ from lib import tasks
 from lib.config import Settings, settings
 from lib.timezones import check_timezone, zone
 
+IAM_PERMISSIONS = db.WRITES
+
+
 Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 
 

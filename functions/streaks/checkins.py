@@ -28,6 +28,9 @@ from lib import log, timezones
 from lib.config import settings
 from lib.errors import Unavailable
 
+IAM_PERMISSIONS = db.WRITES
+
+
 DEFAULT_TIMEZONE = "UTC"
 
 _logger = log.get_logger("streaks")

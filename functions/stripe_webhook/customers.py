@@ -12,6 +12,9 @@ from google.cloud import firestore
 from lib import firestore as db
 from lib import stripe_api
 
+IAM_PERMISSIONS = db.WRITES
+
+
 COLLECTION = "stripe_customers"
 
 

@@ -20,6 +20,9 @@ from google.cloud import firestore
 
 from lib import firestore as db
 
+IAM_PERMISSIONS = db.WRITES
+
+
 DAILY_COLLECTION = "ops_daily"
 SHARD_COLLECTION = "webhook_shards"
 SHARDS = 8

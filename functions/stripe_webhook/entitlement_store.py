@@ -25,6 +25,10 @@ from lib import errors, firebase, log
 from lib import firestore as db
 from lib.entitlements import plan_from
 
+# The `plan` claim: get_user is accounts:lookup, set_custom_user_claims accounts:update.
+IAM_PERMISSIONS = db.WRITES | {"firebaseauth.users.get", "firebaseauth.users.update"}
+
+
 COLLECTION = "entitlements"
 
 _logger = log.get_logger("entitlements")

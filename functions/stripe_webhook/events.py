@@ -1,4 +1,4 @@
-"""Stripe events in: verified, recorded once per event id, turned into entitlements.
+"""Stripe events in: recorded once per event id, turned into entitlements.
 
 Every event this function cares about names a customer; processing re-reads that
 customer's subscriptions from Stripe and writes what they grant, so the order in which
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 import functools
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +27,9 @@ from lib.idempotency import (
     IdempotencyAlreadyInProgressError,
     IdempotencyLeaseLostError,
 )
+
+IAM_PERMISSIONS = db.WRITES
+
 
 EVENTS_COLLECTION = "stripe_events"
 HANDLED_TYPES = frozenset(
@@ -66,36 +68,6 @@ def event_records() -> FirestoreIdempotency:
         lease=timedelta(seconds=config.stripe_event_lease_s),
         keep=timedelta(days=config.stripe_event_keep_days),
     )
-
-
-def verified_event(payload: bytes, signature_header: str | None) -> dict[str, Any]:
-    """The event, if `Stripe-Signature` holds a valid v1 signature for one of our secrets
-    within the tolerance; during a rotation Stripe sends one signature per secret."""
-    config = settings()
-    try:
-        body = payload.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise errors.InvalidStripeSignature("the body is not what Stripe signed") from exc
-    if not any(_signed_with(body, signature_header, secret) for secret in config.stripe_webhook_secrets):
-        raise errors.InvalidStripeSignature("the Stripe-Signature header is missing, stale or does not match")
-    try:
-        event = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise errors.InvalidArgument("body: not JSON") from exc
-    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
-        raise errors.InvalidArgument("body: a Stripe event needs an id and a type")
-    return event
-
-
-def _signed_with(body: str, signature_header: str | None, secret: str) -> bool:
-    try:
-        return bool(
-            stripe.WebhookSignature.verify_header(
-                body, signature_header, secret, tolerance=settings().stripe_webhook_tolerance_s
-            )
-        )
-    except stripe.SignatureVerificationError:
-        return False
 
 
 def customer_in(event: Mapping[str, Any]) -> str | None:

@@ -15,9 +15,9 @@ from lib.routing import serve
 
 
 def receive_event(request: flask.Request) -> Reply:
-    from functions.stripe_webhook import events
+    from functions.stripe_webhook import events, signature
 
-    event = events.verified_event(request.get_data(cache=True), request.headers.get("Stripe-Signature"))
+    event = signature.verified_event(request.get_data(cache=True), request.headers.get("Stripe-Signature"))
     return {"received": True, "outcome": events.handle_event(event).value}
 
 

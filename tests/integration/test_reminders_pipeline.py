@@ -50,6 +50,25 @@ def test_due_users_get_one_reminder_each_by_fid_or_token(gateway: GatewayClient,
     assert (send_record(world.users[0].uid, world.day) or {})["status"] == "sent"
 
 
+def test_send_records_and_batch_markers_carry_the_expiry_their_ttl_policy_reads(
+    gateway: GatewayClient, fcm: Fcm, world: World
+) -> None:
+    """terraform/firestore.tf deletes reminder_sends and reminder_batches after expire_at; a
+    document without the field would be kept forever."""
+    world.add(2)
+    tick(gateway, world.tick_at)
+    wait_until_settled(world.day, 2)
+    now = datetime.now(UTC)
+    for user in world.users:
+        record = send_record(user.uid, world.day) or {}
+        assert now + timedelta(days=20) < record["expire_at"] < now + timedelta(days=40)
+    uid = world.users[0].uid
+    markers = [m.to_dict() for m in db.client().collection("reminder_batches").stream()]
+    ours = [m for m in markers if m["batch"] == (send_record(uid, world.day) or {})["batch"]]
+    assert ours
+    assert now < ours[0]["expire_at"] < now + timedelta(days=3)
+
+
 def test_tick_advances_next_at_to_the_next_local_day(gateway: GatewayClient, fcm: Fcm, world: World) -> None:
     [user] = world.add(1)
     tick(gateway, world.tick_at)

@@ -37,3 +37,9 @@ def test_a_signing_key_name_missing_from_the_key_table_is_refused(monkeypatch: p
     monkeypatch.setenv("CDN_SIGNING_KEY_NAME", "absent")
     with pytest.raises(ValidationError, match="cdn_signing_key_name"):
         Settings()
+
+
+def test_the_tasks_account_is_read_from_the_variable_terraform_sets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read under another name, the tasks carried no OIDC token and Cloud Run refused them all."""
+    monkeypatch.setenv("REMINDERS_TASK_SERVICE_ACCOUNT", "reminders-tasks@p.iam.gserviceaccount.com")
+    assert Settings().reminders_task_service_account == "reminders-tasks@p.iam.gserviceaccount.com"

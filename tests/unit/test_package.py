@@ -85,6 +85,22 @@ def test_zip_imports_each_entry_point_from_its_own_files(dist: Path, function: s
         assert Path(file).resolve().is_relative_to(tmp_path.resolve())
 
 
+def test_a_packaged_function_started_without_its_settings_refuses_to_start(dist: Path, tmp_path: Path) -> None:
+    """No ENVIRONMENT means production in a package, so a forgotten variable stops the start."""
+    with zipfile.ZipFile(dist / "stripe_webhook.zip") as archive:
+        archive.extractall(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "ENVIRONMENT", "STRIPE_PRICE_ID")}
+    env["FUNCTION_TARGET"] = "billing"
+    result = subprocess.run(
+        [sys.executable, "-c", "import main"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "DeploymentError" in result.stderr
+    errors = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert "stripe_webhook-billing cannot start: STRIPE_PRICE_ID: not set" in [e["message"] for e in errors]
+    assert {e["severity"] for e in errors} == {"ERROR"}
+
+
 def test_local_closure_follows_imports_into_other_concerns(tmp_path: Path) -> None:
     for relative, text in {
         "functions/__init__.py": "",

@@ -1,4 +1,4 @@
-"""functions/stripe_webhook/events.verified_event: Stripe-Signature checks (no server needed)."""
+"""functions/stripe_webhook/signature.verified_event: Stripe-Signature checks (no server needed)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 import pytest
 import stripe
 
-from functions.stripe_webhook.events import verified_event
+from functions.stripe_webhook.signature import verified_event
 from lib import errors
 from lib.config import settings
 

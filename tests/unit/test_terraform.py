@@ -9,12 +9,15 @@ resources as python-hcl2 parses them, which must be built from those locals.
 from __future__ import annotations
 
 import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
+import functions_framework
 import pytest
 import yaml
 
-from lib.config import Settings
+from lib.config import STAND_INS, Settings
 from lib.routing import ROUTES_FILE
 from tests import terraform_support as tf
 
@@ -60,23 +63,35 @@ FCM_MESSAGES_PER_SECOND = 600_000 / 60
 SERVICE_ACCOUNT_ID = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
 
 
+def _full_table(folder: Path) -> tuple[Path, Path]:
+    """The full table and a settings file naming one setting for each of its functions."""
+    routes, settings_file = folder / "routes.yaml", folder / "function_settings.yaml"
+    routes.write_text(FULL_TABLE)
+    keys = {key_of(r) for r in cloud_rows(yaml.safe_load(FULL_TABLE)["routes"])}
+    settings_file.write_text(yaml.safe_dump({key: ["environment"] for key in sorted(keys)}))
+    return routes, settings_file
+
+
 @pytest.fixture(scope="module", params=["repository", "full"])
 def table(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Any], Any]:
     """(route rows, evaluated locals) for the repository's table and for the full API.md table."""
     if request.param == "repository":
-        source = ROUTES_FILE
+        source, settings_file = ROUTES_FILE, None
     else:
-        source = tmp_path_factory.mktemp("table") / "routes.yaml"
-        source.write_text(FULL_TABLE)
+        source, settings_file = _full_table(tmp_path_factory.mktemp("table"))
     rows = yaml.safe_load(source.read_text())["routes"]
-    return rows, tf.evaluate_locals(source, tmp_path_factory.mktemp("console"))
+    return rows, tf.evaluate_locals(source, tmp_path_factory.mktemp("console"), settings_file)
 
 
 @pytest.fixture(scope="module")
 def full(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    source = tmp_path_factory.mktemp("full") / "routes.yaml"
-    source.write_text(FULL_TABLE)
-    return tf.evaluate_locals(source, tmp_path_factory.mktemp("console"))
+    routes, settings_file = _full_table(tmp_path_factory.mktemp("full"))
+    return tf.evaluate_locals(routes, tmp_path_factory.mktemp("console"), settings_file)
+
+
+@pytest.fixture(scope="module")
+def repository(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return tf.evaluate_locals(ROUTES_FILE, tmp_path_factory.mktemp("console"))
 
 
 @pytest.fixture(scope="module")
@@ -243,12 +258,40 @@ def test_every_build_runs_as_the_build_account_which_writes_build_logs(resources
     assert roles["member"] == "serviceAccount:${google_service_account.build.email}"
     assert roles["for_each"].startswith("${toset([")
     granted = set(re.findall(r'"([^"]+)"', roles["for_each"]))
-    assert {"roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectAdmin"} <= granted
+    assert {"roles/logging.logWriter", "roles/artifactregistry.writer"} <= granted
 
 
-def test_reminders_may_enqueue_tasks_and_send_fcm(full: Any) -> None:
-    roles = set(full["function_config"]["reminders-tick"]["roles"])
-    assert {"roles/cloudtasks.enqueuer", "roles/firebasecloudmessaging.admin"} <= roles
+def test_the_build_account_holds_object_admin_only_on_the_source_buckets(resources: dict[Any, Any]) -> None:
+    project_roles = resources[("google_project_iam_member", "build")]["for_each"]
+    assert "storage" not in project_roles
+    objects = resources[("google_project_iam_member", "build_objects")]
+    assert (objects["role"], objects["member"]) == (
+        "roles/storage.objectAdmin",
+        "serviceAccount:${google_service_account.build.email}",
+    )
+    assert "resource.name.startsWith" in objects["condition"][0]["expression"]
+    assert "local.build_bucket_prefixes" in objects["condition"][0]["expression"]
+    prefixes = next(b["build_bucket_prefixes"] for b in tf.parsed()["locals"] if "build_bucket_prefixes" in b)
+    assert prefixes[0] == "${google_storage_bucket.sources.name}"
+    assert all(p.startswith(("gcf-v2-sources-", "gcf-v2-uploads-")) for p in prefixes[1:])
+
+
+def test_only_the_tick_enqueues_tasks_and_only_the_sender_sends_fcm(repository: Any) -> None:
+    holders = {
+        role: {key for key, config in repository["function_config"].items() if role in config["roles"]}
+        for role in ("roles/cloudtasks.enqueuer", "roles/firebasecloudmessaging.admin")
+    }
+    assert holders == {
+        "roles/cloudtasks.enqueuer": {"reminders-tick"},
+        "roles/firebasecloudmessaging.admin": {"reminders-send_batch"},
+    }
+    assert repository["tasks_enqueuers"] == ["reminders-tick"]
+
+
+def test_act_as_on_the_tasks_account_goes_to_the_enqueuers_only(resources: dict[Any, Any]) -> None:
+    binding = resources[("google_service_account_iam_member", "tasks_act_as")]
+    assert binding["for_each"] == "${toset(local.tasks_enqueuers)}"
+    assert binding["member"] == "serviceAccount:${google_service_account.function[each.value].email}"
 
 
 def test_no_function_gets_a_project_wide_secret_role(table: tuple[list[Any], Any]) -> None:
@@ -259,20 +302,19 @@ def test_no_function_gets_a_project_wide_secret_role(table: tuple[list[Any], Any
 # --- secrets ------------------------------------------------------------------------------------
 
 
-def test_every_secret_is_read_only_by_its_functions(full: Any) -> None:
+def test_every_secret_is_read_only_by_its_functions(repository: Any) -> None:
     readers: dict[str, set[str]] = {}
-    for binding in full["secret_readers"].values():
+    for binding in repository["secret_readers"].values():
         readers.setdefault(binding["secret"], set()).add(binding["function"])
     assert readers == {
         "stripe-api-key": {
-            "stripe_webhook-checkout_session",
-            "stripe_webhook-portal_session",
-            "stripe_webhook-entitlement",
+            "auth_hooks-me",
+            "stripe_webhook-billing",
             "stripe_webhook-webhook",
             "stripe_webhook-reconcile",
         },
         "stripe-webhook-secret": {"stripe_webhook-webhook"},
-        "cdn-signing-key": {"content_urls-catalogue", "content_urls-access"},
+        "cdn-signing-key": {"content_urls-content"},
     }
 
 
@@ -280,8 +322,12 @@ def test_secret_access_is_granted_per_secret_and_function(resources: dict[Any, A
     reader = resources[("google_secret_manager_secret_iam_member", "reader")]
     assert reader["for_each"] == "${local.secret_readers}"
     assert reader["member"] == "serviceAccount:${google_service_account.function[each.value.function].email}"
-    variables = resources[("google_cloudfunctions2_function", "fn")]["service_config"][0]["dynamic"][0]
-    assert variables["secret_environment_variables"]["for_each"] == "${toset(local.function_config[each.key].secrets)}"
+    service = resources[("google_cloudfunctions2_function", "fn")]["service_config"][0]
+    assert (
+        service["dynamic"][0]["secret_environment_variables"]["for_each"]
+        == "${toset(local.function_secrets[each.key])}"
+    )
+    assert service["environment_variables"] == "${local.function_env[each.key]}"
 
 
 def test_secret_values_are_never_in_code_or_state(full: Any) -> None:
@@ -295,23 +341,30 @@ def test_secret_values_are_never_in_code_or_state(full: Any) -> None:
 def test_secret_environment_variables_are_the_ones_settings_reads(full: Any) -> None:
     fields = set(Settings.model_fields)
     assert {s["env"].lower() for s in full["secrets"].values()} <= fields
+    assert {s["env"].lower() for s in full["secrets"].values()} <= STAND_INS
 
 
 # --- queue and scheduler ------------------------------------------------------------------------
 
 
-def test_tasks_queue_has_rate_limits_below_the_fcm_quota(resources: dict[Any, Any]) -> None:
+def test_tasks_queue_has_rate_limits_below_the_fcm_quota(resources: dict[Any, Any], repository: Any) -> None:
     queue = resources[("google_cloud_tasks_queue", "reminders")]
     limits = queue["rate_limits"][0]
     batch = Settings.model_fields["reminders_batch_size"].default
     assert limits["max_dispatches_per_second"] * batch <= FCM_MESSAGES_PER_SECOND / 2
     assert 0 < limits["max_concurrent_dispatches"] <= 50
     assert queue["name"] == Settings.model_fields["reminders_queue"].default
+    # Every dispatch finds a send instance free (each serves one batch at a time).
+    sender = repository["function_config"]["reminders-send_batch"]
+    assert limits["max_concurrent_dispatches"] < sender["max_instances"] * sender["concurrency"]
 
 
-def test_tasks_queue_retries_with_backoff_as_often_as_the_sender_expects(resources: dict[Any, Any]) -> None:
+def test_tasks_queue_retries_with_backoff_as_often_as_the_sender_expects(
+    resources: dict[Any, Any], repository: Any
+) -> None:
     retry = resources[("google_cloud_tasks_queue", "reminders")]["retry_config"][0]
-    assert retry["max_attempts"] == Settings.model_fields["reminders_max_attempts"].default
+    assert retry["max_attempts"] == "${local.reminders_max_attempts}"
+    assert repository["function_env"]["reminders-send_batch"]["REMINDERS_MAX_ATTEMPTS"] == "5"
     assert int(retry["min_backoff"].rstrip("s")) < int(retry["max_backoff"].rstrip("s"))
     assert retry["max_doublings"] > 0
 
@@ -368,11 +421,21 @@ def test_identity_platform_triggers_point_at_the_functions(resources: dict[Any, 
     blocking = resources[("google_identity_platform_config", "auth")]["blocking_functions"][0]
     triggers = blocking["dynamic"][0]["triggers"]
     assert triggers["for_each"] == "${local.blocking_functions}"
-    assert triggers["content"][0]["function_uri"] == "${google_cloudfunctions2_function.fn[triggers.key].url}"
+    # The blocking JWT's audience is the registered URI, and firebase-functions accepts a 2nd-gen
+    # token only when it names run.app (test_blocking_token_audience.py pins that): the Cloud Run
+    # URI, never the cloudfunctions.net `url`.
+    assert (
+        triggers["content"][0]["function_uri"]
+        == "${google_cloudfunctions2_function.fn[triggers.key].service_config[0].uri}"
+    )
 
 
-def test_firestore_ttl_policies_on_event_and_send_records(full: Any, resources: dict[Any, Any]) -> None:
-    assert full["ttl_fields"] == {"stripe_events": "expire_at", "reminder_sends": "expire_at"}
+def test_firestore_ttl_policies_on_event_send_and_batch_records(full: Any, resources: dict[Any, Any]) -> None:
+    assert full["ttl_fields"] == {
+        "stripe_events": "expire_at",
+        "reminder_sends": "expire_at",
+        "reminder_batches": "expire_at",
+    }
     field = resources[("google_firestore_field", "ttl")]
     assert field["for_each"] == "${local.ttl_fields}"
     assert "ttl_config" in field
@@ -437,16 +500,47 @@ def test_function_sources_are_the_packaged_zips(resources: dict[Any, Any]) -> No
     assert "filemd5" in source["name"]
 
 
-def test_known_concerns_have_settings(full: Any) -> None:
-    assert {"auth_hooks", "streaks", "reminders", "stripe_webhook", "content_urls"} <= set(full["function_settings"])
+def test_per_function_settings_name_deployed_functions(repository: Any) -> None:
+    assert set(repository["function_settings"]) <= set(repository["functions"])
 
 
-# Set by Terraform for a setting its concern has yet to add to lib/config.py: the account whose
-# OIDC token the reminders tasks carry (the enqueuer needs it to create tasks).
-PENDING_SETTINGS = {"reminders_task_service_account"}
+def test_firestore_rules_are_released_from_the_file_the_emulator_enforces(resources: dict[Any, Any]) -> None:
+    ruleset = resources[("google_firebaserules_ruleset", "firestore")]
+    files = ruleset["source"][0]["files"][0]
+    assert files["content"] == '${file("${path.module}/../firestore.rules")}'
+    release = resources[("google_firebaserules_release", "firestore")]
+    assert release["ruleset_name"] == "projects/${var.project}/rulesets/${google_firebaserules_ruleset.firestore.name}"
+    assert "cloud.firestore" in release["name"]
+    assert "firebaserules.googleapis.com" in next(b["services"] for b in tf.parsed()["locals"] if "services" in b)
 
 
-def test_environment_variables_are_settings_the_code_reads() -> None:
-    block = next(b for b in tf.parsed()["locals"] if "common_env" in b)
-    names = set(block["common_env"]) | {n for env in block["concern_env"].values() for n in env}
-    assert {n.lower() for n in names} - PENDING_SETTINGS <= set(Settings.model_fields)
+def test_capacity_serves_many_simultaneous_users_per_function(repository: Any) -> None:
+    """Concurrency 1 and 10 instances turned the eleventh simultaneous user away."""
+    for key, function in repository["functions"].items():
+        config = repository["function_config"][key]
+        env = repository["function_env"][key]
+        assert env["THREADS"] == str(config["concurrency"]), key
+        if config["concurrency"] > 1:
+            assert float(config["cpu"]) >= 1, f"{key}: Cloud Run allows concurrency above 1 only with a whole vCPU"
+        if function["access"] != "internal":
+            assert config["concurrency"] * config["max_instances"] >= 500, key
+
+
+def test_functions_framework_reads_the_threads_variable_terraform_sets() -> None:
+    """THREADS is the one variable of the runtime's own in each function's environment."""
+    gunicorn = Path(functions_framework.__file__).parent / "_http" / "gunicorn.py"
+    assert 'os.environ.get("THREADS"' in gunicorn.read_text()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "terraform/terraform.tfstate",
+        "terraform/terraform.tfstate.backup",
+        "terraform/prod.tfvars",
+        "terraform/.terraform/providers/x",
+    ],
+)
+def test_terraform_state_variables_and_caches_are_never_committed(path: str) -> None:
+    result = subprocess.run(["git", "check-ignore", "--quiet", "--no-index", path], cwd=tf.ROOT, check=False)
+    assert result.returncode == 0, f"{path} is not ignored by .gitignore"
