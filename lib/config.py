@@ -82,8 +82,8 @@ def cdn_key_table(value: str) -> dict[str, str]:
 class Settings(BaseModel):
     """Each field comes from the environment variable of the same name, in any case
     (GATEWAY_PORT sets gateway_port); keyword arguments take precedence over the environment.
-    A plain pydantic model: pydantic-settings cost every cold start ~40 ms CPU (dotenv, its
-    CLI and cloud sources) for what `_from_environment` does."""
+    A plain pydantic model, so a cold start never loads pydantic-settings for what
+    `_from_environment` does (docs/architecture.md)."""
 
     model_config = ConfigDict(extra="ignore", validate_default=True)
 
@@ -108,16 +108,15 @@ class Settings(BaseModel):
 
     reminders_queue: str = "reminders"
     reminders_batch_size: int = Field(default=500, gt=0, le=500)
-    # The tick reads due users in pages of this many and cuts each page into batches. Each query
-    # pays a fixed cost (the emulator scans the collection): over 19,000 due users, 41 pages of
-    # 500 took 51 s and 4 pages of 5,000 took 8-14 s.
+    # The tick reads due users in pages of this many and cuts each page into batches, because
+    # every query pays a fixed cost (docs/decisions/0003-tick-pages-of-5000-batches-of-500.md).
     reminders_tick_page_size: int = Field(default=5000, gt=0)
     reminders_max_attempts: int = Field(default=5, gt=0)
     reminders_send_concurrency: int = Field(default=50, gt=0)
     reminders_task_target: str = ""
     # The emulator dispatches one task at a time per queue; batches spread over this many
     # queues (`reminders`, `reminders-1`, ...) to get the concurrency a production queue's
-    # max_concurrent_dispatches gives. See the README, Reminders.
+    # max_concurrent_dispatches gives (docs/reminders.md).
     reminders_queue_shards: int = Field(default=1, ge=1, le=32)
     reminders_retry_base_s: int = Field(default=2, gt=0)
     # The account whose OIDC token each task carries; Cloud Run refuses a task without one.

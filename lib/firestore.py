@@ -44,7 +44,7 @@ def run_transaction(fn: Callable[[firestore.Transaction], T], *, attempts: int =
     `fn` must be safe to run more than once: it only reads through the transaction and
     writes through it.
     """
-    # Imported here: most requests never run a transaction, and tenacity is ~7 ms CPU of a cold start.
+    # Imported here: most requests run no transaction, so most cold starts skip tenacity.
     from tenacity import retry, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_random_exponential
 
     @retry(

@@ -35,8 +35,8 @@ def client() -> stripe.StripeClient:
 def subscriptions_of(customer_id: str) -> list[dict[str, Any]]:
     """Every subscription of the customer, in any status, as Stripe's JSON.
 
-    Plain dicts rather than `StripeObject`s: building those (and `to_dict()` again) for every
-    webhook delivery took a quarter of the webhook's CPU under load. Raises stripe.StripeError."""
+    Plain dicts rather than `StripeObject`s, which are costly to build and convert back on every
+    delivery. Raises stripe.StripeError."""
     found: list[dict[str, Any]] = []
     params: dict[str, Any] = {"customer": customer_id, "status": "all", "limit": 100}
     while True:

@@ -45,7 +45,7 @@ resource "google_compute_security_policy" "api" {
     }
   }
 
-  # Billing session routes: 10 per minute per IP (API.md, "Rate limits").
+  # Billing session routes: 10 per minute per IP (docs/api.md, "Rate limits").
   rule {
     action   = "throttle"
     priority = 2000

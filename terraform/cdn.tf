@@ -36,6 +36,6 @@ resource "google_storage_bucket_iam_member" "cdn_reader" {
   depends_on = [google_compute_backend_bucket.media]
 }
 
-# The signed-URL key itself is attached out of band from the Secret Manager value (see the
-# README, "Deploy"): the provider's google_compute_backend_bucket_signed_url_key keeps the key
-# value in Terraform state, which this project does not allow for secrets.
+# The signed-URL key itself is attached out of band from the Secret Manager value (see
+# docs/deploy.md, "First deploy"): the provider's google_compute_backend_bucket_signed_url_key
+# keeps the key value in Terraform state, which this project does not allow for secrets.

@@ -7,12 +7,12 @@ locals {
     reminder-final-failures = {
       concern = "reminders"
       title   = "Reminder sends failed for good"
-      runbook = "README, Deploy > Runbook > Reminders stopped"
+      runbook = "docs/operations.md#reminders-stopped"
     }
     webhook-processing-errors = {
       concern = "stripe_webhook"
       title   = "Stripe webhook processing errors"
-      runbook = "README, Deploy > Runbook > Webhook failing"
+      runbook = "docs/operations.md#webhook-failing"
     }
   }
 }

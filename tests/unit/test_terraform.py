@@ -1,7 +1,7 @@
 """terraform/: the wiring, asserted for whatever routes gateway/routes.yaml holds.
 
 Two layers: the route-derived locals as Terraform computes them (terraform console on
-terraform/routes.tf), for the repository's table and for a table with every API.md route
+terraform/routes.tf), for the repository's table and for a table with every route of docs/api.md
 (so the scheduler, tasks and secret wiring is exercised before those rows merge); and the
 resources as python-hcl2 parses them, which must be built from those locals.
 """
@@ -21,7 +21,7 @@ from lib.config import STAND_INS, Settings
 from lib.routing import ROUTES_FILE
 from tests import terraform_support as tf
 
-# Every route of API.md, with entry points as the concerns may name them.
+# Every route of docs/api.md, with entry points as the concerns may name them.
 FULL_TABLE = """
 routes:
   - {name: healthz, method: GET, path: /healthz, function: gateway, entry_point: gateway, auth: none}
@@ -74,7 +74,7 @@ def _full_table(folder: Path) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="module", params=["repository", "full"])
 def table(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Any], Any]:
-    """(route rows, evaluated locals) for the repository's table and for the full API.md table."""
+    """(route rows, evaluated locals) for the repository's table and for the full docs/api.md table."""
     if request.param == "repository":
         source, settings_file = ROUTES_FILE, None
     else:
