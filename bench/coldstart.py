@@ -34,20 +34,20 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.stack_ports import test_environment
+from devstack.ports import test_environment
 
 os.environ.update(test_environment())
 
 from bench.coldstart_probe import IMPORTED, LOADED_MARK, STATUS_MARK, STEPS_MARK
-from bench.coldstart_requests import BenchUser, Probe, probe, representative_route
+from bench.coldstart_requests import Probe, probe, representative_route
 from bench.monolith import SDK_MODULES
 from devstack import accounts
+from devstack.accounts import SignedInUser
 from devstack.stack import ROOT, Stack, app_services, child_environment, emulator_services
 from lib import routing
 from lib.config import settings
@@ -173,7 +173,7 @@ def alternate(own: Callable[[], Timing], mono: Callable[[], Timing], runs: int) 
     return own_runs, mono_runs
 
 
-def measure(key: str, routes: list[Route], user: BenchUser, runs: int) -> Result:
+def measure(key: str, routes: list[Route], user: SignedInUser, runs: int) -> Result:
     route = representative_route(routes)
     loaded: set[str] = set()
 
@@ -219,14 +219,6 @@ def floor_sets(results: list[Result]) -> dict[frozenset[str], str]:
     return {sdks: "floor:" + "+".join(names) for sdks, names in users.items()}
 
 
-def bench_user() -> BenchUser:
-    suffix = uuid.uuid4().hex[:12]
-    email = f"bench-{suffix}@example.com"
-    password = f"pw-{suffix}"
-    uid = accounts.create_user(email, password, "Bench User")
-    return BenchUser(uid=uid, email=email, token=accounts.sign_in(email, password))
-
-
 def report(result: Result) -> str:
     figures = " ".join(
         f"{clock}: function_ms={result.function_ms(clock):.0f} monolith_ms={result.monolith_ms(clock):.0f} "
@@ -257,7 +249,7 @@ def summary(results: list[Result], clock: str) -> str:
 
 
 def measure_all(targets: dict[str, list[Route]], runs: int) -> list[Result]:
-    user = bench_user()
+    user = accounts.new_user("bench", "Bench User")
     # The emulators compile their hot paths on their first requests (the JVM's JIT on both
     # cores); one uncounted cold start of every entry point first keeps that out of every count.
     for routes in targets.values():

@@ -16,13 +16,15 @@ import json
 import os
 import statistics
 
-from tests.stack_ports import test_environment
+from devstack.ports import test_environment
 
 os.environ.update(test_environment())
 
-from bench.coldstart import bench_user, checked, entry_points, run_probe
+from bench.coldstart import checked, entry_points, run_probe
 from bench.coldstart_probe import LOADED_MARK, STEPS_MARK
-from bench.coldstart_requests import BenchUser, Probe, probe, representative_route
+from bench.coldstart_requests import Probe, probe, representative_route
+from devstack import accounts
+from devstack.accounts import SignedInUser
 from devstack.stack import ROOT, Stack, app_services, emulator_services
 from lib.config import settings
 from lib.routing import Route
@@ -51,7 +53,7 @@ def _run(request: Probe, *, monolith: bool, extra: dict[str, list[str]]) -> dict
     return checked(run_probe(spec), f"{request.method} {request.path}", ok=lambda s: s.isdigit()).marks
 
 
-def steps(route: Route, user: BenchUser, *, monolith: bool, runs: int) -> dict[str, float]:
+def steps(route: Route, user: SignedInUser, *, monolith: bool, runs: int) -> dict[str, float]:
     """A new request each run: webhook events and send batches carry unique ids."""
     first = _run(probe(route, user), monolith=monolith, extra={"loaded": list(SDK_ORDER)})
     loaded = json.loads(first[LOADED_MARK])
@@ -80,7 +82,7 @@ def main() -> None:
     stack = Stack(config)
     try:
         stack.start(emulator_services(config) + app_services(config))
-        user = bench_user()
+        user = accounts.new_user("bench", "Bench User")
         for key, routes in sorted(entry_points(args.only).items()):
             route = representative_route(routes)
             own = steps(route, user, monolith=False, runs=args.runs)

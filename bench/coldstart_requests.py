@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from devstack import emulator_tokens
+from devstack.accounts import SignedInUser
 from devstack.stripe_webhooks import signature_header
 from lib.config import settings
 from lib.routing import Route
@@ -24,13 +25,6 @@ BODIES: dict[str, dict[str, Any]] = {
     "PUT /v1/reminder": {"enabled": True, "local_time": "08:30", "timezone": "Europe/Paris"},
     "PUT /v1/devices/{installation_id}": {"platform": "android"},
 }
-
-
-@dataclass(frozen=True)
-class BenchUser:
-    uid: str
-    email: str
-    token: str
 
 
 @dataclass(frozen=True)
@@ -59,7 +53,7 @@ def representative_route(routes: Sequence[Route]) -> Route:
     return next((r for r in routes if r.method == "GET"), routes[0])
 
 
-def probe(route: Route, user: BenchUser) -> Probe:
+def probe(route: Route, user: SignedInUser) -> Probe:
     path = re.sub(r"\{(\w+)\}", lambda m: f"bench-{m.group(1)}", route.path)
     body = json.dumps(BODIES.get(f"{route.method} {route.path}", {}))
     headers = {"Content-Type": "application/json"}

@@ -41,7 +41,7 @@ def main() -> None:
     args = _arguments()
     # The stack and every client in this process read their configuration from the environment.
     os.environ["TEST_PORT_BASE"] = str(args.port_base)
-    from tests.stack_ports import test_environment
+    from devstack.ports import test_environment
 
     os.environ.update(test_environment())
     os.environ["REMINDERS_QUEUE_SHARDS"] = str(args.shards)
@@ -61,6 +61,7 @@ def main() -> None:
 def run(users: int, sample: int, latency_ms: int, max_per_second: int, stack: Stack) -> str:
     """Runs both approaches on `stack` (the one the environment names); the result line."""
     import requests
+    from firebase_admin import messaging
 
     from bench import reminders_world as world
     from bench import stack_cpu
@@ -81,7 +82,9 @@ def run(users: int, sample: int, latency_ms: int, max_per_second: int, stack: St
         timed = addresses[: min(users, max(sample, 1000))]
         started = time.perf_counter()
         for address in timed:
-            push.send(push.message(Address(fid=address), "Time for your check-in", "Keep your streak going", {}))
+            # One message, one request: what a loop over users without batching does.
+            message = push.message(Address(fid=address), "Time for your check-in", "Keep your streak going", {})
+            messaging.send(message, app=push.app())
         timed_s = time.perf_counter() - started
         baseline_s = timed_s * users / len(timed)
         print(f"baseline: serial messaging.send timed on {len(timed)} users ({timed_s:.1f}s), scaled to {users}")

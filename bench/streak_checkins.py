@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tests.stack_ports import test_environment
+from devstack.ports import test_environment
 
 os.environ.update(test_environment())
 

@@ -94,18 +94,16 @@ def _local(method: str, path: str, **kwargs: Any) -> Any:
 
 def _make_user(run_id: str, index: int) -> tuple[BenchUser, list[str]]:
     """A user who checked out through the gateway; answers the events that produced."""
-    email = f"bench-{run_id}-{index}@example.com"
-    uid = accounts.create_user(email, f"pw-{run_id}", "Bench User")
-    token = accounts.sign_in(email, f"pw-{run_id}")
+    user = accounts.new_user(f"bench-{run_id}-{index}", "Bench User")
     session = requests.post(
         f"{settings().gateway_url}/v1/billing/checkout-session",
-        headers={"Authorization": f"Bearer {token}"},
+        headers=user.headers,
         timeout=30,
     )
     session.raise_for_status()
     completed = _local("POST", f"/_local/checkout_sessions/{session.json()['id']}/complete")
     subscription = completed["subscription"]
-    return BenchUser(uid, subscription["customer"], subscription["id"]), list(completed["events"])
+    return BenchUser(user.uid, subscription["customer"], subscription["id"]), list(completed["events"])
 
 
 def prepare(options: Options) -> tuple[list[BenchUser], list[str]]:

@@ -72,7 +72,8 @@ def outcome_of(response: messaging.SendResponse) -> Outcome:
 
 
 @functools.cache
-def _app() -> firebase_admin.App:
+def app() -> firebase_admin.App:
+    """firebase-admin's app, with FCM's address set first where a local FCM is named."""
     config = settings()
     if config.fcm_endpoint:
         messaging._MessagingService.FCM_URL = config.fcm_endpoint.rstrip("/") + "/v1/projects/{0}/messages:send"
@@ -94,14 +95,5 @@ def send_each(messages: Sequence[messaging.Message]) -> list[Outcome]:
     """One outcome per message, in order; firebase-admin sends them side by side (a thread each)."""
     if not messages:
         return []
-    batch = messaging.send_each(list(messages), app=_app())
+    batch = messaging.send_each(list(messages), app=app())
     return [outcome_of(response) for response in batch.responses]
-
-
-def send(message_: messaging.Message) -> Outcome:
-    """One message, one request: what the serial baseline does."""
-    try:
-        messaging.send(message_, app=_app())
-    except fb_exc.FirebaseError as error:
-        return outcome_of(messaging.SendResponse(None, error))
-    return Outcome(Delivery.SENT)

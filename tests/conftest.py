@@ -4,16 +4,14 @@ users with real ID tokens from the Auth emulator, and an HTTP client for the gat
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import hypothesis
 import pytest
 import requests
 
-from tests.stack_ports import test_environment
+from devstack.ports import test_environment
 
 # Set before anything imports lib.config, so every client in this process targets the test stack.
 os.environ.update(test_environment())
@@ -28,6 +26,16 @@ hypothesis.settings.register_profile(
     "shared-machine", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
 )
 hypothesis.settings.load_profile("shared-machine")
+
+
+STACK_FOLDERS = ("e2e", "integration")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/e2e and tests/integration needs the local stack."""
+    for item in items:
+        if item.path.parent.name in STACK_FOLDERS:
+            item.add_marker(pytest.mark.stack)
 
 
 @pytest.fixture(scope="session")
@@ -45,17 +53,7 @@ def stack(config: Settings) -> Iterator[Stack]:
         running.stop()
 
 
-@dataclass
-class AppUser:
-    uid: str
-    email: str
-    password: str
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
+AppUser = accounts.SignedInUser
 
 MakeUser = Callable[..., AppUser]
 
@@ -63,11 +61,7 @@ MakeUser = Callable[..., AppUser]
 @pytest.fixture
 def make_user(stack: Stack) -> MakeUser:
     def make(display_name: str = "Test User") -> AppUser:
-        suffix = uuid.uuid4().hex[:12]
-        email = f"user-{suffix}@example.com"
-        password = f"pw-{suffix}"
-        uid = accounts.create_user(email, password, display_name)
-        return AppUser(uid=uid, email=email, password=password, token=accounts.sign_in(email, password))
+        return accounts.new_user("user", display_name)
 
     return make
 

@@ -11,8 +11,6 @@ from devstack import emulator_tokens
 from lib import firebase, routing
 from tests.conftest import AppUser, GatewayClient, MakeUser
 
-pytestmark = pytest.mark.stack
-
 
 def assert_auth_error(response: object, status: int, code: str) -> None:
     assert response.status_code == status, response.text  # type: ignore[attr-defined]

@@ -14,8 +14,6 @@ from devstack import emulator_tokens
 from lib import firestore as db
 from tests.conftest import GatewayClient
 
-pytestmark = pytest.mark.stack
-
 
 def blocking_body(event_type: str, uid: str, email: str, *, disabled: bool = False) -> dict[str, object]:
     return {"data": {"jwt": emulator_tokens.blocking_token(uid, email, event_type, "demo-wellness", disabled=disabled)}}

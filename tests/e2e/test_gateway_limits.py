@@ -5,11 +5,7 @@ from __future__ import annotations
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 from tests.conftest import AppUser, GatewayClient
-
-pytestmark = pytest.mark.stack
 
 
 def test_healthz_answers(gateway: GatewayClient) -> None:

@@ -17,8 +17,6 @@ from lib import firestore as db
 from lib.config import Settings
 from tests.conftest import AppUser, GatewayClient
 
-pytestmark = pytest.mark.stack
-
 FREE_FILE = "free/morning-breath.wav"
 PREMIUM_FILE = "premium/evening-wind-down.wav"
 STREAM_PLAYLIST = "premium/deep-sleep/index.m3u8"

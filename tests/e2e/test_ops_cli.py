@@ -17,15 +17,16 @@ from typer.testing import CliRunner
 
 from functions.stripe_webhook import customers
 from lib import firebase, stripe_api
-from lib import firestore as db
 from ops import seeding
 from ops.main import app
-from tests import ops_support, reminders_support
 from tests.conftest import AppUser, GatewayClient
-from tests.payments_support import checkout, entitlement, event_record, set_faults, wait_for
-from tests.reminders_support import Fcm, World, send_record, wait_until_settled
+from tests.support import ops as ops_support
+from tests.support import reminders as reminders_support
+from tests.support.documents import checkin_days, device_ids, user_doc
+from tests.support.payments import checkout, entitlement, event_record, set_faults, undelivered_checkout
+from tests.support.reminders import Fcm, World, send_record, wait_until_settled
+from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.stack
 fcm = reminders_support.fcm
 world = reminders_support.world
 
@@ -47,26 +48,6 @@ def ops_json(*args: str) -> Any:
 def stripe_faults(stack: object) -> Any:
     yield set_faults
     set_faults()
-
-
-def undelivered_checkout(gateway: GatewayClient, user: AppUser) -> dict[str, Any]:
-    """A completed checkout whose webhooks were all lost on the way."""
-    set_faults(drop_rate=1.0)
-    completed = checkout(gateway, user)
-    set_faults()
-    return completed
-
-
-def user_doc(uid: str) -> dict[str, Any]:
-    return db.client().collection("users").document(uid).get().to_dict() or {}
-
-
-def checkin_days(uid: str) -> list[str]:
-    return sorted(s.id for s in db.client().collection("users").document(uid).collection("checkins").stream())
-
-
-def device_ids(uid: str) -> list[str]:
-    return sorted(s.id for s in db.client().collection("users").document(uid).collection("devices").stream())
 
 
 def test_seed_creates_users_through_the_real_shapes(stack: object) -> None:

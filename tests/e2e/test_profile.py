@@ -9,8 +9,6 @@ from lib import firebase
 from lib import firestore as db
 from tests.conftest import AppUser, GatewayClient
 
-pytestmark = pytest.mark.stack
-
 
 def test_first_request_creates_the_profile(gateway: GatewayClient, user: AppUser) -> None:
     response = gateway.get("/v1/me", headers=user.headers)

@@ -9,12 +9,7 @@ import pytest
 
 from lib import firestore as db
 from tests.conftest import AppUser, GatewayClient
-
-pytestmark = pytest.mark.stack
-
-
-def user_doc(uid: str) -> dict[str, object]:
-    return db.client().collection("users").document(uid).get().to_dict() or {}
+from tests.support.documents import user_doc
 
 
 def test_put_reminder_answers_and_stores_next_at_in_utc(gateway: GatewayClient, user: AppUser) -> None:

@@ -16,9 +16,8 @@ import pytest
 import requests
 
 from tests.conftest import AppUser, GatewayClient
-from tests.streaks_support import LocalDay, checkin_days, local_today, seed_streak
-
-pytestmark = pytest.mark.stack
+from tests.support.documents import checkin_days
+from tests.support.streaks import LocalDay, local_today, seed_streak
 
 KIRITIMATI = "Pacific/Kiritimati"
 ST_JOHNS = "America/St_Johns"

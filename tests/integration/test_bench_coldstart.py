@@ -9,8 +9,6 @@ import pytest
 
 from bench import coldstart
 
-pytestmark = pytest.mark.stack
-
 LAST_LINE = re.compile(
     r"^coldstart functions=1 median_ratio=[\d.]+ worst_function=auth_hooks-me worst_ms=\d+ "
     r"monolith_ms=\d+ worst_ratio=[\d.]+$"

@@ -8,10 +8,9 @@ import pytest
 
 from bench.reminders import run
 from devstack.stack import Stack
-from tests import reminders_support
-from tests.reminders_support import Fcm
+from tests.support import reminders as reminders_support
+from tests.support.reminders import Fcm
 
-pytestmark = pytest.mark.stack
 fcm = reminders_support.fcm
 
 

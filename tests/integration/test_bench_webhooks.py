@@ -8,8 +8,6 @@ import pytest
 
 from bench import webhooks
 
-pytestmark = pytest.mark.stack
-
 LAST_LINE = re.compile(
     r"^webhooks events=40 deliveries=\d+ applied_once=40 applied_twice=0 missing=0 "
     r"p50_ms=[\d.]+ p99_ms=[\d.]+ rps=[\d.]+$"

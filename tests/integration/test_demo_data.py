@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-import pytest
 import requests
 from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -13,8 +12,6 @@ from devstack.demo import seed_demo_data
 from lib import firestore as db
 from lib.config import settings
 from tests.conftest import GatewayClient
-
-pytestmark = pytest.mark.stack
 
 
 def test_seeding_twice_gives_one_working_demo_user_and_the_catalogue(gateway: GatewayClient) -> None:

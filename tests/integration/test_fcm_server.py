@@ -9,10 +9,9 @@ import pytest
 import requests
 
 from lib.config import settings
-from tests import reminders_support
-from tests.reminders_support import Fcm
+from tests.support import reminders as reminders_support
+from tests.support.reminders import Fcm
 
-pytestmark = pytest.mark.stack
 fcm = reminders_support.fcm
 
 

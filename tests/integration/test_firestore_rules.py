@@ -10,8 +10,6 @@ from lib import firestore as db
 from lib.config import Settings
 from tests.conftest import AppUser, MakeUser
 
-pytestmark = pytest.mark.stack
-
 
 def _url(config: Settings, path: str) -> str:
     return (

@@ -16,8 +16,6 @@ from lib.idempotency import (
     RecordStatus,
 )
 
-pytestmark = pytest.mark.stack
-
 LEASE = timedelta(seconds=60)
 KEEP = timedelta(days=30)
 

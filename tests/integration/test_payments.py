@@ -24,7 +24,7 @@ from lib import firestore as db
 from lib.config import settings
 from lib.idempotency import FirestoreIdempotency
 from tests.conftest import AppUser, GatewayClient
-from tests.payments_support import (
+from tests.support.payments import (
     checkout,
     deliver,
     delivered_ok,
@@ -33,13 +33,14 @@ from tests.payments_support import (
     event_record,
     local,
     set_faults,
-    wait_for,
+    undelivered_checkout,
 )
+from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.stack
-
-SHARED_FIXTURES = Path("/work/shared/reference/stripe/fixtures3.json")
-VENDORED_FIXTURES = Path(__file__).resolve().parents[2] / "devstack" / "stripe_fixtures" / "fixtures3.json"
+ROOT = Path(__file__).resolve().parents[2]
+VENDORED_FIXTURES = ROOT / "devstack" / "stripe_fixtures" / "fixtures3.json"
+# The reference the vendored copy was taken from, where the project's shared folder sits beside it.
+SHARED_FIXTURES = ROOT.parent / "shared" / "reference" / "stripe" / "fixtures3.json"
 
 
 @pytest.fixture
@@ -52,14 +53,6 @@ def faults(stack: object) -> Iterator[None]:
 def premium(uid: str) -> dict[str, Any] | None:
     doc = entitlement(uid)
     return doc if doc and doc.get("plan") == "premium" and doc.get("status") == "active" else None
-
-
-def undelivered_checkout(gateway: GatewayClient, user: AppUser) -> dict[str, Any]:
-    """A completed checkout whose webhooks were all lost on the way."""
-    set_faults(drop_rate=1.0)
-    completed = checkout(gateway, user)
-    set_faults()
-    return completed
 
 
 def test_checkout_then_webhooks_make_the_user_premium(gateway: GatewayClient, user: AppUser) -> None:
@@ -294,7 +287,7 @@ def test_entitlement_is_not_written_for_a_customer_the_user_does_not_own(stack: 
 
 def test_vendored_fixtures_are_stripes_own() -> None:
     if not SHARED_FIXTURES.exists():
-        pytest.skip("the shared reference copy is not on this machine")
+        pytest.skip("the shared reference is not beside this checkout")
     shared = json.loads(SHARED_FIXTURES.read_text())["resources"]
     vendored = json.loads(VENDORED_FIXTURES.read_text())["resources"]
     assert all(vendored[name] == shared[name] for name in vendored)

@@ -29,9 +29,7 @@ from devstack.emulator_tokens import id_token
 from devstack.stack import http_ok
 from lib import routing
 from lib.config import LOCAL_ENDPOINTS, Settings
-from tests import terraform_support as tf
-
-pytestmark = pytest.mark.stack
+from tests.support import terraform as tf
 
 PROJECT = tf.DEPLOYMENT_STAND_INS["project"]
 SECRET_STAND_INS = {

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from lib import push
 from lib.push import Delivery
 from lib.push_address import Address
-from tests import reminders_support
-from tests.reminders_support import Fcm
+from tests.support import reminders as reminders_support
+from tests.support.reminders import Fcm
 
-pytestmark = pytest.mark.stack
 fcm = reminders_support.fcm
 
 

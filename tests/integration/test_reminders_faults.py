@@ -8,32 +8,31 @@ import random
 import subprocess
 import sys
 
-import pytest
 from google.cloud import tasks_v2
 
 from functions.reminders.batch import Batch
 from lib import tasks
 from lib.config import Settings
-from tests import reminders_support
 from tests.conftest import GatewayClient
-from tests.reminders_support import FINAL, Fcm, World, device_count, send_record, tick, wait_for, wait_until_settled
+from tests.support import reminders as reminders_support
+from tests.support.reminders import FINAL, Fcm, World, device_count, send_record, tick, wait_until_settled
+from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.stack
 fcm = reminders_support.fcm
 world = reminders_support.world
 
 
 def crash_mid_batch(body: bytes, addresses: set[str], fcm: Fcm, after_messages: int) -> None:
     """Runs the batch in its own process and SIGKILLs it once FCM has accepted `after_messages`."""
-    worker = subprocess.Popen([sys.executable, "-m", "tests.reminders_worker"], stdin=subprocess.PIPE)
+    worker = subprocess.Popen([sys.executable, "-m", "tests.support.reminders_worker"], stdin=subprocess.PIPE)
     assert worker.stdin is not None
     worker.stdin.write(body)
     worker.stdin.close()
     try:
         wait_for(
             lambda: sum(fcm.count_by_address(addresses).values()) >= after_messages or worker.poll() is not None,
+            "the worker to get into the batch",
             timeout_s=120,
-            what="the worker to get into the batch",
         )
     finally:
         worker.kill()

@@ -6,12 +6,10 @@ import json
 import threading
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from lib import firestore as db
-from tests import reminders_support
 from tests.conftest import GatewayClient
-from tests.reminders_support import (
+from tests.support import reminders as reminders_support
+from tests.support.reminders import (
     Fcm,
     World,
     counters,
@@ -21,7 +19,6 @@ from tests.reminders_support import (
     wait_until_settled,
 )
 
-pytestmark = pytest.mark.stack
 fcm = reminders_support.fcm
 world = reminders_support.world
 

@@ -14,9 +14,8 @@ from functions.streaks import checkins
 from functions.streaks.api import CheckinReply, CheckinRequest
 from functions.streaks.summary import summary_of
 from lib.errors import InvalidArgument
-from tests.streaks_support import LocalDay, checkin_days, seed_streak, user_ref
-
-pytestmark = pytest.mark.stack
+from tests.support.documents import checkin_days, user_ref
+from tests.support.streaks import LocalDay, seed_streak
 
 DEVICES = 16
 

@@ -10,12 +10,9 @@ from __future__ import annotations
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from google.cloud import firestore
 
 from lib import firestore as db
-
-pytestmark = pytest.mark.stack
 
 WRITERS = 10
 

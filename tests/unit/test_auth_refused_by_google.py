@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from devstack.emulator_tokens import id_token
-from tests.terraform_support import ROOT
+from tests.support.terraform import ROOT
 
 DENIED = {
     "error": {

@@ -3,7 +3,7 @@ typical request does not need. Each check runs in a fresh interpreter."""
 
 import pytest
 
-from tests.start_up import ROOT, modules_loaded_by
+from tests.support.start_up import ROOT, modules_loaded_by
 
 FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/main.py"))
 

@@ -13,9 +13,11 @@ import pytest
 
 from devstack import reach
 from lib import routing
-from tests import terraform_support as tf
+from tests.support import terraform as tf
 
-ROLES_FILE = tf.ROOT.parent / "shared" / "reference" / "gcp-iam" / "predefined_roles.json"
+ROLES_FILE = tf.ROOT / "tests" / "data" / "gcp-iam" / "predefined_roles.json"
+# The reference this copy was taken from, where the project's shared folder sits beside it.
+SHARED_ROLES_FILE = tf.ROOT.parent / "shared" / "reference" / "gcp-iam" / "predefined_roles.json"
 DEPLOYED = sorted({(r.function, r.entry_point) for r in routing.routes() if r.function != "gateway"})
 # tasks.tf grants this role on the tasks account to each enqueuer, for actAs on that account only.
 TASKS_ACT_AS_ROLE = "roles/iam.serviceAccountUser"
@@ -39,6 +41,12 @@ def granted_roles(terraform: Any, key: str) -> list[str]:
 
 def granted(terraform: Any, key: str) -> frozenset[str]:
     return frozenset().union(*(role_permissions()[role] for role in granted_roles(terraform, key)))
+
+
+def test_the_roles_copy_is_the_shared_reference() -> None:
+    if not SHARED_ROLES_FILE.exists():
+        pytest.skip("the shared reference is not beside this checkout")
+    assert json.loads(ROLES_FILE.read_text()) == json.loads(SHARED_ROLES_FILE.read_text())
 
 
 def test_the_reference_holds_every_granted_role(terraform: Any) -> None:

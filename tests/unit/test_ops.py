@@ -17,12 +17,14 @@ import stripe
 import typer
 from typer.testing import CliRunner
 
+from devstack import ports as stack_ports
 from lib import errors
 from ops import arguments, daily_stats, replay, seeding
 from ops.failures import BadInput, ExitCode, classify
 from ops.main import app
 from ops.user_report import masked
-from tests import ops_support, stack_ports, start_up
+from tests.support import ops as ops_support
+from tests.support import start_up
 
 ROOT = Path(__file__).resolve().parents[2]
 backend_logger_restored = ops_support.backend_logger_restored

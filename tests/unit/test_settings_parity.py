@@ -11,7 +11,7 @@ import pytest
 from devstack import reach
 from lib import deployment, routing
 from lib.config import LOCAL_ONLY
-from tests import terraform_support as tf
+from tests.support import terraform as tf
 
 DEPLOYED = sorted({(r.function, r.entry_point) for r in routing.routes() if r.function != "gateway"})
 # functions-framework's own variable, read by its gunicorn (test_terraform.py checks it does).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests import stack_ports
+from devstack import ports as stack_ports
 
 
 def test_a_base_reaching_the_ephemeral_range_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,7 @@ import yaml
 
 from lib.config import STAND_INS, Settings
 from lib.routing import ROUTES_FILE
-from tests import terraform_support as tf
+from tests.support import terraform as tf
 
 # Every route of docs/api.md, with entry points as the concerns may name them.
 FULL_TABLE = """

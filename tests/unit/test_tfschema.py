@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from devstack import tfschema
-from tests.terraform_support import TERRAFORM
+from tests.support.terraform import TERRAFORM
 
 
 def check(tmp_path: Path, hcl: str, name: str = "main.tf") -> list[str]:

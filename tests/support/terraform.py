@@ -14,7 +14,7 @@ from typing import Any
 
 import hcl2
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM = ROOT / "terraform"
 
 # The locals the tests read; jsonencode keeps their types.

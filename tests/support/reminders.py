@@ -3,10 +3,9 @@ into Firestore, ticks through the gateway, and waiting for the queue to drain.""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,6 +17,7 @@ from devstack.stack import STATE_DIR
 from lib import firestore as db
 from lib.config import settings
 from tests.conftest import GatewayClient
+from tests.support.waiting import wait_for
 
 LOG_DIR = STATE_DIR / "logs"
 
@@ -169,15 +169,6 @@ def settled(day: date) -> int:
     return sum(found.get(name, 0) for name in FINAL)
 
 
-def wait_for(condition: Callable[[], bool], timeout_s: float = 120.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
-
-
 def wait_until_settled(day: date, expected_due: int, timeout_s: float = 120.0) -> dict[str, int]:
     """At least `expected_due` users of `day` are due, and every one has a final outcome."""
 
@@ -185,7 +176,7 @@ def wait_until_settled(day: date, expected_due: int, timeout_s: float = 120.0) -
         found = counters(day)
         return found.get("due", 0) >= expected_due and settled(day) == found.get("due", 0)
 
-    wait_for(done, timeout_s, f"{expected_due} settled reminders")
+    wait_for(done, f"{expected_due} settled reminders", timeout_s, interval_s=0.25)
     return counters(day)
 
 

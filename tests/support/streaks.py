@@ -6,9 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from google.cloud import firestore
-
-from lib import firestore as db
+from tests.support.documents import user_ref
 
 
 def local_today(zone_name: str) -> date:
@@ -24,14 +22,6 @@ class LocalDay:
 
     def candidates(self) -> set[date]:
         return {self.before, local_today(self.zone_name)}
-
-
-def user_ref(uid: str) -> firestore.DocumentReference:
-    return db.client().collection("users").document(uid)
-
-
-def checkin_days(uid: str) -> list[str]:
-    return sorted(ref.id for ref in user_ref(uid).collection("checkins").list_documents())
 
 
 def seed_streak(uid: str, *, current: int, longest: int, last_day: date, timezone: str | None = None) -> None:

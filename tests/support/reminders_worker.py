@@ -1,4 +1,4 @@
-"""`python -m tests.reminders_worker`: runs the batch on stdin as attempt 0 of its task, as the
+"""`python -m tests.support.reminders_worker`: runs the batch on stdin as attempt 0 of its task, as the
 send entry point would, in a process the fault test can kill mid-batch."""
 
 from __future__ import annotations

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 import stripe
@@ -14,8 +12,6 @@ from lib import firestore as db
 from lib import stripe_api
 from lib.config import settings
 from tests.conftest import AppUser, GatewayClient
-
-T = TypeVar("T")
 
 
 def local(method: str, path: str, **kwargs: Any) -> Any:
@@ -26,17 +22,6 @@ def local(method: str, path: str, **kwargs: Any) -> Any:
 
 def set_faults(**faults: Any) -> None:
     local("PUT", "/_local/webhook_faults", json=faults)
-
-
-def wait_for(check: Callable[[], T | None], what: str, timeout_s: float = 30.0) -> T:
-    """Polls until `check` answers something truthy; fails naming `what` after the timeout."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def checkout(gateway: GatewayClient, user: AppUser) -> dict[str, Any]:
@@ -72,3 +57,11 @@ def entitlement(uid: str) -> dict[str, Any] | None:
 def delivered_ok(event_id: str) -> bool:
     attempts = local("GET", "/_local/deliveries", params={"event_id": event_id})["deliveries"]
     return any(a["status"] == 200 for a in attempts)
+
+
+def undelivered_checkout(gateway: GatewayClient, user: AppUser) -> dict[str, Any]:
+    """A completed checkout whose webhooks were all lost on the way."""
+    set_faults(drop_rate=1.0)
+    completed = checkout(gateway, user)
+    set_faults()
+    return completed

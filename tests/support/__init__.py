@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: each is written once, here."""
