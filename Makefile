@@ -46,19 +46,19 @@ typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
 # Providers cannot be downloaded here, so no `terraform init/validate`: formatting, the schema
-# check against the pinned providers' schema from the cdktf npm packages (devstack/tfschema.py),
+# check against the pinned providers' schema from the cdktf npm packages (deploy/tfschema.py),
 # the wiring tests (tests/unit/test_terraform.py) and checkov, whose every skip carries a written reason.
 terraform-check: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 	@command -v terraform >/dev/null || { echo "terraform is not installed (needed for fmt and the wiring tests)"; exit 1; }
 	TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive terraform
-	$(PY) -m devstack.tfschema terraform
+	$(PY) -m deploy.tfschema terraform
 	$(CHECKOV_VENV)/bin/checkov -d terraform --framework terraform --compact --quiet --skip-download
 
 test: install lint typecheck terraform-check
 	$(PY) -m pytest
 
 package: $(VENV)/.installed
-	$(PY) -m devstack.package
+	$(PY) -m deploy.package
 
 # Deploy (docs/deploy.md, "Pipeline"); the workflows run these. Not part of `make test`.
 # TFVARS is relative to terraform/; empty when the variables come from TF_VAR_* (the workflows).

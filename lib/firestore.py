@@ -22,7 +22,7 @@ from lib.errors import Unavailable
 T = TypeVar("T")
 
 # The Google permissions behind Firestore calls, for the IAM_PERMISSIONS each calling module
-# declares (devstack/reach.py collects them per deployed function): documents and queries read
+# declares (deploy/reach.py collects them per deployed function): documents and queries read
 # with get and list; create, update and delete write (transactions and batches commit writes).
 READS = frozenset({"datastore.entities.get", "datastore.entities.list"})
 WRITES = READS | {"datastore.entities.create", "datastore.entities.update", "datastore.entities.delete"}

@@ -7,7 +7,7 @@ terraform {
 
   # Each provider version is the one the schema in package.json's @cdktf/provider-google{,-beta}
   # was generated from (14.13.0: hashicorp/google{,-beta} 6.14.0); `make terraform-check` checks
-  # terraform/ against that schema (devstack/tfschema.py) and fails if they differ. Bump together.
+  # terraform/ against that schema (deploy/tfschema.py) and fails if they differ. Bump together.
   required_providers {
     google = {
       source  = "hashicorp/google"

@@ -24,7 +24,7 @@ import pytest
 import requests
 import stripe
 
-from devstack import package
+from deploy import package
 from devstack.emulator_tokens import id_token
 from devstack.stack import http_ok
 from lib import routing

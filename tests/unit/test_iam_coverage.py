@@ -1,6 +1,6 @@
 """IAM coverage per deployed function: the roles Terraform grants its service account, resolved
 into permissions with Google's predefined roles (../shared/reference/gcp-iam), against the
-permissions its code declares beside each Google API call (devstack/reach.py)."""
+permissions its code declares beside each Google API call (deploy/reach.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from devstack import reach
+from deploy import reach
 from lib import routing
 from tests.support import terraform as tf
 

@@ -1,4 +1,4 @@
-"""devstack.package: one importable zip per function, with requirements that match its imports."""
+"""deploy.package: one importable zip per function, with requirements that match its imports."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from devstack import package
+from deploy import package
 
 FUNCTIONS = package.entry_points()
 # Cloud Functions' Python runtime serves the entry point with it; no module imports it.

@@ -1,4 +1,4 @@
-"""Settings parity per deployed function: what its code reads in production (devstack/reach.py),
+"""Settings parity per deployed function: what its code reads in production (deploy/reach.py),
 what lib/function_settings.yaml declares (and the function checks at start), and what Terraform
 gives it (terraform/routes.tf, evaluated) are one set, with no exceptions."""
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from devstack import reach
+from deploy import reach
 from lib import deployment, routing
 from lib.config import LOCAL_ONLY
 from tests.support import terraform as tf

@@ -1,4 +1,4 @@
-"""devstack.tfschema: each kind of defect is reported at its file:line, a correct configuration
+"""deploy.tfschema: each kind of defect is reported at its file:line, a correct configuration
 (dynamic blocks, meta-arguments, expressions) is not, and terraform/ of the repository passes.
 
 The schema is the real one (node_modules/@cdktf/provider-google, google provider 6.14.0), read
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack import tfschema
+from deploy import tfschema
 from tests.support.terraform import TERRAFORM
 
 

@@ -14,7 +14,7 @@ resource and data source as generated from the provider's own schema:
 - the schema's `deprecated` flag is not carried (cdktf's generator drops it), so an argument counts
   as deprecated only when its description says so ("Deprecated: ...", "**DEPRECATED** ...").
 
-`python -m devstack.tfschema terraform/` prints one `file:line: address: message` per finding
+`python -m deploy.tfschema terraform/` prints one `file:line: address: message` per finding
 and a summary, and exits 1 on any finding."""
 
 from __future__ import annotations
@@ -392,7 +392,7 @@ class Checker:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devstack.tfschema", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m deploy.tfschema", description=__doc__.split("\n\n")[0])
     parser.add_argument("directory", type=Path, help="a Terraform root module, e.g. terraform/")
     parser.add_argument("--node-modules", type=Path, default=NODE_MODULES, help="where npm installed the schemas")
     args = parser.parse_args(argv)

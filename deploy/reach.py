@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from devstack.package import ROOT, imported_names, local_closure
+from deploy.package import ROOT, imported_names, local_closure
 from lib import routing
 from lib.auth import PERMISSIONS_BY_AUTH
 from lib.config import LOCAL_ONLY, Settings
