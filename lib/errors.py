@@ -55,6 +55,10 @@ class IdTokenRevoked(Unauthenticated):
     code = "auth/id-token-revoked"
 
 
+class InvalidOidcToken(Unauthenticated):
+    code = "auth/invalid-oidc-token"
+
+
 class UserDisabled(ApiError):
     status = 403
     code = "auth/user-disabled"
@@ -63,6 +67,10 @@ class UserDisabled(ApiError):
 class PermissionDenied(ApiError):
     status = 403
     code = "permission-denied"
+
+
+class CallerNotAllowed(PermissionDenied):
+    code = "auth/caller-not-allowed"
 
 
 class NotFound(ApiError):
