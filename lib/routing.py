@@ -18,6 +18,7 @@ import flask
 import yaml
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request
 
 from lib import auth, deployment, errors, log, oidc
 from lib.config import settings
@@ -81,6 +82,19 @@ def url_map(table: tuple[Route, ...]) -> Map:
     )
 
 
+def match(matcher: Map, request: Request) -> tuple[str, Mapping[str, Any]]:
+    """The route name and path parameters of `request`: an unknown path is `errors.NotFound`, a
+    known path with another method `errors.MethodNotAllowed`."""
+    try:
+        route_name, params = matcher.bind_to_environ(request.environ).match()
+    except NotFound as exc:
+        raise errors.NotFound(f"no route for {request.path}") from exc
+    except MethodNotAllowed as exc:
+        message = f"{request.method} is not allowed on {request.path}"
+        raise errors.MethodNotAllowed(message, allowed=exc.valid_methods or ()) from exc
+    return str(route_name), params
+
+
 def serve(
     function: str, entry_point: str, handlers: Mapping[str, Handler]
 ) -> Callable[[flask.Request], flask.Response]:
@@ -108,8 +122,7 @@ def serve(
         route_name = "unmatched"
         with log.log_context(**_trace_field(request)):
             try:
-                adapter = matcher.bind_to_environ(request.environ)
-                route_name, params = adapter.match()
+                route_name, params = match(matcher, request)
                 log.bind(route=by_name[route_name].path)
                 _limit_body(request, max_bytes)
                 response = to_response(guarded_handlers[route_name](request, **params))
@@ -118,10 +131,6 @@ def serve(
             except errors.ApiError as exc:
                 log.bind(code=exc.code)
                 response = error_response(exc)
-            except NotFound:
-                response = error_response(errors.NotFound(f"no route for {request.path}"))
-            except MethodNotAllowed:
-                response = error_response(errors.MethodNotAllowed(f"{request.method} is not allowed on {request.path}"))
             except Exception:
                 _logger.exception("unhandled error", extra={"fields": {"outcome": "error"}})
                 response = error_response(errors.Internal("internal error; it has been logged"))

@@ -76,6 +76,7 @@ def test_unknown_path_and_wrong_method_are_json_404_and_405() -> None:
     assert _call(entry, "GET", "/v1/nothing").get_json()["error"]["code"] == "not-found"
     response = _call(entry, "PUT", "/v1/me")
     assert (response.status_code, response.get_json()["error"]["code"]) == (405, "method-not-allowed")
+    assert response.headers["Allow"] == "DELETE, GET, HEAD, PATCH"
 
 
 @pytest.mark.parametrize(
