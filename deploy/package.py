@@ -88,10 +88,10 @@ def imported_names(tree: ast.AST, package: str) -> set[str]:
     return names
 
 
-def local_closure(start: Iterable[Path], root: Path = ROOT) -> set[Path]:
+def local_closure(start: Iterable[Path], root: Path = ROOT, skip: frozenset[Path] = frozenset()) -> set[Path]:
     """The start files and every module of functions/ and lib/ they import, transitively,
-    with the packages' __init__ files on the way."""
-    seen: set[Path] = set()
+    with the packages' __init__ files on the way; the `skip` files are not followed."""
+    seen: set[Path] = set(skip)
     pending = list(start)
     while pending:
         path = pending.pop()
@@ -106,7 +106,7 @@ def local_closure(start: Iterable[Path], root: Path = ROOT) -> set[Path]:
                 found = _module_file(".".join(parts[:depth]), root)
                 if found is not None and found not in seen:
                     pending.append(found)
-    return seen
+    return seen - skip
 
 
 def _files_under(folder: Path) -> list[Path]:

@@ -4,7 +4,8 @@ declare. Tests hold Terraform to it (settings parity, IAM coverage).
 
 An entry point reaches the module-level imports of its main.py, the imports inside the handlers
 its `serve(...)` call names (and the main.py functions those use), and everything those modules
-import in turn. Reading is by name, so the answer errs on the side of more, never less.
+import in turn, save the checks of route `auth` kinds it does not serve (AUTH_MODULES). Reading
+is by name, so the answer errs on the side of more, never less.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from lib.config import LOCAL_ONLY, Settings
 
 CONFIG_FILE = ROOT / "lib" / "config.py"
 PERMISSIONS_NAME = "IAM_PERMISSIONS"
+# The check `lib.routing.serve` runs for a route `auth` kind, where it reads settings of its own:
+# an entry point reaches it only when one of its routes has that kind.
+AUTH_MODULES = {"internal": ROOT / "lib" / "oidc.py"}
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,9 @@ def reach(function: str, entry_point: str) -> Reach:
     top_level = [n for n in tree.body if not isinstance(n, ast.FunctionDef) and not _is_serve(n)]
     main_nodes = (*top_level, *reached.values())
     imports = set().union(*(imported_names(node, f"functions.{function}") for node in main_nodes))
-    return Reach(main_nodes, frozenset(local_closure(_module_files(imports)) - {main}))
+    auth_kinds = {route.auth for route in routing.routes_of(function, entry_point)}
+    unused_checks = frozenset(path for kind, path in AUTH_MODULES.items() if kind not in auth_kinds)
+    return Reach(main_nodes, frozenset(local_closure(_module_files(imports), skip=unused_checks) - {main}))
 
 
 def _is_serve(node: ast.stmt) -> bool:

@@ -14,7 +14,6 @@ from typing import Any
 
 import functions_framework
 from pydantic import BaseModel
-from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
 from gateway.rate_limit import TokenBuckets
@@ -66,7 +65,7 @@ class Gateway:
             if _CONTROL_CHARACTERS.search(request.path):
                 # Functions' own routers do not match such paths and would answer in HTML.
                 raise errors.InvalidArgument("path: control characters are not allowed")
-            route_name, params = self.matcher.bind_to_environ(environ).match()
+            route_name, params = routing.match(self.matcher, request)
             route = self.routes[route_name]
             self._limit_rate(route, request)
             if route.function == "gateway":
@@ -75,12 +74,6 @@ class Gateway:
             return function_app(route.function, route.entry_point)(environ, start_response)
         except errors.ApiError as exc:
             return error_response(exc)(environ, start_response)
-        except NotFound:
-            return error_response(errors.NotFound(f"no route for {request.path}"))(environ, start_response)
-        except MethodNotAllowed:
-            return error_response(errors.MethodNotAllowed(f"{request.method} is not allowed on {request.path}"))(
-                environ, start_response
-            )
 
     def _limit_rate(self, route: Route, request: Request) -> None:
         buckets = self.buckets.get(route.rate_limit)

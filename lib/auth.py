@@ -1,4 +1,5 @@
-"""The token check: one decorator that turns a Firebase ID token into the caller.
+"""The token check: a Firebase ID token becomes the caller (`lib.routing.serve` runs it on
+`user` and `user_revoked` routes).
 
 Every failure is a 401 (or 403 for a disabled account) with a stable code and
 `WWW-Authenticate: Bearer error="invalid_token"`, so the app refreshes and retries.
@@ -7,25 +8,18 @@ Every failure is a 401 (or 403 for a disabled account) with a stable code and
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Concatenate, ParamSpec, TypeVar
-
-import flask
+from typing import Any
 
 from lib import errors, firebase, log
-from lib.config import settings
 
 # The Google permissions each route `auth` kind of the route table needs: a revocation check is
 # an accounts:lookup call; a plain check reads only Google's public keys.
 PERMISSIONS_BY_AUTH: dict[str, frozenset[str]] = {"user_revoked": frozenset({"firebaseauth.users.get"})}
 
-P = ParamSpec("P")
 _logger = log.get_logger("auth")
-R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -60,7 +54,7 @@ def unverified_expiry(token: str) -> float:
 
 def verify_caller(header: str | None, *, check_revoked: bool) -> Caller:
     # Imported on the first token check: functions that serve only internal routes (scheduler
-    # and tasks targets) import this module for require_internal and never need firebase_admin.auth.
+    # and tasks targets) never need firebase_admin.auth.
     from firebase_admin import auth as fb_auth
     from firebase_admin import exceptions as fb_exc
 
@@ -92,43 +86,3 @@ def verify_caller(header: str | None, *, check_revoked: bool) -> Caller:
     caller = Caller(uid=str(claims["uid"]), email=claims.get("email"), claims=claims)
     log.bind(uid=caller.uid)
     return caller
-
-
-def require_user(
-    *, check_revoked: bool = False
-) -> Callable[[Callable[Concatenate[flask.Request, Caller, P], R]], Callable[Concatenate[flask.Request, P], R]]:
-    """Verifies the bearer token and passes the caller on; `check_revoked` also asks Auth
-    whether the token was revoked or the account disabled (one extra call)."""
-
-    def decorate(
-        handler: Callable[Concatenate[flask.Request, Caller, P], R],
-    ) -> Callable[Concatenate[flask.Request, P], R]:
-        @functools.wraps(handler)
-        def wrapper(request: flask.Request, /, *args: P.args, **kwargs: P.kwargs) -> R:
-            caller = verify_caller(request.headers.get("Authorization"), check_revoked=check_revoked)
-            return handler(request, caller, *args, **kwargs)
-
-        wrapper.auth_kind = "user_revoked" if check_revoked else "user"  # type: ignore[attr-defined]
-        return wrapper
-
-    return decorate
-
-
-_LOOPBACK = frozenset({"127.0.0.1", "::1"})
-
-
-def require_internal(handler: Callable[P, R]) -> Callable[P, R]:
-    """For Cloud Scheduler and Cloud Tasks targets. In the cloud these functions take
-    traffic only from the load balancer and their invoker role is held only by the scheduler
-    and tasks service accounts, so Cloud Run has checked the OIDC token before this runs;
-    locally they answer only to 127.0.0.1."""
-
-    @functools.wraps(handler)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        request = args[0]
-        if settings().is_local and getattr(request, "remote_addr", None) not in _LOOPBACK:
-            raise errors.PermissionDenied("internal routes answer only to the local machine")
-        return handler(*args, **kwargs)
-
-    wrapper.auth_kind = "internal"  # type: ignore[attr-defined]
-    return wrapper

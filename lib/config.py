@@ -29,8 +29,10 @@ LOCAL_ENDPOINTS = {
     "fcm_endpoint": "http://127.0.0.1:8124",
     "stripe_api_base": "http://127.0.0.1:12111",
 }
+# Google endpoints a test may replace; empty in every deployment (lib/deployment.py).
+ENDPOINT_OVERRIDES = frozenset({"oidc_certs_url"})
 # Read only by the local gateway and local CDN: in the cloud the load balancer, Cloud Armor and
-# Cloud CDN do their work, so no deployed function reads these.
+# Cloud CDN do their work, so no deployed function reads these; nor ENDPOINT_OVERRIDES.
 LOCAL_ONLY = frozenset(
     {
         *LOCAL_ENDPOINTS,
@@ -40,6 +42,7 @@ LOCAL_ONLY = frozenset(
         "rate_billing_burst",
         "rate_billing_per_second",
         "media_dir",
+        *ENDPOINT_OVERRIDES,
     }
 )
 # Defaults that stand in for a production value locally (a test key, a local URL, a demo
@@ -49,6 +52,8 @@ STAND_INS = frozenset(
         "google_cloud_project",
         "reminders_task_target",
         "reminders_task_service_account",
+        "internal_audience",
+        "internal_callers",
         "stripe_api_key",
         "stripe_webhook_secret",
         "stripe_price_id",
@@ -122,6 +127,14 @@ class Settings(BaseModel):
     # The account whose OIDC token each task carries; Cloud Run refuses a task without one.
     reminders_task_service_account: str = ""
     token_idle_days: int = Field(default=270, gt=0)
+
+    # Internal routes in the cloud: the audience their OIDC token must name (the function's own
+    # run.app URL, as Cloud Scheduler and Cloud Tasks send it) and the service accounts allowed to
+    # call them, comma-separated. Locally internal routes answer only to the loopback address.
+    internal_audience: str = ""
+    internal_callers: str = ""
+    # Empty: Google's OAuth2 certificates (https://www.googleapis.com/oauth2/v1/certs).
+    oidc_certs_url: str = ""
 
     streaks_max_clock_skew_s: int = Field(default=24 * 3600, gt=0)
     streaks_midnight_grace_s: int = Field(default=300, ge=0)
@@ -200,6 +213,10 @@ class Settings(BaseModel):
     @property
     def reminders_send_url(self) -> str:
         return self.reminders_task_target or f"{self.gateway_url}/internal/reminders/send"
+
+    @property
+    def internal_caller_emails(self) -> frozenset[str]:
+        return frozenset(e.strip().lower() for e in self.internal_callers.split(",") if e.strip())
 
     @property
     def stripe_webhook_secrets(self) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from lib import log
-from lib.config import LOCAL_ENDPOINTS, STAND_INS, Settings
+from lib.config import ENDPOINT_OVERRIDES, LOCAL_ENDPOINTS, STAND_INS, Settings
 
 SETTINGS_FILE = Path(__file__).resolve().parent / "function_settings.yaml"
 
@@ -49,6 +49,11 @@ def deployment_problems(names: Iterable[str], environ: Mapping[str, str]) -> lis
     if "K_SERVICE" in environ:
         problems += [
             f"{n.upper()}: names a local emulator on Cloud Run" for n in LOCAL_ENDPOINTS if environ.get(n.upper())
+        ]
+        problems += [
+            f"{n.upper()}: replaces a Google endpoint on Cloud Run"
+            for n in ENDPOINT_OVERRIDES
+            if environ.get(n.upper())
         ]
     return problems
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 
@@ -34,6 +35,7 @@ class Unauthenticated(ApiError):
     """A 401: the app refreshes its ID token and retries once."""
 
     status = 401
+    code = "auth/unauthenticated"
 
     def __init__(self, message: str) -> None:
         super().__init__(message, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
@@ -55,6 +57,10 @@ class IdTokenRevoked(Unauthenticated):
     code = "auth/id-token-revoked"
 
 
+class InvalidOidcToken(Unauthenticated):
+    code = "auth/invalid-oidc-token"
+
+
 class UserDisabled(ApiError):
     status = 403
     code = "auth/user-disabled"
@@ -65,14 +71,23 @@ class PermissionDenied(ApiError):
     code = "permission-denied"
 
 
+class CallerNotAllowed(PermissionDenied):
+    code = "auth/caller-not-allowed"
+
+
 class NotFound(ApiError):
     status = 404
     code = "not-found"
 
 
 class MethodNotAllowed(ApiError):
+    """Names the methods the path does allow (`Allow`, RFC 9110)."""
+
     status = 405
     code = "method-not-allowed"
+
+    def __init__(self, message: str, *, allowed: Iterable[str]) -> None:
+        super().__init__(message, headers={"Allow": ", ".join(sorted(allowed))})
 
 
 class Conflict(ApiError):

@@ -18,8 +18,9 @@ import flask
 import yaml
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request
 
-from lib import deployment, errors, log
+from lib import auth, deployment, errors, log, oidc
 from lib.config import settings
 from lib.http import Reply, error_response, to_response
 
@@ -81,15 +82,30 @@ def url_map(table: tuple[Route, ...]) -> Map:
     )
 
 
+def match(matcher: Map, request: Request) -> tuple[str, Mapping[str, Any]]:
+    """The route name and path parameters of `request`: an unknown path is `errors.NotFound`, a
+    known path with another method `errors.MethodNotAllowed`."""
+    try:
+        route_name, params = matcher.bind_to_environ(request.environ).match()
+    except NotFound as exc:
+        raise errors.NotFound(f"no route for {request.path}") from exc
+    except MethodNotAllowed as exc:
+        message = f"{request.method} is not allowed on {request.path}"
+        raise errors.MethodNotAllowed(message, allowed=exc.valid_methods or ()) from exc
+    return str(route_name), params
+
+
 def serve(
     function: str, entry_point: str, handlers: Mapping[str, Handler]
 ) -> Callable[[flask.Request], flask.Response]:
     """The HTTP entry point for the routes of `function.entry_point` in the route table.
 
-    `handlers` maps each route name to `handler(request, **path_params)`. Every request
-    logs one line (route, outcome, status, latency_ms) and every error answers the JSON
-    shape of API.md. A body over `max_request_bytes` answers 413 before anything reads it:
-    blocking functions take traffic straight from the internet, not through the load balancer.
+    `handlers` maps each route name to `handler(request, **path_params)`, or, on a `user` or
+    `user_revoked` route, `handler(request, caller, **path_params)`: the route's `auth` is
+    checked before the handler runs (see `guarded`). Every request logs one line (route,
+    outcome, status, latency_ms) and every error answers the JSON shape of API.md. A body over
+    `max_request_bytes` answers 413 before anything reads it: blocking functions take traffic
+    straight from the internet, not through the load balancer.
     """
     deployment.check_start(function, entry_point)
     max_bytes = settings().max_request_bytes
@@ -99,26 +115,22 @@ def serve(
         raise LookupError(f"{function}.{entry_point}: handlers and route table differ on {sorted(missing)}")
     matcher = url_map(table)
     by_name = {r.name: r for r in table}
+    guarded_handlers = {r.name: guarded(r, handlers[r.name]) for r in table}
 
     def entry(request: flask.Request) -> flask.Response:
         started = time.perf_counter()
         route_name = "unmatched"
         with log.log_context(**_trace_field(request)):
             try:
-                adapter = matcher.bind_to_environ(request.environ)
-                route_name, params = adapter.match()
+                route_name, params = match(matcher, request)
                 log.bind(route=by_name[route_name].path)
                 _limit_body(request, max_bytes)
-                response = to_response(handlers[route_name](request, **params))
+                response = to_response(guarded_handlers[route_name](request, **params))
             except RequestEntityTooLarge:
                 response = error_response(_too_large(max_bytes))
             except errors.ApiError as exc:
                 log.bind(code=exc.code)
                 response = error_response(exc)
-            except NotFound:
-                response = error_response(errors.NotFound(f"no route for {request.path}"))
-            except MethodNotAllowed:
-                response = error_response(errors.MethodNotAllowed(f"{request.method} is not allowed on {request.path}"))
             except Exception:
                 _logger.exception("unhandled error", extra={"fields": {"outcome": "error"}})
                 response = error_response(errors.Internal("internal error; it has been logged"))
@@ -127,6 +139,29 @@ def serve(
 
     entry.__name__ = entry_point
     return entry
+
+
+def guarded(route: Route, handler: Handler) -> Handler:
+    """`handler` behind the check its route's `auth` names. `stripe` and `identity_platform`
+    handlers verify their own signatures; a kind `serve` does not know is refused here, at start."""
+    if route.auth in ("user", "user_revoked"):
+        check_revoked = route.auth == "user_revoked"
+
+        def with_caller(request: flask.Request, /, **params: str) -> Reply:
+            caller = auth.verify_caller(request.headers.get("Authorization"), check_revoked=check_revoked)
+            return handler(request, caller, **params)
+
+        return with_caller
+    if route.auth == "internal":
+
+        def internal(request: flask.Request, /, **params: str) -> Reply:
+            oidc.check_internal_caller(request)
+            return handler(request, **params)
+
+        return internal
+    if route.auth in ("none", "stripe", "identity_platform"):
+        return handler
+    raise ValueError(f"{route.name}: serve knows no auth kind {route.auth!r}")
 
 
 def _too_large(max_bytes: int) -> errors.PayloadTooLarge:

@@ -7,6 +7,7 @@ import functools
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import grpc  # type: ignore[import-untyped]
 from google.api_core import exceptions as gexc
@@ -27,6 +28,14 @@ def reminder_queues(config: Settings) -> list[str]:
         f"{config.reminders_queue}-{i}" for i in range(1, config.reminders_queue_shards)
     ]
     return [f"{parent}/{name}" for name in names]
+
+
+def oidc_audience(url: str) -> str:
+    """The target function's own URL, without the path: the audience Cloud Scheduler's tokens
+    name too (terraform/scheduler.tf), and the one the target checks. Cloud Tasks would
+    otherwise name the whole task URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @functools.cache
@@ -57,7 +66,9 @@ def enqueue_json(
         body=json.dumps(body, separators=(",", ":")).encode(),
     )
     if config.reminders_task_service_account:
-        request.oidc_token = tasks_v2.OidcToken(service_account_email=config.reminders_task_service_account)
+        request.oidc_token = tasks_v2.OidcToken(
+            service_account_email=config.reminders_task_service_account, audience=oidc_audience(url)
+        )
     task = tasks_v2.Task(name=f"{queue}/tasks/{name}", http_request=request)
     try:
         client().create_task(parent=queue, task=task)

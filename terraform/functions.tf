@@ -76,11 +76,6 @@ resource "google_project_iam_member" "function" {
 }
 
 locals {
-  # Cloud Run's deterministic URL of each function; scheduler jobs and tasks call it (with the
-  # same URL as OIDC audience) rather than the load balancer.
-  function_urls = {
-    for key, f in local.functions : key => "https://${f.name}-${data.google_project.this.number}.${var.region}.run.app"
-  }
   # The values of settings that come from variables and resources; routes.tf turns them and the
   # literal ones into each function's environment. Tests evaluate routes.tf with stand-ins for
   # exactly these keys.
@@ -89,8 +84,9 @@ locals {
     region                         = var.region
     domain                         = var.domain
     reminders_queue                = google_cloud_tasks_queue.reminders.name
-    reminders_task_target          = local.tasks_target_function == null ? "" : "${local.function_urls[local.tasks_target_function]}${local.tasks_target_path}"
+    project_number                 = data.google_project.this.number
     reminders_task_service_account = google_service_account.tasks.email
+    scheduler_service_account      = google_service_account.scheduler.email
     stripe_price_id                = var.stripe_price_id
     app_return_url                 = var.app_return_url
     cdn_signing_key_name           = var.cdn_signing_key_name

@@ -34,6 +34,13 @@ locals {
     }
   }
 
+  # Cloud Run's deterministic URL of each function; scheduler jobs and tasks call it (with the
+  # same URL as OIDC audience) rather than the load balancer, and an internal function checks
+  # that audience (INTERNAL_AUDIENCE).
+  function_urls = {
+    for key, f in local.functions : key => "https://${f.name}-${local.deployment.project_number}.${local.deployment.region}.run.app"
+  }
+
   # The URL map routes by path only, so each path must belong to one function (a precondition
   # on the URL map and a unit test enforce it).
   functions_by_path = { for r in local.cloud_routes : r.path => "${r.function}-${r.entry_point}"... }
@@ -139,7 +146,7 @@ locals {
     REMINDERS_MAX_ATTEMPTS         = tostring(local.reminders_max_attempts)
     REMINDERS_SEND_CONCURRENCY     = "50"
     REMINDERS_RETRY_BASE_S         = "2"
-    REMINDERS_TASK_TARGET          = local.deployment.reminders_task_target
+    REMINDERS_TASK_TARGET          = local.tasks_target_function == null ? "" : "${local.function_urls[local.tasks_target_function]}${local.tasks_target_path}"
     REMINDERS_TASK_SERVICE_ACCOUNT = local.deployment.reminders_task_service_account
     TOKEN_IDLE_DAYS                = "270"
     STREAKS_MAX_CLOCK_SKEW_S       = "86400"
@@ -155,6 +162,18 @@ locals {
     CDN_BASE_URL                   = "https://${local.deployment.domain}"
     CDN_SIGNING_KEY_NAME           = local.deployment.cdn_signing_key_name
     MEDIA_URL_TTL_S                = "600"
+  }
+  # Settings whose value is each function's own: the audience of the OIDC tokens it accepts (its
+  # URL) and the accounts that may call it (those holding its invoker role), for internal routes.
+  own_setting_values = {
+    for key, f in local.functions : key => {
+      INTERNAL_AUDIENCE = local.function_urls[key]
+      INTERNAL_CALLERS = join(",", sort([
+        for invoker in values(local.internal_invokers) :
+        invoker.caller == "scheduler" ? local.deployment.scheduler_service_account : local.deployment.reminders_task_service_account
+        if invoker.function == key
+      ]))
+    }
   }
   # The queue's max_attempts (tasks.tf) and the sender's idea of its last attempt are one number.
   reminders_max_attempts = 5
@@ -174,7 +193,7 @@ locals {
   function_env = {
     for key, f in local.functions : key => merge(
       {
-        for name in local.function_setting_names[key] : upper(name) => local.setting_values[upper(name)]
+        for name in local.function_setting_names[key] : upper(name) => merge(local.setting_values, local.own_setting_values[key])[upper(name)]
         if !contains(keys(local.secret_by_env), upper(name))
       },
       { THREADS = tostring(local.function_config[key].concurrency) },

@@ -9,7 +9,7 @@ import flask
 
 from functions.auth_hooks import profile
 from lib import entitlements, firebase
-from lib.auth import Caller, require_user
+from lib.auth import Caller
 from lib.http import Reply, parse_body
 from lib.routing import serve
 
@@ -19,12 +19,10 @@ def _profile_reply(caller: Caller) -> Reply:
     return profile.profile_view(caller.uid, data, entitlements.active_plan(caller.uid)).model_dump(mode="json")
 
 
-@require_user(check_revoked=True)
 def get_me(request: flask.Request, caller: Caller) -> Reply:
     return _profile_reply(caller)
 
 
-@require_user(check_revoked=True)
 def patch_me(request: flask.Request, caller: Caller) -> Reply:
     patch = parse_body(request, profile.ProfilePatch)
     profile.ensure_profile(caller.uid, caller.email, caller.claims.get("name"))
@@ -32,7 +30,6 @@ def patch_me(request: flask.Request, caller: Caller) -> Reply:
     return _profile_reply(caller)
 
 
-@require_user(check_revoked=True)
 def delete_me(request: flask.Request, caller: Caller) -> Reply:
     # Imported on the first deletion: it cancels subscriptions, so it loads the Stripe SDK,
     # which the `me` function's typical request (a GET) never needs.

@@ -15,7 +15,7 @@ import flask
 from functions.reminders import devices, preferences
 from functions.reminders.batch import Batch
 from lib import errors
-from lib.auth import Caller, require_internal, require_user
+from lib.auth import Caller
 from lib.config import settings as current_settings
 from lib.http import Reply, json_response, parse_body
 from lib.routing import serve
@@ -25,7 +25,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@require_user(check_revoked=True)
 def put_reminder(request: flask.Request, caller: Caller) -> Reply:
     setting = parse_body(request, preferences.ReminderSetting)
     return preferences.save_reminder(caller.uid, setting, _now()).model_dump(mode="json")
@@ -37,20 +36,17 @@ def _installation_id(value: str) -> str:
     return value
 
 
-@require_user(check_revoked=True)
 def put_device(request: flask.Request, caller: Caller, installation_id: str) -> Reply:
     registration = parse_body(request, devices.DeviceRegistration)
     view = devices.register_device(caller.uid, _installation_id(installation_id), registration, _now())
     return view.model_dump(mode="json")
 
 
-@require_user(check_revoked=True)
 def delete_device(request: flask.Request, caller: Caller, installation_id: str) -> Reply:
     devices.forget_device(caller.uid, _installation_id(installation_id))
     return {"installation_id": installation_id, "deleted": True}
 
 
-@require_internal
 def run_tick(request: flask.Request) -> Reply:
     from functions.reminders import tick as scheduler_tick
 
@@ -61,7 +57,6 @@ def run_tick(request: flask.Request) -> Reply:
     return {"due": report.due, "batches": report.batches, "docs_read": report.docs_read}
 
 
-@require_internal
 def send_batch_task(request: flask.Request) -> Reply:
     from functions.reminders import delivery
 
@@ -75,7 +70,6 @@ def send_batch_task(request: flask.Request) -> Reply:
     return json_response(dict(report.counts))
 
 
-@require_internal
 def sweep_tokens(request: flask.Request) -> Reply:
     from functions.reminders import sweep as token_sweep
 

@@ -20,6 +20,7 @@ def test_unknown_route_is_json_404(gateway: GatewayClient) -> None:
 def test_wrong_method_is_json_405(gateway: GatewayClient) -> None:
     response = gateway.post("/v1/me")
     assert (response.status_code, response.json()["error"]["code"]) == (405, "method-not-allowed")
+    assert response.headers["Allow"] == "DELETE, GET, HEAD, PATCH"
 
 
 def test_a_body_over_the_limit_is_413(gateway: GatewayClient, user: AppUser, config: object) -> None:

@@ -30,6 +30,7 @@ from devstack.stack import http_ok
 from lib import routing
 from lib.config import LOCAL_ENDPOINTS, Settings
 from tests.support import terraform as tf
+from tests.support.oidc import certs_server, oidc_token
 
 PROJECT = tf.DEPLOYMENT_STAND_INS["project"]
 SECRET_STAND_INS = {
@@ -47,6 +48,8 @@ class Deployed:
     urls: dict[str, str]
     uid: str
     token: str
+    # An OIDC token for each internal function, as its scheduler job or task sends it.
+    oidc_tokens: dict[str, str]
 
 
 def _free_port() -> int:
@@ -80,13 +83,22 @@ def production_environment(terraform: Any, key: str, config: Settings) -> dict[s
 
 
 @pytest.fixture(scope="module")
-def deployed(stack: Any, config: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
+def certs_url() -> Iterator[str]:
+    with certs_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def deployed(
+    stack: Any, config: Settings, certs_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployed]:
     terraform = tf.evaluate_locals(routing.ROUTES_FILE, tmp_path_factory.mktemp("console"))
     root = tmp_path_factory.mktemp("deployed")
     package.build_all(root / "dist")
     framework = Path(sys.executable).with_name("functions-framework")
     processes: list[subprocess.Popen[bytes]] = []
     urls: dict[str, str] = {}
+    oidc_tokens: dict[str, str] = {}
     try:
         for key, function in terraform["functions"].items():
             source = root / key
@@ -94,6 +106,11 @@ def deployed(stack: Any, config: Settings, tmp_path_factory: pytest.TempPathFact
                 archive.extractall(source)
             port = _free_port()
             env = production_environment(terraform, key, config) | {"FUNCTION_TARGET": function["entry_point"]}
+            if "INTERNAL_AUDIENCE" in env:
+                # Google's certificates are replaced by those of a key made here.
+                env["OIDC_CERTS_URL"] = certs_url
+                caller = env["INTERNAL_CALLERS"].split(",")[0]
+                oidc_tokens[key] = oidc_token(env["INTERNAL_AUDIENCE"], caller)
             with (root / f"{key}.log").open("wb") as log:
                 processes.append(
                     subprocess.Popen(
@@ -119,7 +136,7 @@ def deployed(stack: Any, config: Settings, tmp_path_factory: pytest.TempPathFact
                 assert time.monotonic() < deadline, f"{key} did not start: {(root / f'{key}.log').read_text()[-3000:]}"
                 time.sleep(0.3)
         uid, token = _user_in(PROJECT, config.firebase_auth_emulator_host)
-        yield Deployed(urls, uid, token)
+        yield Deployed(urls, uid, token, oidc_tokens)
     finally:
         for process in processes:
             process.terminate()
@@ -170,10 +187,13 @@ def _request(route: routing.Route, deployed: Deployed) -> requests.Response:
         "auth_before_create": _blocking_call(),
         "auth_before_sign_in": _blocking_call(),
     }
-    url = deployed.urls[f"{route.function}-{route.entry_point}"] + route.path.replace(
-        "{content_id}", "no-such-item"
-    ).replace("{installation_id}", "install-1")
+    key = f"{route.function}-{route.entry_point}"
+    url = deployed.urls[key] + route.path.replace("{content_id}", "no-such-item").replace(
+        "{installation_id}", "install-1"
+    )
     headers = {"Authorization": f"Bearer {deployed.token}"} if route.auth == "user_revoked" else {}
+    if route.auth == "internal":
+        headers = {"Authorization": f"Bearer {deployed.oidc_tokens[key]}"}
     if route.name == "stripe_webhook":
         payload, signature = _signed_event()
         return requests.post(url, data=payload, headers={"Stripe-Signature": signature}, timeout=60)
@@ -195,6 +215,14 @@ def test_each_deployed_function_answers_its_routes_in_production_configuration(
     answer = _request(route, deployed)
     assert answer.status_code == EXPECTED.get(route.name, 200), answer.text
     assert answer.headers["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.auth == "internal"], ids=lambda r: r.name)
+def test_a_deployed_internal_function_refuses_a_call_without_an_oidc_token(
+    route: routing.Route, deployed: Deployed
+) -> None:
+    answer = requests.post(deployed.urls[f"{route.function}-{route.entry_point}"] + route.path, json={}, timeout=60)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (401, "auth/missing-token")
 
 
 def test_account_deletion_works_in_production_configuration(deployed: Deployed, config: Settings) -> None:

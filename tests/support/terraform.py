@@ -37,6 +37,7 @@ EVALUATED = (
     "function_secrets",
     "tasks_enqueuers",
     "reminders_max_attempts",
+    "function_urls",
 )
 
 # Stand-ins for local.deployment (terraform/functions.tf): the values of variables and resources
@@ -46,8 +47,9 @@ DEPLOYMENT_STAND_INS = {
     "region": "europe-west1",
     "domain": "api.wellness.example",
     "reminders_queue": "reminders",
-    "reminders_task_target": "https://reminders-send-batch-123456789012.europe-west1.run.app/internal/reminders/send",
+    "project_number": "123456789012",
     "reminders_task_service_account": "reminders-tasks@wellness-prod.iam.gserviceaccount.com",
+    "scheduler_service_account": "scheduler-caller@wellness-prod.iam.gserviceaccount.com",
     "stripe_price_id": "price_1PremiumMonthly",
     "app_return_url": "https://app.wellness.example/billing/done",
     "cdn_signing_key_name": "media-key-1",

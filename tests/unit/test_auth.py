@@ -40,6 +40,11 @@ def test_garbage_is_invalid_not_a_crash(token: str) -> None:
         unverified_expiry(token)
 
 
+def test_an_unauthenticated_error_has_a_code_of_its_own() -> None:
+    error = errors.Unauthenticated("x")
+    assert (error.status, error.code) == (401, "auth/unauthenticated")
+
+
 def test_every_401_asks_the_app_to_refresh() -> None:
     for error_type in (errors.MissingToken, errors.InvalidIdToken, errors.IdTokenExpired, errors.IdTokenRevoked):
         error = error_type("x")

@@ -81,6 +81,13 @@ def test_an_emulator_named_on_cloud_run_is_refused() -> None:
         deployment.check_start("stripe_webhook", "billing", environ)
 
 
+def test_a_replaced_google_endpoint_on_cloud_run_is_refused() -> None:
+    """Certificates from anywhere but Google would let any key sign an internal caller's token."""
+    environ = BILLING | {"K_SERVICE": "stripe-webhook-billing", "OIDC_CERTS_URL": "http://127.0.0.1:1/certs"}
+    with pytest.raises(deployment.DeploymentError, match="OIDC_CERTS_URL: replaces a Google endpoint"):
+        deployment.check_start("stripe_webhook", "billing", environ)
+
+
 def test_production_settings_take_no_local_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in LOCAL_ENDPOINTS:
         monkeypatch.delenv(name.upper(), raising=False)

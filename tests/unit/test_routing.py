@@ -1,5 +1,7 @@
 """The entry-point machinery: dispatch by the route table and one JSON error shape."""
 
+import dataclasses
+
 import flask
 import pytest
 import yaml
@@ -9,6 +11,15 @@ from lib import errors, routing
 from lib.http import parse_body
 
 app = flask.Flask(__name__)
+TABLE = routing.routes()
+
+
+@pytest.fixture(autouse=True)
+def _me_without_token_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about dispatch: the `me` routes here need no token (test_route_guards.py
+    holds the checks)."""
+    table = tuple(dataclasses.replace(r, auth="none") if r.entry_point == "me" else r for r in TABLE)
+    monkeypatch.setattr(routing, "routes", lambda: table)
 
 
 def _call(entry: object, method: str, path: str, body: bytes = b"") -> flask.Response:
@@ -65,6 +76,7 @@ def test_unknown_path_and_wrong_method_are_json_404_and_405() -> None:
     assert _call(entry, "GET", "/v1/nothing").get_json()["error"]["code"] == "not-found"
     response = _call(entry, "PUT", "/v1/me")
     assert (response.status_code, response.get_json()["error"]["code"]) == (405, "method-not-allowed")
+    assert response.headers["Allow"] == "DELETE, GET, HEAD, PATCH"
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ import functions_framework
 import pytest
 import yaml
 
+from lib import tasks
 from lib.config import STAND_INS, Settings
 from lib.routing import ROUTES_FILE
 from tests.support import terraform as tf
@@ -378,6 +379,24 @@ def test_every_scheduler_job_uses_oidc_of_the_scheduler_account(resources: dict[
         oidc = target["oidc_token"][0]
         assert oidc["service_account_email"] == "${google_service_account.scheduler.email}"
         assert oidc["audience"]
+
+
+def test_each_internal_function_checks_the_audience_and_caller_its_tokens_carry(
+    resources: dict[Any, Any], repository: Any
+) -> None:
+    """Scheduler jobs name the function's URL as audience; tasks name the origin of their target
+    (lib/tasks.py); the function is given that URL and the account that calls it."""
+    job = resources[("google_cloud_scheduler_job", "job")]["http_target"][0]["oidc_token"][0]
+    assert job["audience"] == "${local.function_urls[each.value.function]}"
+    env = repository["function_env"]
+    for scheduled in repository["scheduled"].values():
+        key = scheduled["function"]
+        assert env[key]["INTERNAL_AUDIENCE"] == repository["function_urls"][key]
+        assert env[key]["INTERNAL_CALLERS"] == tf.DEPLOYMENT_STAND_INS["scheduler_service_account"]
+    sender = repository["tasks_target_function"]
+    assert env[sender]["INTERNAL_AUDIENCE"] == tasks.oidc_audience(env["reminders-tick"]["REMINDERS_TASK_TARGET"])
+    assert env[sender]["INTERNAL_AUDIENCE"] == repository["function_urls"][sender]
+    assert env[sender]["INTERNAL_CALLERS"] == tf.DEPLOYMENT_STAND_INS["reminders_task_service_account"]
 
 
 def test_scheduler_jobs_cover_tick_sweep_and_reconcile(full: Any) -> None:
