@@ -45,7 +45,7 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-# Providers cannot be downloaded here, so no `terraform init/validate`: formatting, the schema
+# `make test` downloads no provider, so no `terraform init/validate`: formatting, the schema
 # check against the pinned providers' schema from the cdktf npm packages (deploy/tfschema.py),
 # the wiring tests (tests/unit/test_terraform.py) and checkov, whose every skip carries a written reason.
 terraform-check: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed

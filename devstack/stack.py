@@ -21,8 +21,8 @@ from pathlib import Path
 
 import requests
 
+from functions.reminders.queues import reminder_queues
 from lib.config import Settings
-from lib.tasks import reminder_queues
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = ROOT / ".devstack"

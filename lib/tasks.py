@@ -15,19 +15,10 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import tasks_v2
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 
-from lib.config import Settings, settings
+from lib.config import settings
 
 # tasks.create, and actAs on the account whose OIDC token a task carries.
 IAM_PERMISSIONS = frozenset({"cloudtasks.tasks.create", "iam.serviceAccounts.actAs"})
-
-
-def reminder_queues(config: Settings) -> list[str]:
-    """Full names of the reminder queues: `reminders`, then `reminders-1`, ... per shard."""
-    parent = f"projects/{config.google_cloud_project}/locations/{config.region}/queues"
-    names = [config.reminders_queue] + [
-        f"{config.reminders_queue}-{i}" for i in range(1, config.reminders_queue_shards)
-    ]
-    return [f"{parent}/{name}" for name in names]
 
 
 def oidc_audience(url: str) -> str:
@@ -54,21 +45,21 @@ def enqueue_json(
     name: str,
     url: str,
     body: Mapping[str, Any],
+    *,
+    oidc_account: str = "",
 ) -> bool:
     """Creates the HTTP task `queue/tasks/name` POSTing `body` as JSON to `url`; False when a
     task of that name already exists (Cloud Tasks remembers names for about an hour after a
-    task ends; the emulator does not, so receivers stay idempotent on their own)."""
-    config = settings()
+    task ends; the emulator does not, so receivers stay idempotent on their own). With
+    `oidc_account`, the task carries that account's OIDC token, which Cloud Run requires."""
     request = tasks_v2.HttpRequest(
         url=url,
         http_method=tasks_v2.HttpMethod.POST,
         headers={"Content-Type": "application/json"},
         body=json.dumps(body, separators=(",", ":")).encode(),
     )
-    if config.reminders_task_service_account:
-        request.oidc_token = tasks_v2.OidcToken(
-            service_account_email=config.reminders_task_service_account, audience=oidc_audience(url)
-        )
+    if oidc_account:
+        request.oidc_token = tasks_v2.OidcToken(service_account_email=oidc_account, audience=oidc_audience(url))
     task = tasks_v2.Task(name=f"{queue}/tasks/{name}", http_request=request)
     try:
         client().create_task(parent=queue, task=task)

@@ -23,8 +23,8 @@ from pydantic import AwareDatetime, BaseModel
 from functions.reminders import counters, schedule
 from functions.reminders.batch import Batch, DueUser
 from functions.reminders.conditional_writes import Write, apply_each
+from functions.reminders.queues import enqueue_batch, reminder_queues
 from lib import firestore as db
-from lib import tasks
 from lib.config import Settings, settings
 from lib.timezones import check_timezone, zone
 
@@ -80,7 +80,7 @@ class TickReport:
 
 def run_tick(now: datetime) -> TickReport:
     config = settings()
-    queues = tasks.reminder_queues(config)
+    queues = reminder_queues(config)
     day = now.date()
     query = (
         db.client()
@@ -117,7 +117,7 @@ def _pages(
             if due:
                 batch = Batch(batch=batch_name(now.date(), due), day=now.date(), users=due)
                 queue = queues[shard_of(batch.batch, len(queues))]
-                tasks.enqueue_json(queue, batch.batch, config.reminders_send_url, batch.model_dump(mode="json"))
+                enqueue_batch(queue, batch, config)
                 report.batches += 1
                 report.due += len(due)
             yield advances

@@ -11,6 +11,7 @@ import sys
 from google.cloud import tasks_v2
 
 from functions.reminders.batch import Batch
+from functions.reminders.queues import reminder_queues
 from lib import tasks
 from lib.config import Settings
 from tests.conftest import GatewayClient
@@ -71,7 +72,7 @@ def test_fault_mix_and_a_crash_give_each_due_user_one_reminder(
         retry_after_s=0,
     )
     client = tasks.client()
-    queues = tasks.reminder_queues(config)
+    queues = reminder_queues(config)
     for queue in queues:
         client.pause_queue(name=queue)
     try:

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from lib import tasks
-from lib.config import Settings
 
 TARGET = "https://reminders-send-batch-123456789012.europe-west1.run.app/internal/reminders/send"
 ACCOUNT = "reminders-tasks@wellness-prod.iam.gserviceaccount.com"
@@ -28,7 +27,7 @@ def test_the_audience_is_the_origin_of_the_task_url() -> None:
 def test_an_enqueued_task_names_the_target_function_as_audience(monkeypatch: pytest.MonkeyPatch) -> None:
     recorder = _Recorder()
     monkeypatch.setattr(tasks, "client", lambda: recorder)
-    monkeypatch.setattr(tasks, "settings", lambda: Settings(reminders_task_service_account=ACCOUNT))
-    assert tasks.enqueue_json("projects/p/locations/l/queues/reminders", "batch-1", TARGET, {"users": []})
+    queue = "projects/p/locations/l/queues/reminders"
+    assert tasks.enqueue_json(queue, "batch-1", TARGET, {"users": []}, oidc_account=ACCOUNT)
     token = recorder.tasks[0].http_request.oidc_token
     assert (token.service_account_email, token.audience) == (ACCOUNT, tasks.oidc_audience(TARGET))

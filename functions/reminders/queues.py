@@ -1,0 +1,27 @@
+"""The reminders queues and the send task of one batch."""
+
+from __future__ import annotations
+
+from functions.reminders.batch import Batch
+from lib import tasks
+from lib.config import Settings
+
+
+def reminder_queues(config: Settings) -> list[str]:
+    """Full names of the reminder queues: `reminders`, then `reminders-1`, ... per shard."""
+    parent = f"projects/{config.google_cloud_project}/locations/{config.region}/queues"
+    names = [config.reminders_queue] + [
+        f"{config.reminders_queue}-{i}" for i in range(1, config.reminders_queue_shards)
+    ]
+    return [f"{parent}/{name}" for name in names]
+
+
+def enqueue_batch(queue: str, batch: Batch, config: Settings) -> bool:
+    """The send task of `batch`, named after it; False when that task already exists."""
+    return tasks.enqueue_json(
+        queue,
+        batch.batch,
+        config.reminders_send_url,
+        batch.model_dump(mode="json"),
+        oidc_account=config.reminders_task_service_account,
+    )
