@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from cryptography import x509
@@ -18,6 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from google.auth import crypt, jwt
+
+from tests.support.json_server import json_server
 
 KEY_ID = "test-key-1"
 
@@ -64,26 +63,8 @@ def oidc_token(audience: str, email: str, *, lifetime_s: int = 3600, **overrides
     return jwt.encode(signer, claims).decode()
 
 
-class _Certs(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = json.dumps({KEY_ID: certificate_pem()}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @contextmanager
 def certs_server() -> Iterator[str]:
     """The URL of the local key's certificates."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Certs)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/oauth2/v1/certs"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with json_server(200, {KEY_ID: certificate_pem()}) as served:
+        yield f"http://{served.address}/oauth2/v1/certs"

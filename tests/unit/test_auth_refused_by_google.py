@@ -11,13 +11,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from devstack.emulator_tokens import id_token
+from tests.support.json_server import json_server
 from tests.support.terraform import ROOT
 
 DENIED = {
@@ -39,27 +38,10 @@ print(json.dumps({"status": answer.status_code, "body": answer.get_json()}))
 """
 
 
-class _DeniedLookup(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        body = json.dumps(DENIED).encode()
-        self.send_response(403)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def auth_that_refuses() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _DeniedLookup)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with json_server(403, DENIED) as served:
+        yield served.address
 
 
 def test_auth_refusing_the_revocation_check_is_503_and_an_error_line(auth_that_refuses: str) -> None:

@@ -12,15 +12,14 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import flask
 import pytest
 
 from devstack.emulator_tokens import id_token
 from lib import firestore, routing
+from tests.support.json_server import JsonServer, json_server
 from tests.support.terraform import ROOT
 
 ROUTES = [r for r in routing.routes() if r.function != "gateway"]
@@ -117,38 +116,15 @@ for name, function, entry_point, method, path in json.loads(sys.argv[2]):
 """
 
 
-class _DisabledUserLookup(BaseHTTPRequestHandler):
-    """Auth's accounts:lookup, answering that the account is disabled."""
-
-    lookups: list[str] = []
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        self.lookups.append(self.path)
-        body = json.dumps({"users": [{"localId": "uid-1", "disabled": True}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def recording_auth() -> Iterator[tuple[str, list[str]]]:
-    lookups: list[str] = []
-    handler = type("Recording", (_DisabledUserLookup,), {"lookups": lookups})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"127.0.0.1:{server.server_address[1]}", lookups
-    server.shutdown()
-    server.server_close()
+def recording_auth() -> Iterator[JsonServer]:
+    """Auth's accounts:lookup, answering that the account is disabled."""
+    with json_server(200, {"users": [{"localId": "uid-1", "disabled": True}]}) as served:
+        yield served
 
 
-def test_every_user_revoked_route_asks_auth_about_revocation(recording_auth: tuple[str, list[str]]) -> None:
-    host, lookups = recording_auth
+def test_every_user_revoked_route_asks_auth_about_revocation(recording_auth: JsonServer) -> None:
+    host, lookups = recording_auth.address, recording_auth.requests
     revoked = [r for r in USER_ROUTES if r.auth == "user_revoked"]
     rows = [[r.name, r.function, r.entry_point, r.method, _path(r)] for r in revoked]
     token = id_token("uid-1", "demo-wellness", issued_s_ago=10, lifetime_s=3600)
