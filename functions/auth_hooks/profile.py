@@ -43,9 +43,19 @@ class Profile(BaseModel):
 
 
 class ProfilePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # The schema says what the validators below check: at least one field that is not null,
+    # and a display name with a character that is not whitespace.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["display_name"], "properties": {"display_name": {"type": "string"}}},
+                {"required": ["timezone"], "properties": {"timezone": {"type": "string"}}},
+            ]
+        },
+    )
 
-    display_name: str | None = Field(default=None, min_length=1, max_length=80)
+    display_name: str | None = Field(default=None, min_length=1, max_length=80, json_schema_extra={"pattern": r"\S"})
     timezone: IanaTimezone | None = None
 
     @field_validator("display_name")
