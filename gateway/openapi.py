@@ -8,8 +8,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from functions.content_urls.catalogue import CONTENT_ID_PATTERN
+from functions.reminders.devices import INSTALLATION_ID_PATTERN
 from lib import routing
 from lib.routing import Route
+from lib.timezones import TIMEZONE_SCHEMA_TITLE, timezone_json_schema
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -31,6 +34,17 @@ _ERRORS_BY_AUTH: dict[str, list[int]] = {
     "internal": [403],
     "identity_platform": [403],
     "cdn_signature": [403],
+}
+
+
+# The gateway refuses any path with a control character (gateway/app.py), whatever the route.
+_NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]+$"
+
+# Path parameters: the pattern each handler checks; any other parameter only excludes what the
+# gateway refuses.
+PATH_PARAMETER_PATTERNS: dict[str, str] = {
+    "installation_id": INSTALLATION_ID_PATTERN,
+    "content_id": CONTENT_ID_PATTERN,
 }
 
 
@@ -57,6 +71,39 @@ def _error_response(description: str) -> dict[str, Any]:
     }
 
 
+def _body_optional(model: type[BaseModel]) -> bool:
+    """Whether a request may omit the body: an absent or empty body reads as `{}` (lib/http.parse_body)."""
+    try:
+        model.model_validate({})
+    except ValueError:
+        return False
+    return True
+
+
+def _path_parameter(name: str) -> dict[str, Any]:
+    pattern = PATH_PARAMETER_PATTERNS.get(name, _NO_CONTROL_CHARACTERS)
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "pattern": pattern}}
+
+
+def _bad_request(route: Route) -> dict[str, Any]:
+    description = "The body or a parameter fails validation"
+    refused_when = getattr(load_model(route.request_model), "refused_when", None) if route.request_model else None
+    if refused_when:
+        description += f"; also when {refused_when} (rules JSON Schema cannot state)"
+    return _error_response(description)
+
+
+def _hoist_timezones(node: Any) -> Any:
+    """Every IANA zone enum becomes one `$ref`, instead of the ~600 names in each field."""
+    if isinstance(node, dict):
+        if node.get("title") == TIMEZONE_SCHEMA_TITLE and "enum" in node:
+            return {"$ref": f"#/components/schemas/{TIMEZONE_SCHEMA_TITLE}"}
+        return {key: _hoist_timezones(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_hoist_timezones(item) for item in node]
+    return node
+
+
 def _operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "OK"}
     if route.response_model:
@@ -70,7 +117,7 @@ def _operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
     if route.rate_limit != "none":
         statuses.add(429)
     for status in sorted(statuses):
-        responses[str(status)] = _error_response(f"error {status}")
+        responses[str(status)] = _bad_request(route) if status == 400 else _error_response(f"error {status}")
     operation: dict[str, Any] = {
         "operationId": route.name,
         "summary": route.summary,
@@ -78,13 +125,10 @@ def _operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
         "responses": responses,
     }
     if route.path_params:
-        operation["parameters"] = [
-            {"name": p, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 128}}
-            for p in route.path_params
-        ]
+        operation["parameters"] = [_path_parameter(p) for p in route.path_params]
     if route.request_model:
         operation["requestBody"] = {
-            "required": True,
+            "required": not _body_optional(load_model(route.request_model)),
             "content": {"application/json": {"schema": _schema_ref(route.request_model, components)}},
         }
     if route.auth in ("user", "user_revoked"):
@@ -102,7 +146,7 @@ def document() -> dict[str, Any]:
         "info": {"title": "Wellness backend", "version": "1.0.0"},
         "paths": paths,
         "components": {
-            "schemas": components,
+            "schemas": {**_hoist_timezones(components), TIMEZONE_SCHEMA_TITLE: timezone_json_schema()},
             "securitySchemes": {"firebaseIdToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }

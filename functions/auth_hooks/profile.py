@@ -42,10 +42,27 @@ class Profile(BaseModel):
     plan: str = "free"
 
 
-class ProfilePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# A character str.strip() keeps: not one of the characters str.isspace() calls whitespace.
+# Spelled out because `\S` differs between regex engines (Python's counts \x1c-\x1f as space).
+NOT_BLANK_PATTERN = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
-    display_name: str | None = Field(default=None, min_length=1, max_length=80)
+
+class ProfilePatch(BaseModel):
+    # The schema says what the validators below check: at least one field that is not null,
+    # and a display name with a character that is not whitespace.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["display_name"], "properties": {"display_name": {"type": "string"}}},
+                {"required": ["timezone"], "properties": {"timezone": {"type": "string"}}},
+            ]
+        },
+    )
+
+    display_name: str | None = Field(
+        default=None, min_length=1, max_length=80, json_schema_extra={"pattern": NOT_BLANK_PATTERN}
+    )
     timezone: IanaTimezone | None = None
 
     @field_validator("display_name")

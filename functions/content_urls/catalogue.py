@@ -16,7 +16,9 @@ IAM_PERMISSIONS = db.READS
 
 
 COLLECTION = "content"
-CONTENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+# Also the path parameter's pattern in /openapi.json (gateway/openapi.py), so it is anchored.
+CONTENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
+CONTENT_ID = re.compile(CONTENT_ID_PATTERN)
 MAX_ITEMS = 500
 
 Tier = Literal["free", "premium"]

@@ -22,7 +22,9 @@ IAM_PERMISSIONS = db.WRITES
 
 _PAGE = 500
 
-_INSTALLATION_ID = re.compile(r"[A-Za-z0-9_\-]{1,200}")
+# Also the path parameter's pattern in /openapi.json (gateway/openapi.py), so it is anchored.
+INSTALLATION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,200}$"
+_INSTALLATION_ID = re.compile(INSTALLATION_ID_PATTERN)
 
 Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from google.cloud import firestore
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from functions.reminders import schedule
 from lib import firestore as db
@@ -18,8 +18,11 @@ IAM_PERMISSIONS = db.WRITES
 class ReminderSetting(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool
-    local_time: str
+    enabled: bool = Field(strict=True)  # true or false, never 0, 1 or "yes"
+    local_time: str = Field(
+        description="The local wall-clock time, HH:MM (24 h).",
+        json_schema_extra={"pattern": schedule.LOCAL_TIME_PATTERN},
+    )
     timezone: IanaTimezone
 
     @field_validator("local_time")

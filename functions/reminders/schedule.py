@@ -10,15 +10,21 @@ DST rule. A reminder is a wall-clock time in an IANA zone and fires once per loc
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+# What parse_local_time accepts, as the JSON Schema pattern of `local_time` in /openapi.json.
+LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+_HH_MM = re.compile(r"[0-9]{2}:[0-9]{2}")
 
 
 def parse_local_time(text: str) -> time:
     """`HH:MM` (24 h) → time; ValueError otherwise."""
-    hours, sep, minutes = text.partition(":")
-    if not sep or len(hours) != 2 or len(minutes) != 2 or not (hours + minutes).isdigit():
+    # ASCII digits only: str.isdigit() and int() would also take other scripts' digits.
+    if not _HH_MM.fullmatch(text):
         raise ValueError("must be HH:MM, e.g. 20:30")
+    hours, _, minutes = text.partition(":")
     try:
         return time(int(hours), int(minutes))
     except ValueError as exc:

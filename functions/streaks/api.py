@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -25,15 +25,35 @@ def _iso_date_text(value: Any) -> Any:
 LocalDate = Annotated[date, BeforeValidator(_iso_date_text)]
 
 
+def _datetime_text(value: Any) -> Any:
+    # pydantic would also read a number as Unix time; the schema says an ISO 8601 string.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a date and time written ISO 8601 with an offset")
+    return value
+
+
+ClientTime = Annotated[AwareDatetime, BeforeValidator(_datetime_text)]
+
+
 class CheckinRequest(BaseModel):
-    """Every field is optional: an empty body checks in for today."""
+    """Every field is optional: an empty body, or none, checks in for today."""
 
     model_config = ConfigDict(extra="forbid")
+
+    # Rules relative to the server's clock, which JSON Schema cannot state; /openapi.json puts
+    # them in this operation's 400 response.
+    refused_when: ClassVar[str] = (
+        "client_time is further from the server's clock than STREAKS_MAX_CLOCK_SKEW_S (24 hours by default), "
+        "or local_date is neither the caller's local today nor, within STREAKS_MIDNIGHT_GRACE_S after local "
+        "midnight, yesterday"
+    )
 
     timezone: IanaTimezone | None = Field(
         default=None, description="The device's IANA zone now; the profile's zone when absent."
     )
-    client_time: AwareDatetime | None = Field(
+    client_time: ClientTime | None = Field(
         default=None, description="The device clock, with its offset; used only to refuse a clock off by over a day."
     )
     local_date: LocalDate | None = Field(
