@@ -307,3 +307,72 @@ resource "google_monitoring_alert_policy" "task_attempts_failed" {
     mime_type = "text/markdown"
   }
 }
+
+# /healthz through the load balancer (served by the auth_hooks `me` function, which reads one
+# Firestore document and looks up one Auth user): 200 when both answered, 503 when one did not.
+resource "google_monitoring_uptime_check_config" "api" {
+  display_name     = "API /healthz through the load balancer"
+  timeout          = "10s"
+  period           = "300s"
+  selected_regions = ["USA", "EUROPE", "ASIA_PACIFIC"]
+
+  http_check {
+    path           = "/healthz"
+    port           = 443
+    use_ssl        = true
+    validate_ssl   = true
+    request_method = "GET"
+    accepted_response_status_codes {
+      status_value = 200
+    }
+  }
+
+  monitored_resource {
+    type = "uptime_url"
+    labels = {
+      project_id = var.project
+      host       = var.domain
+    }
+  }
+
+  content_matchers {
+    content = "\"status\": \"ok\""
+    matcher = "CONTAINS_STRING"
+  }
+}
+
+# Google metric monitoring.googleapis.com/uptime_check/check_passed, one series per checking
+# region (https://cloud.google.com/monitoring/api/metrics_gcp#gcp-monitoring).
+resource "google_monitoring_alert_policy" "uptime" {
+  display_name          = "API /healthz failing from several regions"
+  combiner              = "OR"
+  notification_channels = google_monitoring_notification_channel.email[*].id
+
+  conditions {
+    display_name = "Uptime check failed from more than one region for 10 minutes"
+    condition_threshold {
+      filter          = "metric.type=\"monitoring.googleapis.com/uptime_check/check_passed\" AND resource.type=\"uptime_url\" AND metric.label.check_id=\"${google_monitoring_uptime_check_config.api.uptime_check_id}\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 1
+      duration        = "600s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_NEXT_OLDER"
+        cross_series_reducer = "REDUCE_COUNT_FALSE"
+        group_by_fields      = ["resource.label.host"]
+      }
+      trigger {
+        count = 1
+      }
+    }
+  }
+
+  alert_strategy {
+    auto_close = "86400s"
+  }
+
+  documentation {
+    content   = "Runbook: docs/operations.md#api-healthz-failing"
+    mime_type = "text/markdown"
+  }
+}

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from lib import routing
 from tests.support import terraform as tf
 from tests.unit.test_docs_links import anchors
 
@@ -18,6 +19,8 @@ OPERATIONS = tf.ROOT / "docs" / "operations.md"
 GOOGLE_METRICS = {
     # https://cloud.google.com/monitoring/api/metrics_gcp#gcp-cloudtasks
     "cloudtasks.googleapis.com/queue/task_attempt_count",
+    # https://cloud.google.com/monitoring/api/metrics_gcp#gcp-monitoring
+    "monitoring.googleapis.com/uptime_check/check_passed",
 }
 
 _LOG_METRIC_REF = re.compile(r'google_logging_metric\.(\w+)\[(?:"(\w+)"|each\.key)\]\.name')
@@ -109,3 +112,13 @@ def test_the_platform_refusal_metric_reads_the_request_log_not_our_lines() -> No
     assert "run.googleapis.com%2Frequests" in refusals
     assert "httpRequest.status" in refusals
     assert "jsonPayload" not in refusals
+
+
+def test_the_uptime_check_asks_healthz_through_the_load_balancer_from_several_regions() -> None:
+    check = _resources()[("google_monitoring_uptime_check_config", "api")]
+    assert check["http_check"][0]["path"] == "/healthz"
+    assert check["monitored_resource"][0]["labels"]["host"] == "${var.domain}"
+    assert len(check["selected_regions"]) >= 3
+    routes = {r.path: r for r in routing.routes()}
+    assert routes["/healthz"].function != "gateway"
+    assert routes["/healthz"].auth == "none"
