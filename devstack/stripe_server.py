@@ -240,6 +240,12 @@ class StripeState:
         types = set(params.get("types") or []) | ({params["type"]} if params.get("type") else set())
         with self.lock:
             found = [e for e in self.events if e["created"] >= gte and (not types or e["type"] in types)]
+        if "delivery_success" in params:
+            # Stripe's filter: true, events delivered to the endpoint; false, events whose delivery
+            # failed or is still pending.
+            delivered = self.deliverer.delivered_ids()
+            wanted = as_bool(params["delivery_success"])
+            found = [e for e in found if (e["id"] in delivered) == wanted]
         return list(reversed(found))  # newest first, as Stripe lists
 
 

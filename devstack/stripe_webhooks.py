@@ -168,6 +168,10 @@ class Deliverer:
     def attempts(self, event_id: str | None = None) -> list[dict[str, Any]]:
         return [asdict(a) for a in list(self._log) if event_id is None or a.event_id == event_id]
 
+    def delivered_ids(self) -> set[str]:
+        """Events one attempt delivered (the endpoint answered 2xx)."""
+        return {a.event_id for a in list(self._log) if a.status is not None and 200 <= a.status < 300}
+
     def clear(self) -> None:
         self._log.clear()
 

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import functions_framework
-from pydantic import BaseModel
 from werkzeug.wrappers import Request, Response
 
 from gateway.rate_limit import TokenBuckets
@@ -25,10 +24,6 @@ from lib.routing import ROUTES_FILE, Route
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 FUNCTIONS_DIR = ROUTES_FILE.parent.parent / "functions"
-
-
-class Health(BaseModel):
-    status: str
 
 
 @functools.cache
@@ -108,7 +103,6 @@ def create_gateway(config: Settings | None = None) -> Gateway:
     return Gateway(
         config,
         {
-            "healthz": lambda request: Response('{"status": "ok"}', mimetype="application/json"),
             "openapi": lambda request: Response(openapi.dumps(document), mimetype="application/json"),
             "media": cdn.LocalCdn(config),
         },

@@ -27,6 +27,7 @@ class ExitCode(enum.IntEnum):
     UNREACHABLE = 4  # the stack or a service did not answer
     REFUSED = 5  # not allowed against this environment (e.g. seeding a real project)
     INCOMPLETE = 6  # it ran, but some of the work is left (busy or failed events)
+    UNHEALTHY = 7  # doctor: at least one check failed
 
 
 class OpsError(Exception):

@@ -17,11 +17,11 @@ from rich.table import Table
 from lib import log
 from lib.config import Settings, settings
 from ops.arguments import checked_uid, days_ending, parse_day, parse_instant, parse_since
-from ops.failures import Incomplete, Refused, reported
+from ops.failures import ExitCode, Incomplete, Refused, reported
 from ops.reachability import Piece, require
 
 if TYPE_CHECKING:
-    from ops import replay
+    from ops import health, replay
 
 HELP = """Operate the wellness backend: seed demo data, read the day's counters, inspect a user, run a reminder tick, replay Stripe events, reconcile billing.
 
@@ -149,6 +149,40 @@ def _day_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[objec
         table.add_column(column, justify="right", no_wrap=True)
     for row in rows:
         table.add_row(*map(str, row))
+    out.print(table)
+
+
+@app.command()
+@reported
+def doctor(
+    day: Annotated[
+        str | None, typer.Option("--date", help="Day of the send counters, YYYY-MM-DD (UTC); default today.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The backend's health, one ✓ or ✗ row per check: last tick, sends, queue, webhooks, rules, scheduler.
+
+    Exits 7 when any row is ✗, so it can gate a deploy's smoke check."""
+    from ops import doctor as checks
+
+    now = datetime.now(UTC)
+    counted = parse_day(day, "--date") if day else now.date()
+    rows = checks.rows(datetime(counted.year, counted.month, counted.day, tzinfo=UTC), now)
+    if as_json:
+        print_json([vars(row) for row in rows])
+    else:
+        _health_table(now, rows)
+    if not all(row.ok for row in rows):
+        raise typer.Exit(int(ExitCode.UNHEALTHY))
+
+
+def _health_table(now: datetime, rows: Sequence[health.Row]) -> None:
+    table = Table(title=f"Backend health at {shown(now)}", title_justify="left")
+    table.add_column("", no_wrap=True)
+    table.add_column("check", no_wrap=True)
+    table.add_column("reason")
+    for row in rows:
+        table.add_row("[green]✓[/green]" if row.ok else "[red]✗[/red]", row.check, row.reason)
     out.print(table)
 
 

@@ -51,3 +51,31 @@ variable "app_return_url" {
     error_message = "app_return_url is an absolute URL of the app, not a local address."
   }
 }
+
+variable "reminder_failure_share_threshold" {
+  description = "Alert when a reminder batch ends with more than this share of its users failed for good (0-1)."
+  type        = number
+  default     = 0.2
+
+  validation {
+    condition     = var.reminder_failure_share_threshold > 0 && var.reminder_failure_share_threshold <= 1
+    error_message = "reminder_failure_share_threshold is a share, above 0 and at most 1."
+  }
+}
+
+variable "webhook_silence_hours" {
+  description = "Alert when no Stripe webhook was processed for this many hours; 0 turns the alert off (no live subscription yet)."
+  type        = number
+  default     = 12
+
+  validation {
+    condition     = var.webhook_silence_hours >= 0 && var.webhook_silence_hours <= 23 && floor(var.webhook_silence_hours) == var.webhook_silence_hours
+    error_message = "webhook_silence_hours is a whole number of hours from 0 (off) to 23."
+  }
+}
+
+variable "task_failed_attempts_threshold" {
+  description = "Alert when more reminder task attempts than this failed in 15 minutes (the sender hands batches back with 429/503 on purpose, so a few are normal)."
+  type        = number
+  default     = 20
+}

@@ -10,7 +10,7 @@ import flask
 from functions.auth_hooks import profile
 from lib import entitlements, firebase
 from lib.auth import Caller
-from lib.http import Reply, parse_body
+from lib.http import Reply, json_response, parse_body
 from lib.routing import serve
 
 
@@ -38,6 +38,13 @@ def delete_me(request: flask.Request, caller: Caller) -> Reply:
     return deletion.delete_account(caller.uid).model_dump()
 
 
+def get_health(request: flask.Request) -> Reply:
+    from functions.auth_hooks import health
+
+    report = health.check_health()
+    return json_response(report.model_dump(), status=200 if report.status == "ok" else 503)
+
+
 def _blocking(name: str) -> Callable[[flask.Request], Reply]:
     """identity_fn's decorators turn an event handler into a request handler, though their
     type hints say otherwise. The module is imported on the first blocking call: firebase-functions
@@ -54,6 +61,6 @@ def _blocking(name: str) -> Callable[[flask.Request], Reply]:
     return run
 
 
-me = serve("auth_hooks", "me", {"me_get": get_me, "me_patch": patch_me, "me_delete": delete_me})
+me = serve("auth_hooks", "me", {"me_get": get_me, "me_patch": patch_me, "me_delete": delete_me, "healthz": get_health})
 before_create = serve("auth_hooks", "before_create", {"auth_before_create": _blocking("before_create")})
 before_sign_in = serve("auth_hooks", "before_sign_in", {"auth_before_sign_in": _blocking("before_sign_in")})

@@ -29,5 +29,11 @@ def increment(day: str, deltas: Mapping[str, int]) -> list[Write]:
     return [set_merged(ref, {"day": day, **fields})]
 
 
+def set_fields(day: str, fields: Mapping[str, object]) -> list[Write]:
+    """The write setting plain fields (not counters) on the day's document."""
+    ref = db.client().collection("ops_daily").document(day)
+    return [set_merged(ref, {"day": day, **fields})]
+
+
 def add(day: str, deltas: Mapping[str, int]) -> None:
     commit(increment(day, deltas))

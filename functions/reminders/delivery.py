@@ -43,6 +43,19 @@ class BatchReport:
     quota_exceeded: bool = False
 
 
+def line_fields(users: int, counts: Mapping[str, int]) -> dict[str, int | float]:
+    """A batch's outcome as fields of its request line: `failed_share` is the share of its users
+    that failed for good (final failures are counted on the last attempt only)."""
+    failed = counts.get("failed", 0)
+    return {
+        "users": users,
+        "sent": counts.get("sent", 0),
+        "failed": failed,
+        "retried": counts.get("retried", 0),
+        "failed_share": round(failed / users, 3) if users else 0.0,
+    }
+
+
 def first_status(user: Mapping[str, Any], local_date: date) -> SendStatus:
     """What a claimed user-day starts as: skipped when nothing is to be sent, else claimed."""
     if not (user.get("reminder") or {}).get("enabled"):

@@ -14,7 +14,7 @@ import flask
 
 from functions.reminders import devices, preferences
 from functions.reminders.batch import Batch
-from lib import errors
+from lib import errors, log
 from lib.auth import Caller
 from lib.config import settings as current_settings
 from lib.http import Reply, json_response, parse_body
@@ -54,6 +54,8 @@ def run_tick(request: flask.Request) -> Reply:
     if body.now is not None and not current_settings().is_local:
         raise errors.PermissionDenied("a tick at a chosen instant is for local use only")
     report = scheduler_tick.run_tick(body.now or _now())
+    # On the request line: the absence alerts (terraform/monitoring.tf) count ticks that found users due.
+    log.bind(due=report.due, batches=report.batches)
     return {"due": report.due, "batches": report.batches, "docs_read": report.docs_read}
 
 
@@ -63,6 +65,8 @@ def send_batch_task(request: flask.Request) -> Reply:
     batch = parse_body(request, Batch)
     retry_count = int(request.headers.get("X-CloudTasks-TaskRetryCount", "0") or 0)
     report = delivery.deliver(batch, retry_count, _now())
+    # On the request line: the alerts count batches that sent, and batches failing for a share of users.
+    log.bind(**delivery.line_fields(len(batch.users), report.counts))
     if report.retry_after_s is not None:
         # Cloud Tasks retries the task; what was sent is settled and will be skipped.
         cls = errors.RateLimited if report.quota_exceeded else errors.Unavailable

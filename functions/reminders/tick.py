@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
@@ -22,7 +22,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from functions.reminders import counters, schedule
 from functions.reminders.batch import Batch, DueUser
-from functions.reminders.conditional_writes import Write, apply_each
+from functions.reminders.conditional_writes import Write, apply_each, commit
 from functions.reminders.queues import enqueue_batch, reminder_queues
 from lib import firestore as db
 from lib.config import Settings, settings
@@ -96,7 +96,10 @@ def run_tick(now: datetime) -> TickReport:
         writes = [writer.submit(_advance, advances) for advances in _pages(query, now, config, queues, report)]
         for write in writes:
             write.result()
-    counters.add(day.isoformat(), Counter(docs_read=report.docs_read))
+    # The wall-clock day's document records when a tick last finished, in the same commit as the
+    # counters (`wellness-ops doctor` reads it).
+    finished = counters.set_fields(datetime.now(UTC).date().isoformat(), {"last_tick_at": firestore.SERVER_TIMESTAMP})
+    commit(counters.increment(day.isoformat(), Counter(docs_read=report.docs_read)) + finished)
     return report
 
 

@@ -9,7 +9,7 @@ from tests.conftest import AppUser, GatewayClient
 
 
 def test_healthz_answers(gateway: GatewayClient) -> None:
-    assert gateway.get("/healthz").json() == {"status": "ok"}
+    assert gateway.get("/healthz").json() == {"status": "ok", "firestore": True, "auth": True}
 
 
 def test_unknown_route_is_json_404(gateway: GatewayClient) -> None:

@@ -38,3 +38,24 @@ def test_a_patch_accepts_a_real_iana_zone_and_strips_the_name() -> None:
 def test_a_bad_patch_is_invalid_argument(body: dict[str, object]) -> None:
     with pytest.raises(errors.InvalidArgument):
         parse_model(ProfilePatch, body)
+
+
+def test_health_is_degraded_naming_the_dependency_that_did_not_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from functions.auth_hooks import health
+
+    def refused() -> None:
+        raise ConnectionError("refused")
+
+    monkeypatch.setattr(health, "TIMEOUT_S", 0.2)
+    monkeypatch.setattr(health, "_firestore", refused)
+    monkeypatch.setattr(health, "_auth", lambda: None)
+    assert health.check_health() == health.Health(status="degraded", firestore=False, auth=True)
+    monkeypatch.setattr(health, "_firestore", lambda: None)
+    monkeypatch.setattr(health, "_auth", lambda: time.sleep(1))
+    started = time.monotonic()
+    assert health.check_health() == health.Health(status="degraded", firestore=True, auth=False)
+    assert time.monotonic() - started < 0.9
+    monkeypatch.setattr(health, "_auth", lambda: None)
+    assert health.check_health().status == "ok"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime
 
 import pytest
 
 from functions.reminders.batch import DueUser
-from functions.reminders.delivery import backoff_s, first_status, user_status
+from functions.reminders.delivery import backoff_s, first_status, line_fields, user_status
 from functions.reminders.send_records import Claim, Owner, SendStatus, claim_decision
 from functions.reminders.tick import advance_of, batch_name, shard_of
 from functions.reminders.wording import reminder_text
@@ -124,3 +125,9 @@ def test_advance_of_a_broken_reminder_removes_next_at() -> None:
 def test_batch_refuses_uids_that_are_not_document_ids(uid: str) -> None:
     with pytest.raises(ValueError, match="uid"):
         DueUser(uid=uid, local_date=date(2026, 1, 1))
+
+
+def test_a_batch_line_carries_its_failed_share_for_the_failure_alert() -> None:
+    fields = line_fields(8, Counter(sent=5, failed=2, retried=1))
+    assert fields == {"users": 8, "sent": 5, "failed": 2, "retried": 1, "failed_share": 0.25}
+    assert line_fields(0, Counter())["failed_share"] == 0.0

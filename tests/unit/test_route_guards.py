@@ -25,7 +25,8 @@ from tests.support.terraform import ROOT
 ROUTES = [r for r in routing.routes() if r.function != "gateway"]
 USER_ROUTES = [r for r in ROUTES if r.auth in ("user", "user_revoked")]
 INTERNAL_ROUTES = [r for r in ROUTES if r.auth == "internal"]
-SELF_VERIFIED = [r for r in ROUTES if r.auth in ("stripe", "identity_platform", "none")]
+SELF_VERIFIED = [r for r in ROUTES if r.auth in ("stripe", "identity_platform")]
+OPEN_ROUTES = [r for r in ROUTES if r.auth == "none"]
 
 
 def _client(route: routing.Route, remote_addr: str = "127.0.0.1") -> flask.testing.FlaskClient:
@@ -145,3 +146,11 @@ def test_every_user_revoked_route_asks_auth_about_revocation(recording_auth: Jso
         assert (answer["status"], code) == (403, "auth/user-disabled"), answer
     assert len(lookups) == len(revoked)
     assert all("accounts:lookup" in path for path in lookups)
+
+
+@pytest.mark.parametrize("route", OPEN_ROUTES, ids=lambda r: r.name)
+def test_an_open_route_answers_without_a_token(route: routing.Route) -> None:
+    """/healthz: the uptime check sends no token; without a stack its dependencies do not answer."""
+    answer = _client(route, remote_addr="10.1.2.3").open(_path(route), method=route.method)
+    assert answer.status_code in (200, 503)
+    assert set(answer.get_json()) == {"status", "firestore", "auth"}
