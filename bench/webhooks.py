@@ -24,6 +24,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+from datetime import UTC, datetime
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -36,7 +37,7 @@ import stripe
 from bench import stack_cpu
 from devstack import accounts
 from devstack.stack import Stack, app_services, emulator_services
-from functions.stripe_webhook.entitlement import entitlement_from
+from functions.stripe_webhook.events import entitlement_now
 from lib import firestore as db
 from lib import stripe_api
 from lib.config import settings
@@ -222,8 +223,7 @@ def mismatched_entitlements(users: Sequence[BenchUser]) -> int:
     client = db.client()
     wrong = 0
     for user in users:
-        subscriptions = stripe_api.subscriptions_of(user.customer_id)
-        expected = entitlement_from(user.customer_id, subscriptions, settings().stripe_plan)
+        expected = entitlement_now(user.customer_id, datetime.now(UTC))
         stored = client.collection("entitlements").document(user.uid).get().to_dict() or {}
         if [stored.get(k) for k in ("plan", "status", "subscription_id")] != [
             expected.plan,

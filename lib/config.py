@@ -151,6 +151,10 @@ class Settings(BaseModel):
     stripe_reconcile_window_h: int = Field(default=72, gt=0)
     stripe_webhook_max_attempts: int = Field(default=8, gt=0)
     stripe_webhook_backoff_s: float = Field(default=0.5, gt=0)
+    # How long a past_due subscription keeps access while Stripe retries the payment.
+    stripe_grace_days: int = Field(default=7, ge=0)
+    # The trial a first checkout offers (0: none); it needs no card and pauses when it ends without one.
+    stripe_trial_days: int = Field(default=7, ge=0)
 
     # Media (Cloud CDN). In the cloud CDN_KEYS comes from Secret Manager (a secret environment
     # variable set by Terraform); several "name:base64url-key" entries are valid at once so a

@@ -119,3 +119,9 @@ class Unavailable(ApiError):
 class Internal(ApiError):
     status = 500
     code = "internal"
+
+
+class SubscriptionExists(Conflict):
+    """A checkout while the caller has a subscription Stripe may still bill (even past_due or paused)."""
+
+    code = "billing/subscription-exists"

@@ -203,12 +203,13 @@ class FirestoreIdempotency:
         key: str,
         work: Callable[[Lease], T],
         *,
-        completion: Mapping[str, Any] | None = None,
+        completion: Mapping[str, Any] | Callable[[T], Mapping[str, Any]] | None = None,
         completion_writes: Callable[[T, firestore.WriteBatch], None] | None = None,
     ) -> T:
         """`work(lease)` under a lease on `key`, then the key is marked done with `completion`
-        fields, in one commit with whatever `completion_writes(result, batch)` adds. If `work`
-        raises, the lease is released and the error propagates."""
+        fields (or those `completion(result)` answers), in one commit with whatever
+        `completion_writes(result, batch)` adds. If `work` raises, the lease is released and the
+        error propagates."""
         lease = self.acquire(key)
         try:
             result = work(lease)
@@ -218,5 +219,5 @@ class FirestoreIdempotency:
         batch = db.client().batch()
         if completion_writes is not None:
             completion_writes(result, batch)
-        self.complete(lease, completion, batch=batch)
+        self.complete(lease, completion(result) if callable(completion) else completion, batch=batch)
         return result

@@ -32,19 +32,36 @@ def client() -> stripe.StripeClient:
     )
 
 
-def subscriptions_of(customer_id: str) -> list[dict[str, Any]]:
-    """Every subscription of the customer, in any status, as Stripe's JSON.
+def _listed(path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every object of a Stripe list, page by page, as Stripe's JSON.
 
     Plain dicts rather than `StripeObject`s, which are costly to build and convert back on every
     delivery. Raises stripe.StripeError."""
     found: list[dict[str, Any]] = []
-    params: dict[str, Any] = {"customer": customer_id, "status": "all", "limit": 100}
+    params = {**params, "limit": 100}
     while True:
-        page = client().raw_request("get", "/v1/subscriptions", **params).data
+        page = client().raw_request("get", path, **params).data
         found.extend(page["data"])
         if not page.get("has_more") or not page["data"]:
             return found
         params["starting_after"] = page["data"][-1]["id"]
+
+
+def subscriptions_of(customer_id: str) -> list[dict[str, Any]]:
+    """Every subscription of the customer, in any status. Raises stripe.StripeError."""
+    return _listed("/v1/subscriptions", {"customer": customer_id, "status": "all"})
+
+
+def charges_of(customer_id: str, since: int) -> list[dict[str, Any]]:
+    """The customer's charges created at or after `since` (epoch seconds), refunded and disputed
+    ones included. Raises stripe.StripeError."""
+    return _listed("/v1/charges", {"customer": customer_id, "created": {"gte": since}})
+
+
+def customer_of_charge(charge_id: str) -> str | None:
+    """The customer a charge belongs to. Raises stripe.StripeError."""
+    charge = client().raw_request("get", f"/v1/charges/{charge_id}").data
+    return str(charge["customer"]) if charge.get("customer") else None
 
 
 def cancel_subscriptions(customer_id: str) -> list[str]:
@@ -58,5 +75,27 @@ def cancel_subscriptions(customer_id: str) -> list[str]:
                 client().v1.subscriptions.cancel(subscription["id"])
                 cancelled.append(str(subscription["id"]))
         return cancelled
+    except stripe.StripeError as exc:
+        raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc
+
+
+def expire_open_checkouts(customer_id: str) -> list[str]:
+    """Expires the customer's open Checkout sessions, so none can be paid any more; answers their ids."""
+    try:
+        sessions = _listed("/v1/checkout/sessions", {"customer": customer_id, "status": "open"})
+        for session in sessions:
+            client().v1.checkout.sessions.expire(session["id"])
+        return [str(s["id"]) for s in sessions]
+    except stripe.StripeError as exc:
+        raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc
+
+
+def delete_customer(customer_id: str) -> None:
+    """Deletes the customer (and with it the email Stripe holds). Safe to repeat."""
+    try:
+        client().v1.customers.delete(customer_id)
+    except stripe.InvalidRequestError as exc:
+        if exc.code != "resource_missing":
+            raise errors.Unavailable("the payment provider refused the deletion; retry shortly") from exc
     except stripe.StripeError as exc:
         raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc

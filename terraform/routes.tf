@@ -159,6 +159,8 @@ locals {
     STRIPE_EVENT_LEASE_S           = "60"
     STRIPE_EVENT_KEEP_DAYS         = "30"
     STRIPE_RECONCILE_WINDOW_H      = "72"
+    STRIPE_GRACE_DAYS              = "7"
+    STRIPE_TRIAL_DAYS              = "7"
     CDN_BASE_URL                   = "https://${local.deployment.domain}"
     CDN_SIGNING_KEY_NAME           = local.deployment.cdn_signing_key_name
     MEDIA_URL_TTL_S                = "600"

@@ -7,7 +7,8 @@ increments one of SHARDS documents at random, blind (no read), and readers add t
 
 Outcomes: processed (the event was acted on, or was of no concern), duplicate (already done),
 busy (another delivery held it; Stripe retries), failed (processing raised; the lease was
-released and Stripe retries).
+released and Stripe retries), orphaned (the customer's user is gone: recorded as done, not
+retried), duplicate_subscription (reconcile found a user with a second live subscription).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ IAM_PERMISSIONS = db.WRITES
 DAILY_COLLECTION = "ops_daily"
 SHARD_COLLECTION = "webhook_shards"
 SHARDS = 8
-OUTCOMES = ("processed", "duplicate", "busy", "failed")
+OUTCOMES = ("processed", "duplicate", "busy", "failed", "orphaned", "duplicate_subscription")
 
 
 def _shards(day: str) -> firestore.CollectionReference:

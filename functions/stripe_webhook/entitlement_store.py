@@ -23,7 +23,7 @@ from functions.stripe_webhook import customers
 from functions.stripe_webhook.entitlement import Entitlement
 from lib import errors, firebase, log
 from lib import firestore as db
-from lib.entitlements import plan_from
+from lib.entitlements import billing_claim, plan_from
 
 # The `plan` claim: get_user is accounts:lookup, set_custom_user_claims accounts:update.
 IAM_PERMISSIONS = db.WRITES | {"firebaseauth.users.get", "firebaseauth.users.update"}
@@ -70,15 +70,29 @@ def _write_if_newer(uid: str, data: dict[str, Any], synced_at: datetime) -> Writ
         if isinstance(stored.get("synced_at"), datetime) and stored["synced_at"] >= synced_at:
             return Written(applied=False, claim_stale=False)
         ref.update(data, option=db.client().write_option(last_update_time=snapshot.update_time))
-        return Written(applied=True, claim_stale=stored.get("claim_plan") != plan_from(data))
+        return Written(applied=True, claim_stale=_claimed(stored) != _claims(data))
     except (gexc.AlreadyExists, gexc.FailedPrecondition) as exc:
         raise _Raced from exc
+
+
+def _claims(entitlement: dict[str, Any] | None) -> dict[str, Any]:
+    return {"plan": plan_from(entitlement), "billing": billing_claim(entitlement)}
+
+
+def _claimed(stored: dict[str, Any]) -> dict[str, Any]:
+    """The claims last set from this document, as recorded in it."""
+    return {"plan": stored.get("claim_plan"), "billing": stored.get("claim_billing")}
 
 
 def write_if_newer(uid: str, entitlement: Entitlement, synced_at: datetime) -> Written:
     """Stores the entitlement unless a newer view is already stored or the user no longer
     owns the entitlement's customer."""
-    data = {**entitlement.model_dump(), "synced_at": synced_at, "updated_at": firestore.SERVER_TIMESTAMP}
+    data = {
+        **entitlement.model_dump(),
+        "state": entitlement.state.value,
+        "synced_at": synced_at,
+        "updated_at": firestore.SERVER_TIMESTAMP,
+    }
     try:
         return _write_if_newer(uid, data, synced_at)
     except _Raced as exc:
@@ -86,21 +100,24 @@ def write_if_newer(uid: str, entitlement: Entitlement, synced_at: datetime) -> W
 
 
 def sync_plan_claim(uid: str) -> None:
-    """Sets the `plan` custom claim from the stored entitlement (not from the caller's view,
-    which a concurrent writer may already have replaced), keeping the user's other claims,
-    then records it as `claim_plan`. A failure leaves `claim_plan` behind, so the next
-    event or retry for this user sets the claim again."""
+    """Sets the `plan` and `billing` custom claims from the stored entitlement (not from the
+    caller's view, which a concurrent writer may already have replaced), keeping the user's
+    other claims, then records them as `claim_plan` and `claim_billing`. A failure leaves those
+    behind, so the next event or retry for this user sets the claims again."""
     snapshot = _ref(uid).get()
-    plan = plan_from(snapshot.to_dict())
+    wanted = _claims(snapshot.to_dict())
     try:
         user = fb_auth.get_user(uid, app=firebase.app())
         claims = dict(user.custom_claims or {})
-        if claims.get("plan") != plan:
-            fb_auth.set_custom_user_claims(uid, {**claims, "plan": plan}, app=firebase.app())
+        if {k: claims.get(k) for k in wanted} != wanted:
+            fb_auth.set_custom_user_claims(uid, {**claims, **wanted}, app=firebase.app())
     except fb_auth.UserNotFoundError:
         _logger.warning("no auth user for entitlement", extra={"fields": {"outcome": "no-user"}})
         return
     try:
-        _ref(uid).update({"claim_plan": plan}, option=db.client().write_option(last_update_time=snapshot.update_time))
+        _ref(uid).update(
+            {"claim_plan": wanted["plan"], "claim_billing": wanted["billing"]},
+            option=db.client().write_option(last_update_time=snapshot.update_time),
+        )
     except gexc.FailedPrecondition:
         return  # written again since our read; that writer sets the claim in turn

@@ -17,10 +17,11 @@ import stripe
 from google.cloud import firestore
 
 from functions.stripe_webhook import customers, daily_counts, entitlement_store
-from functions.stripe_webhook.entitlement import entitlement_from
+from functions.stripe_webhook.entitlement import Entitlement, entitlement_from, period_start
 from lib import errors, log, stripe_api
 from lib import firestore as db
 from lib.config import settings
+from lib.entitlements import FREE
 from lib.idempotency import (
     FirestoreIdempotency,
     IdempotencyAlreadyCompletedError,
@@ -42,6 +43,9 @@ HANDLED_TYPES = frozenset(
         "customer.subscription.resumed",
         "invoice.paid",
         "invoice.payment_failed",
+        "charge.refunded",
+        "charge.dispute.created",
+        "charge.dispute.closed",
     }
 )
 
@@ -55,7 +59,7 @@ _logger = log.get_logger("stripe_events")
 class Outcome(enum.StrEnum):
     APPLIED = "applied"  # the entitlement now reflects Stripe's current state
     STALE = "stale"  # a newer view of Stripe was already stored
-    UNKNOWN_CUSTOMER = "unknown-customer"  # not one of ours, or the user was deleted
+    ORPHANED = "orphaned"  # not one of ours, or the user was deleted: recorded, never retried
     IGNORED = "ignored"  # an event type this function does not act on
     DUPLICATE = "duplicate"  # already processed
 
@@ -71,30 +75,49 @@ def event_records() -> FirestoreIdempotency:
 
 
 def customer_in(event: Mapping[str, Any]) -> str | None:
+    """The customer an event concerns. A dispute names only its charge, so that charge is asked."""
     obj = (event.get("data") or {}).get("object") or {}
     if obj.get("object") == "customer":
         return str(obj["id"])
+    if obj.get("object") == "dispute" and obj.get("charge"):
+        try:
+            return stripe_api.customer_of_charge(str(obj["charge"]))
+        except stripe.StripeError as exc:
+            raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc
     customer = obj.get("customer")
     if isinstance(customer, Mapping):
         customer = customer.get("id")
     return str(customer) if customer else None
 
 
+def entitlement_now(customer_id: str, now: datetime) -> Entitlement:
+    """What the customer's subscriptions grant, read from Stripe now. Charges are read only when
+    a subscription grants access, since only a refund or dispute of its period can take it away."""
+    config = settings()
+    grace = timedelta(days=config.stripe_grace_days)
+    try:
+        subscriptions = stripe_api.subscriptions_of(customer_id)
+        entitlement = entitlement_from(customer_id, subscriptions, config.stripe_plan, now=now, grace=grace)
+        starts = [start for s in subscriptions if (start := period_start(s)) is not None]
+        if entitlement.plan == FREE or not starts:
+            return entitlement
+        charges = stripe_api.charges_of(customer_id, int(min(starts).timestamp()))
+    except stripe.StripeError as exc:
+        raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc
+    return entitlement_from(customer_id, subscriptions, config.stripe_plan, charges=charges, now=now, grace=grace)
+
+
 def sync_customer(customer_id: str) -> Outcome:
     """Writes what the customer's subscriptions grant now, as Stripe reports them."""
     uid = customers.last_owner_of(customer_id)
     if uid is None:
-        return Outcome.UNKNOWN_CUSTOMER
+        return Outcome.ORPHANED
     log.bind(uid=uid)
     synced_at = datetime.now(UTC)  # taken before the read: the state is at least this fresh
-    try:
-        subscriptions = stripe_api.subscriptions_of(customer_id)
-    except stripe.StripeError as exc:
-        raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc
-    entitlement = entitlement_from(customer_id, subscriptions, settings().stripe_plan)
+    entitlement = entitlement_now(customer_id, synced_at)
     written = entitlement_store.write_if_newer(uid, entitlement, synced_at)
     if not written.owned:
-        return Outcome.UNKNOWN_CUSTOMER
+        return Outcome.ORPHANED
     if not written.applied:
         return Outcome.STALE
     if written.claim_stale:
@@ -126,7 +149,11 @@ def handle_event(event: Mapping[str, Any]) -> Outcome:
 
 
 def _count_processed(outcome: Outcome, batch: firestore.WriteBatch) -> None:
-    daily_counts.count_in(batch, "processed")
+    daily_counts.count_in(batch, "orphaned" if outcome is Outcome.ORPHANED else "processed")
+
+
+def _completion(outcome: Outcome) -> dict[str, Any]:
+    return {**_COUNT_RUN, "outcome": outcome.value}
 
 
 def _handle_once(event: Mapping[str, Any]) -> Outcome:
@@ -134,7 +161,7 @@ def _handle_once(event: Mapping[str, Any]) -> Outcome:
     log.bind(event_id=event_id, event_type=event.get("type"))
     try:
         outcome = event_records().run_once(
-            event_id, lambda lease: _process(event), completion=_COUNT_RUN, completion_writes=_count_processed
+            event_id, lambda lease: _process(event), completion=_completion, completion_writes=_count_processed
         )
     except IdempotencyAlreadyCompletedError:
         outcome = Outcome.DUPLICATE

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import stripe
 from pydantic import BaseModel
 
-from functions.stripe_webhook import customers
-from lib import entitlements, errors, stripe_api
+from functions.stripe_webhook import checkout_attempts, customers
+from functions.stripe_webhook.entitlement import blocks_checkout, trial_used
+from lib import errors, stripe_api
 from lib.config import settings
-from lib.entitlements import FREE
 
 T = TypeVar("T")
+_ATTEMPTS = 3
 
 
 class CheckoutSession(BaseModel):
@@ -32,26 +34,46 @@ def _calling_stripe(call: Callable[[], T]) -> T:
         raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc
 
 
-def create_checkout_session(uid: str, email: str | None) -> CheckoutSession:
-    if entitlements.active_plan(uid) != FREE:
-        raise errors.Conflict("already subscribed; manage the subscription in the billing portal")
+def checkout_params(uid: str, customer_id: str, *, offer_trial: bool) -> dict[str, Any]:
+    """Checkout for one subscription, promotion codes allowed; a first subscription gets the trial,
+    which needs no card and pauses (rather than cancels) if it ends without one."""
     config = settings()
+    subscription_data: dict[str, Any] = {"metadata": {"uid": uid}}
+    params: dict[str, Any] = {
+        "mode": "subscription",
+        "customer": customer_id,
+        "client_reference_id": uid,
+        "line_items": [{"price": config.stripe_price_id, "quantity": 1}],
+        "allow_promotion_codes": True,
+        "subscription_data": subscription_data,
+        "success_url": config.app_return_url + "?checkout=success",
+        "cancel_url": config.app_return_url + "?checkout=cancel",
+    }
+    if offer_trial and config.stripe_trial_days > 0:
+        subscription_data["trial_period_days"] = config.stripe_trial_days
+        subscription_data["trial_settings"] = {"end_behavior": {"missing_payment_method": "pause"}}
+        params["payment_method_collection"] = "if_required"
+    return params
 
-    def create() -> CheckoutSession:
-        session = stripe_api.client().v1.checkout.sessions.create(
-            {
-                "mode": "subscription",
-                "customer": customers.ensure_customer(uid, email),
-                "client_reference_id": uid,
-                "line_items": [{"price": config.stripe_price_id, "quantity": 1}],
-                "subscription_data": {"metadata": {"uid": uid}},
-                "success_url": config.app_return_url + "?checkout=success",
-                "cancel_url": config.app_return_url + "?checkout=cancel",
-            }
-        )
-        return CheckoutSession(id=session.id, url=str(session.url))
 
-    return _calling_stripe(create)
+def _session_with(params: dict[str, Any], key: str) -> stripe.checkout.Session:
+    return stripe_api.client().v1.checkout.sessions.create(params, {"idempotency_key": key})  # type: ignore[arg-type]
+
+
+def create_checkout_session(uid: str, email: str | None) -> CheckoutSession:
+    """One open session per user at a time, and none while a subscription may still bill."""
+    customer_id = _calling_stripe(lambda: customers.ensure_customer(uid, email))
+    subscriptions = _calling_stripe(lambda: stripe_api.subscriptions_of(customer_id))
+    if blocks_checkout(subscriptions):
+        raise errors.SubscriptionExists("a subscription exists; manage it in the billing portal")
+    params = checkout_params(uid, customer_id, offer_trial=not trial_used(subscriptions))
+    for _ in range(_ATTEMPTS):
+        attempt = checkout_attempts.current(uid)
+        session = _calling_stripe(functools.partial(_session_with, params, attempt.key))
+        if session.status == "open":
+            return CheckoutSession(id=session.id, url=str(session.url))
+        checkout_attempts.retire(uid, attempt)  # its session was paid or expired
+    raise errors.Unavailable("checkout is busy; retry shortly")
 
 
 def create_portal_session(uid: str) -> PortalSession:
