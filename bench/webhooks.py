@@ -24,11 +24,11 @@ import threading
 import time
 import urllib.parse
 import uuid
-from datetime import UTC, datetime
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import requests

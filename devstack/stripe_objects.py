@@ -72,6 +72,8 @@ def checkout_session(params: Obj, now: int, base_url: str) -> Obj:
         currency="usd",
         amount_subtotal=UNIT_AMOUNT,
         amount_total=UNIT_AMOUNT,
+        allow_promotion_codes=as_flag(params.get("allow_promotion_codes")),
+        payment_method_collection=params.get("payment_method_collection") or "always",
         shipping_address_collection=None,
         shipping_cost=None,
         currency_conversion=None,
@@ -100,8 +102,15 @@ def portal_session(params: Obj, now: int, base_url: str) -> Obj:
     return obj
 
 
-def subscription(customer_id: str, price_id: str, metadata: Obj, now: int) -> Obj:
+def as_flag(value: Any) -> bool:
+    return str(value).lower() == "true"
+
+
+def subscription(customer_id: str, price_id: str, metadata: Obj, now: int, trial: Obj | None = None) -> Obj:
+    """An active subscription, or a trialing one when `trial` holds the checkout's
+    `trial_period_days` and `trial_settings` (its first period is the trial)."""
     obj = template("subscription")
+    trial_end = now + int(trial["trial_period_days"]) * 24 * 3600 if trial else None
     subscription_id = new_id("sub")
     item = obj["items"]["data"][0]
     item.update(
@@ -109,7 +118,7 @@ def subscription(customer_id: str, price_id: str, metadata: Obj, now: int) -> Ob
         created=now,
         subscription=subscription_id,
         current_period_start=now,
-        current_period_end=now + PERIOD_S,
+        current_period_end=trial_end or now + PERIOD_S,
         billing_thresholds=None,
     )
     item["price"].update(id=price_id, created=now, unit_amount=UNIT_AMOUNT, unit_amount_decimal=str(UNIT_AMOUNT))
@@ -126,14 +135,17 @@ def subscription(customer_id: str, price_id: str, metadata: Obj, now: int) -> Ob
         start_date=now,
         billing_cycle_anchor=now,
         billing_cycle_anchor_config=None,
-        status="active",
+        status="trialing" if trial else "active",
         metadata=dict(metadata),
         cancel_at=None,
         cancel_at_period_end=False,
         canceled_at=None,
         ended_at=None,
-        trial_start=None,
-        trial_end=None,
+        trial_start=now if trial else None,
+        trial_end=trial_end,
+        trial_settings=(trial or {}).get("trial_settings")
+        or {"end_behavior": {"missing_payment_method": "create_invoice"}},
+        default_payment_method=None,
         pause_collection=None,
         pending_update=None,
         pending_invoice_item_interval=None,
@@ -145,7 +157,54 @@ def subscription(customer_id: str, price_id: str, metadata: Obj, now: int) -> Ob
     return obj
 
 
-def invoice(sub: Obj, now: int) -> Obj:
+def start_period(sub: Obj, now: int) -> None:
+    """A renewal: the subscription's next period starts now."""
+    item = sub["items"]["data"][0]
+    item.update(current_period_start=now, current_period_end=now + PERIOD_S)
+
+
+def charge(customer_id: str, amount: int, now: int) -> Obj:
+    obj = template("charge")
+    obj.update(
+        id=new_id("ch"),
+        created=now,
+        customer=customer_id,
+        amount=amount,
+        amount_captured=amount,
+        amount_refunded=0,
+        captured=True,
+        paid=True,
+        refunded=False,
+        disputed=False,
+        status="succeeded",
+        description="Premium",
+        balance_transaction=new_id("txn"),
+        payment_intent=new_id("pi"),
+        payment_method=new_id("pm"),
+        receipt_url=None,
+        refunds=None,
+    )
+    return obj
+
+
+def dispute(disputed: Obj, now: int) -> Obj:
+    obj = template("dispute")
+    obj.update(
+        id=new_id("dp"),
+        created=now,
+        charge=disputed["id"],
+        amount=disputed["amount"],
+        currency=disputed["currency"],
+        payment_intent=disputed["payment_intent"],
+        status="needs_response",
+        reason="fraudulent",
+        balance_transactions=[],
+        is_charge_refundable=False,
+    )
+    return obj
+
+
+def invoice(sub: Obj, now: int, amount: int = UNIT_AMOUNT, *, paid: bool = True) -> Obj:
     obj = template("invoice")
     invoice_id = new_id("in")
     item = sub["items"]["data"][0]
@@ -176,17 +235,17 @@ def invoice(sub: Obj, now: int) -> Obj:
         effective_at=now,
         due_date=None,
         billing_reason="subscription_create",
-        status="paid",
-        amount_due=UNIT_AMOUNT,
-        amount_paid=UNIT_AMOUNT,
-        amount_remaining=0,
+        status="paid" if paid else "open",
+        amount_due=amount,
+        amount_paid=amount if paid else 0,
+        amount_remaining=0 if paid else amount,
         amount_overpaid=0,
         attempt_count=1,
         attempted=True,
-        subtotal=UNIT_AMOUNT,
-        subtotal_excluding_tax=UNIT_AMOUNT,
-        total=UNIT_AMOUNT,
-        total_excluding_tax=UNIT_AMOUNT,
+        subtotal=amount,
+        subtotal_excluding_tax=amount,
+        total=amount,
+        total_excluding_tax=amount,
         period_start=item["current_period_start"],
         period_end=item["current_period_end"],
         from_invoice=None,
@@ -194,7 +253,12 @@ def invoice(sub: Obj, now: int) -> Obj:
         shipping_cost=None,
         next_payment_attempt=None,
         webhooks_delivered_at=None,
-        status_transitions={"finalized_at": now, "marked_uncollectible_at": None, "paid_at": now, "voided_at": None},
+        status_transitions={
+            "finalized_at": now,
+            "marked_uncollectible_at": None,
+            "paid_at": now if paid else None,
+            "voided_at": None,
+        },
     )
     return obj
 
@@ -218,5 +282,13 @@ def event(event_type: str, data_object: Obj, now: int, previous: Obj | None = No
 
 
 def public(obj: Obj) -> Obj:
-    """A deep copy without the server's private bookkeeping fields."""
-    return {k: copy.deepcopy(v) for k, v in obj.items() if not k.startswith("_")}
+    """A deep copy without the server's private bookkeeping fields, at any depth."""
+    return {k: _public_value(v) for k, v in obj.items() if not k.startswith("_")}
+
+
+def _public_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return public(value)
+    if isinstance(value, list):
+        return [_public_value(v) for v in value]
+    return copy.deepcopy(value)

@@ -3,7 +3,8 @@
 Stripe has no emulator, so this speaks the part of its REST API our code uses (form-encoded
 bodies, Stripe's JSON objects and error shapes, Idempotency-Key) to the real `stripe`
 library, and delivers signed webhooks to the gateway with Stripe's retry behaviour.
-Control endpoints under /_local/ (docs/local-stack.md) complete checkouts, cancel subscriptions, show
+Control endpoints under /_local/ (docs/local-stack.md) complete checkouts, move subscriptions
+through their lifecycle (trial end, failed renewal, pause, refund, dispute, cancel), show
 delivery attempts and switch faults on.
 """
 
@@ -86,6 +87,7 @@ class StripeState:
         self.portal_sessions: dict[str, Obj] = {}
         self.subscriptions: dict[str, Obj] = {}
         self.invoices: dict[str, Obj] = {}
+        self.charges: dict[str, Obj] = {}
         self.events: list[Obj] = []
         self.idempotent: dict[str, Obj] = {}
         self.idempotent_lock = threading.Lock()  # one keyed request at a time, so a key creates once
@@ -108,12 +110,34 @@ class StripeState:
         with self.lock:
             if customer_id not in self.customers:
                 raise missing("customer", customer_id)
-            return self.customers[customer_id]
+            customer = self.customers[customer_id]
+            return _deleted(customer) if customer.get("_deleted") else customer
 
     def _require_customer(self, customer_id: Any) -> str:
-        if not isinstance(customer_id, str) or customer_id not in self.customers:
+        if (
+            not isinstance(customer_id, str)
+            or customer_id not in self.customers
+            or self.customers[customer_id].get("_deleted")
+        ):
             raise StripeApiError(400, f"No such customer: '{customer_id}'", code="resource_missing", param="customer")
         return customer_id
+
+    def delete_customer(self, customer_id: str) -> Obj:
+        """As Stripe does: the customer's subscriptions end at once, and the customer is gone."""
+        with self.lock:
+            customer = self.customers.get(customer_id)
+            if customer is None or customer.get("_deleted"):
+                raise missing("customer", customer_id)
+            now = int(time.time())
+            batch: list[tuple[str, Obj, Obj | None]] = []
+            for subscription in self.subscriptions.values():
+                if subscription["customer"] == customer_id and subscription["status"] != "canceled":
+                    previous = {"status": subscription["status"]}
+                    subscription.update(status="canceled", canceled_at=now, ended_at=now)
+                    batch.append(("customer.subscription.deleted", subscription, previous))
+            customer["_deleted"] = True
+            self._emit([*batch, ("customer.deleted", customer, None)])
+            return _deleted(customer)
 
     def create_checkout_session(self, params: Obj) -> Obj:
         with self.lock:
@@ -131,25 +155,55 @@ class StripeState:
                 raise missing("checkout.session", session_id)
             return self.checkout_sessions[session_id]
 
-    def complete_checkout(self, session_id: str) -> Obj:
-        """What a paying customer's checkout does: a subscription, a paid invoice, and their events."""
+    def list_checkout_sessions(self, params: Obj) -> list[Obj]:
+        with self.lock:
+            found = [
+                s
+                for s in self.checkout_sessions.values()
+                if (not params.get("customer") or s["customer"] == params["customer"])
+                and (not params.get("status") or s["status"] == params["status"])
+            ]
+        return sorted(found, key=lambda s: s["created"], reverse=True)
+
+    def expire_checkout_session(self, session_id: str) -> Obj:
+        with self.lock:
+            session = self.checkout_sessions.get(session_id)
+            if session is None:
+                raise missing("checkout.session", session_id)
+            if session["status"] != "open":
+                raise StripeApiError(400, "Only Checkout Sessions with a status of open can be expired.")
+            session["status"] = "expired"
+            self._emit([("checkout.session.expired", session, None)])
+            return session
+
+    def complete_checkout(self, session_id: str, params: Obj | None = None) -> Obj:
+        """What a customer's checkout does: a subscription (trialing when the session offers a
+        trial), its invoice (paid, with a charge, unless the trial made it zero) and their events.
+        `card=false` leaves a trial without a payment method, as `payment_method_collection=
+        if_required` allows; `promotion_code` is refused unless the session allows codes."""
+        options = params or {}
         with self.lock:
             session = self.checkout_sessions.get(session_id)
             if session is None:
                 raise missing("checkout.session", session_id)
             if session["status"] != "open" or session["mode"] != "subscription":
                 raise StripeApiError(400, "only an open subscription-mode session can be completed")
+            if options.get("promotion_code") and not session["allow_promotion_codes"]:
+                raise StripeApiError(400, "this session does not accept promotion codes", param="promotion_code")
             now = int(time.time())
             price = str((session["_line_items"] or [{}])[0].get("price") or "price_local")
-            metadata = session["_subscription_data"].get("metadata") or {}
-            subscription = objects.subscription(session["customer"], price, metadata, now)
-            invoice = objects.invoice(subscription, now)
-            subscription["latest_invoice"] = invoice["id"]
+            data = session["_subscription_data"]
+            trial = data if data.get("trial_period_days") else None
+            card = not (trial and session["payment_method_collection"] == "if_required") or as_bool(
+                options.get("card", "false")
+            )
+            subscription = objects.subscription(session["customer"], price, data.get("metadata") or {}, now, trial)
+            subscription["default_payment_method"] = objects.new_id("pm") if card else None
             self.subscriptions[subscription["id"]] = subscription
-            self.invoices[invoice["id"]] = invoice
+            invoice = self._invoice(subscription, now, 0 if trial else objects.UNIT_AMOUNT, paid=True)
             session.update(
                 status="complete",
-                payment_status="paid",
+                payment_status="no_payment_required" if trial else "paid",
                 subscription=subscription["id"],
                 invoice=invoice["id"],
             )
@@ -163,8 +217,20 @@ class StripeState:
             return {
                 "session": objects.public(session),
                 "subscription": subscription,
+                "charge": subscription.get("_latest_charge"),
                 "events": [e["id"] for e in events],
             }
+
+    def _invoice(self, subscription: Obj, now: int, amount: int, *, paid: bool) -> Obj:
+        """The subscription's next invoice, and the charge that paid it (none for zero)."""
+        invoice = objects.invoice(subscription, now, amount, paid=paid)
+        subscription["latest_invoice"] = invoice["id"]
+        self.invoices[invoice["id"]] = invoice
+        if paid and amount:
+            charge = objects.charge(subscription["customer"], amount, now)
+            self.charges[charge["id"]] = charge
+            subscription["_latest_charge"] = charge["id"]
+        return invoice
 
     def create_portal_session(self, params: Obj) -> Obj:
         with self.lock:
@@ -227,6 +293,111 @@ class StripeState:
                 batch.insert(0, ("invoice.payment_failed", self.invoices[subscription["latest_invoice"]], None))
             return subscription, self._emit(batch)
 
+    def _live_subscription(self, subscription_id: str, *statuses: str) -> Obj:
+        subscription = self.subscriptions.get(subscription_id)
+        if subscription is None:
+            raise missing("subscription", subscription_id)
+        if statuses and subscription["status"] not in statuses:
+            raise StripeApiError(400, f"the subscription is {subscription['status']}, not {' or '.join(statuses)}")
+        return subscription
+
+    def end_trial(self, subscription_id: str) -> tuple[Obj, list[Obj]]:
+        """The trial ends now: with a card the first period is charged; without one the
+        trial's end behaviour applies (pause, cancel, or an open invoice and past_due)."""
+        with self.lock:
+            subscription = self._live_subscription(subscription_id, "trialing")
+            now = int(time.time())
+            previous = {"status": "trialing", "trial_end": subscription["trial_end"]}
+            subscription["trial_end"] = now
+            behaviour = subscription["trial_settings"]["end_behavior"]["missing_payment_method"]
+            if subscription["default_payment_method"] is None and behaviour == "pause":
+                subscription["status"] = "paused"
+                return subscription, self._emit(
+                    [
+                        ("customer.subscription.updated", subscription, previous),
+                        ("customer.subscription.paused", subscription, None),
+                    ]
+                )
+            if subscription["default_payment_method"] is None and behaviour == "cancel":
+                subscription.update(status="canceled", canceled_at=now, ended_at=now)
+                return subscription, self._emit([("customer.subscription.deleted", subscription, previous)])
+            objects.start_period(subscription, now)
+            paid = subscription["default_payment_method"] is not None
+            invoice = self._invoice(subscription, now, objects.UNIT_AMOUNT, paid=paid)
+            subscription["status"] = "active" if paid else "past_due"
+            return subscription, self._emit(
+                [
+                    ("invoice.paid" if paid else "invoice.payment_failed", invoice, None),
+                    ("customer.subscription.updated", subscription, previous),
+                ]
+            )
+
+    def fail_renewal(self, subscription_id: str) -> tuple[Obj, list[Obj]]:
+        """The next period starts and its payment fails: an open invoice, and past_due."""
+        with self.lock:
+            subscription = self._live_subscription(subscription_id, "active", "past_due")
+            now = int(time.time())
+            previous = {"status": subscription["status"]}
+            objects.start_period(subscription, now)
+            invoice = self._invoice(subscription, now, objects.UNIT_AMOUNT, paid=False)
+            subscription["status"] = "past_due"
+            return subscription, self._emit(
+                [
+                    ("invoice.payment_failed", invoice, None),
+                    ("customer.subscription.updated", subscription, previous),
+                ]
+            )
+
+    def pause(self, subscription_id: str, *, resume: bool) -> tuple[Obj, list[Obj]]:
+        with self.lock:
+            subscription = self._live_subscription(subscription_id, "paused" if resume else "active")
+            previous = {"status": subscription["status"]}
+            subscription["status"] = "active" if resume else "paused"
+            kind = "customer.subscription.resumed" if resume else "customer.subscription.paused"
+            return subscription, self._emit(
+                [("customer.subscription.updated", subscription, previous), (kind, subscription, None)]
+            )
+
+    def _latest_charge(self, subscription_id: str) -> Obj:
+        subscription = self._live_subscription(subscription_id)
+        charge_id = subscription.get("_latest_charge")
+        if charge_id is None:
+            raise StripeApiError(400, "this subscription has no charge yet")
+        return self.charges[charge_id]
+
+    def refund(self, subscription_id: str) -> Obj:
+        """A full refund of the subscription's latest charge."""
+        with self.lock:
+            charge = self._latest_charge(subscription_id)
+            charge.update(refunded=True, amount_refunded=charge["amount"])
+            return {"charge": charge, "events": [e["id"] for e in self._emit([("charge.refunded", charge, None)])]}
+
+    def dispute(self, subscription_id: str) -> Obj:
+        """The cardholder disputes the subscription's latest charge."""
+        with self.lock:
+            charge = self._latest_charge(subscription_id)
+            charge["disputed"] = True
+            opened = objects.dispute(charge, int(time.time()))
+            events = self._emit([("charge.dispute.created", opened, None)])
+            return {"charge": charge, "dispute": opened, "events": [e["id"] for e in events]}
+
+    def charge(self, charge_id: str) -> Obj:
+        with self.lock:
+            if charge_id not in self.charges:
+                raise missing("charge", charge_id)
+            return self.charges[charge_id]
+
+    def list_charges(self, params: Obj) -> list[Obj]:
+        created = params.get("created") or {}
+        gte = int(created.get("gte", 0)) if isinstance(created, dict) else int(created)
+        with self.lock:
+            found = [
+                c
+                for c in self.charges.values()
+                if (not params.get("customer") or c["customer"] == params["customer"]) and c["created"] >= gte
+            ]
+        return sorted(found, key=lambda c: c["created"], reverse=True)
+
     def event(self, event_id: str) -> Obj:
         with self.lock:
             for event in self.events:
@@ -247,6 +418,10 @@ class StripeState:
             wanted = as_bool(params["delivery_success"])
             found = [e for e in found if (e["id"] in delivered) == wanted]
         return list(reversed(found))  # newest first, as Stripe lists
+
+
+def _deleted(customer: Obj) -> Obj:
+    return {"id": customer["id"], "object": "customer", "deleted": True}
 
 
 def page(objs: list[Obj], params: Obj, url: str) -> Obj:
@@ -287,9 +462,29 @@ def _routes() -> dict[str, Handler]:
     def local_update(state: StripeState, params: Obj, request: Request, args: Mapping[str, Any]) -> Obj:
         return changed(*state.update_subscription_status(args["id"], str(params.get("status") or "active")))
 
+    def local_subscription(state: StripeState, params: Obj, request: Request, args: Mapping[str, Any]) -> Obj:
+        action, subscription_id = args["action"], args["id"]
+        if action == "trial_end":
+            return changed(*state.end_trial(subscription_id))
+        if action == "payment_failed":
+            return changed(*state.fail_renewal(subscription_id))
+        if action in ("pause", "resume"):
+            return changed(*state.pause(subscription_id, resume=action == "resume"))
+        if action == "refund":
+            return state.refund(subscription_id)
+        if action == "dispute":
+            return state.dispute(subscription_id)
+        raise StripeApiError(404, f"Unrecognized request URL ({request.path})")
+
     return {
         "customers.create": lambda s, p, r, a: s.create_customer(p),
         "customers.retrieve": lambda s, p, r, a: s.customer(a["id"]),
+        "customers.delete": lambda s, p, r, a: s.delete_customer(a["id"]),
+        "checkout.list": lambda s, p, r, a: page(s.list_checkout_sessions(p), p, "/v1/checkout/sessions"),
+        "checkout.expire": lambda s, p, r, a: s.expire_checkout_session(a["id"]),
+        "charges.list": lambda s, p, r, a: page(s.list_charges(p), p, "/v1/charges"),
+        "charges.retrieve": lambda s, p, r, a: s.charge(a["id"]),
+        "local.subscription": local_subscription,
         "checkout.create": lambda s, p, r, a: s.create_checkout_session(p),
         "checkout.retrieve": lambda s, p, r, a: s.checkout_session(a["id"]),
         "portal.create": lambda s, p, r, a: s.create_portal_session(p),
@@ -298,7 +493,7 @@ def _routes() -> dict[str, Handler]:
         "subscriptions.cancel": lambda s, p, r, a: s.cancel_subscription(a["id"])[0],
         "events.retrieve": lambda s, p, r, a: s.event(a["id"]),
         "events.list": lambda s, p, r, a: page(s.list_events(p), p, "/v1/events"),
-        "local.complete": lambda s, p, r, a: s.complete_checkout(a["id"]),
+        "local.complete": lambda s, p, r, a: s.complete_checkout(a["id"], p),
         "local.cancel": local_cancel,
         "local.update": local_update,
         "local.faults": faults,
@@ -310,8 +505,13 @@ URLS = Map(
     [
         Rule("/v1/customers", methods=["POST"], endpoint="customers.create"),
         Rule("/v1/customers/<id>", methods=["GET"], endpoint="customers.retrieve"),
+        Rule("/v1/customers/<id>", methods=["DELETE"], endpoint="customers.delete"),
         Rule("/v1/checkout/sessions", methods=["POST"], endpoint="checkout.create"),
+        Rule("/v1/checkout/sessions", methods=["GET"], endpoint="checkout.list"),
         Rule("/v1/checkout/sessions/<id>", methods=["GET"], endpoint="checkout.retrieve"),
+        Rule("/v1/checkout/sessions/<id>/expire", methods=["POST"], endpoint="checkout.expire"),
+        Rule("/v1/charges", methods=["GET"], endpoint="charges.list"),
+        Rule("/v1/charges/<id>", methods=["GET"], endpoint="charges.retrieve"),
         Rule("/v1/billing_portal/sessions", methods=["POST"], endpoint="portal.create"),
         Rule("/v1/subscriptions", methods=["GET"], endpoint="subscriptions.list"),
         Rule("/v1/subscriptions/<id>", methods=["GET"], endpoint="subscriptions.retrieve"),
@@ -321,6 +521,11 @@ URLS = Map(
         Rule("/_local/checkout_sessions/<id>/complete", methods=["POST"], endpoint="local.complete"),
         Rule("/_local/subscriptions/<id>/cancel", methods=["POST"], endpoint="local.cancel"),
         Rule("/_local/subscriptions/<id>/update", methods=["POST"], endpoint="local.update"),
+        Rule(
+            "/_local/subscriptions/<id>/<any(trial_end,payment_failed,pause,resume,refund,dispute):action>",
+            methods=["POST"],
+            endpoint="local.subscription",
+        ),
         Rule("/_local/webhook_faults", methods=["GET", "PUT"], endpoint="local.faults"),
         Rule("/_local/deliveries", methods=["GET", "DELETE"], endpoint="local.deliveries"),
         Rule("/checkout/<id>", methods=["GET", "POST"], endpoint="page.checkout"),

@@ -330,8 +330,11 @@ def billing_reconcile(
     else:
         out.print(
             f"since {shown(start)}: {report.listed} events listed, {report.replayed} replayed, "
-            f"{report.already_done} already done, {report.busy} busy"
+            f"{report.already_done} already done, {report.busy} busy, "
+            f"{len(report.duplicate_subscriptions)} users with a second live subscription"
         )
+        for uid in report.duplicate_subscriptions:
+            out.print(f"  {uid}: more than one live subscription; cancel the extra one in Stripe", markup=False)
         for r in changed:
             out.print(f"  {r.uid}: {_changes_text(r)} (by {r.event_id} {r.event_type})", markup=False)
     if report.busy:

@@ -20,6 +20,8 @@ IAM_PERMISSIONS = db.WRITES | {"firebaseauth.users.delete"}
 
 
 USER_SUBCOLLECTIONS = ("devices", "checkins")
+# Collections whose document id is the uid (besides users/{uid} itself).
+USER_DOCUMENT_COLLECTIONS = ("entitlements", "stripe_customers", "checkout_attempts")
 BATCH = 400
 
 _logger = log.get_logger("deletion")
@@ -29,6 +31,8 @@ class DeletionReport(BaseModel):
     uid: str
     documents_deleted: int
     subscriptions_cancelled: int = 0
+    checkouts_expired: int = 0
+    customer_deleted: bool = False
 
 
 def _delete_all(refs: Iterable[firestore.DocumentReference]) -> int:
@@ -58,27 +62,39 @@ def user_documents(uid: str) -> list[firestore.DocumentReference]:
         refs.extend(user.collection(name).list_documents())
     sends = client.collection("reminder_sends").where(filter=firestore.FieldFilter("uid", "==", uid))
     refs.extend(snapshot.reference for snapshot in sends.stream())
-    refs.append(client.collection("entitlements").document(uid))
-    refs.append(client.collection("stripe_customers").document(uid))
+    for name in USER_DOCUMENT_COLLECTIONS:
+        refs.append(client.collection(name).document(uid))
     refs.append(user)
     return refs
 
 
-def cancel_billing(uid: str) -> list[str]:
-    """Cancels the user's subscriptions first: the customer mapping goes with the documents."""
+class BillingClosed(BaseModel):
+    subscriptions_cancelled: int = 0
+    checkouts_expired: int = 0
+    customer_deleted: bool = False
+
+
+def close_billing(uid: str) -> BillingClosed:
+    """Before the documents go (the customer mapping goes with them): cancels the user's
+    subscriptions, expires open Checkout sessions so none can be paid after deletion, then
+    deletes the Stripe customer and the email it holds."""
     mapping = db.client().collection("stripe_customers").document(uid).get().to_dict()
     if not mapping or not mapping.get("customer_id"):
-        return []
-    return stripe_api.cancel_subscriptions(str(mapping["customer_id"]))
+        return BillingClosed()
+    customer_id = str(mapping["customer_id"])
+    cancelled = stripe_api.cancel_subscriptions(customer_id)
+    expired = stripe_api.expire_open_checkouts(customer_id)
+    stripe_api.delete_customer(customer_id)
+    return BillingClosed(subscriptions_cancelled=len(cancelled), checkouts_expired=len(expired), customer_deleted=True)
 
 
 def delete_account(uid: str) -> DeletionReport:
-    cancelled = cancel_billing(uid)
+    billing = close_billing(uid)
     deleted = _delete_all(user_documents(uid))
     try:
         fb_auth.delete_user(uid, app=firebase.app())
     except fb_auth.UserNotFoundError:
         _logger.info("auth user already gone", extra={"fields": {"outcome": "already-deleted"}})
-    fields = {"documents_deleted": deleted, "subscriptions_cancelled": len(cancelled), "outcome": "deleted"}
-    _logger.info("account deleted", extra={"fields": fields})
-    return DeletionReport(uid=uid, documents_deleted=deleted, subscriptions_cancelled=len(cancelled))
+    report = DeletionReport(uid=uid, documents_deleted=deleted, **billing.model_dump())
+    _logger.info("account deleted", extra={"fields": {**report.model_dump(exclude={"uid"}), "outcome": "deleted"}})
+    return report

@@ -1,4 +1,6 @@
-"""Heals lost webhooks: recent Stripe events never recorded as done go through the same handler."""
+"""Heals lost webhooks: recent Stripe events never recorded as done go through the same handler.
+Also reports users holding more than one live subscription (one made outside the app): the
+entitlement follows only the best of them, so a duplicate never grants twice, but it still bills."""
 
 from __future__ import annotations
 
@@ -9,12 +11,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import stripe
+from google.cloud import firestore
 from pydantic import BaseModel
 
-from functions.stripe_webhook import events
+from functions.stripe_webhook import daily_counts, entitlement_store, events
 from lib import errors, log, stripe_api
+from lib import firestore as db
 from lib.config import settings
 from lib.idempotency import RecordStatus
+
+IAM_PERMISSIONS = db.WRITES
 
 _logger = log.get_logger("reconcile")
 
@@ -24,6 +30,7 @@ class ReconcileReport(BaseModel):
     replayed: int
     already_done: int
     busy: int
+    duplicate_subscriptions: list[str] = []  # uids with more than one live subscription
 
 
 class Step(enum.StrEnum):
@@ -53,13 +60,28 @@ def reconcile_event(event: Mapping[str, Any]) -> Step:
     return Step.REPLAYED
 
 
+def duplicate_subscribers() -> list[str]:
+    """Users whose stored entitlement saw more than one live subscription, counted for the day."""
+    query = (
+        db.client()
+        .collection(entitlement_store.COLLECTION)
+        .where(filter=firestore.FieldFilter("live_subscriptions", ">", 1))
+    )
+    uids = sorted(snapshot.id for snapshot in query.stream())
+    for _ in uids:
+        daily_counts.count_outcome("duplicate_subscription")
+    return uids
+
+
 def report_of(steps: Iterable[Step]) -> ReconcileReport:
+    """The run's report; it reads the duplicates after the replays, which may have found them."""
     counted = Counter(steps)
     report = ReconcileReport(
         listed=counted.total(),
         replayed=counted[Step.REPLAYED],
         already_done=counted[Step.ALREADY_DONE],
         busy=counted[Step.BUSY],
+        duplicate_subscriptions=duplicate_subscribers(),
     )
     _logger.info("reconciled", extra={"fields": report.model_dump()})
     return report
