@@ -12,6 +12,7 @@ from firebase_admin import auth as fb_auth
 from google.cloud import firestore
 from pydantic import BaseModel
 
+from functions.auth_hooks import user_data
 from lib import firebase, log, stripe_api
 from lib import firestore as db
 
@@ -19,9 +20,6 @@ from lib import firestore as db
 IAM_PERMISSIONS = db.WRITES | {"firebaseauth.users.delete"}
 
 
-USER_SUBCOLLECTIONS = ("devices", "checkins")
-# Collections whose document id is the uid (besides users/{uid} itself).
-USER_DOCUMENT_COLLECTIONS = ("entitlements", "stripe_customers", "checkout_attempts")
 BATCH = 400
 
 _logger = log.get_logger("deletion")
@@ -54,17 +52,15 @@ def _delete_all(refs: Iterable[firestore.DocumentReference]) -> int:
 
 
 def user_documents(uid: str) -> list[firestore.DocumentReference]:
-    """Every document that holds this user's data, the profile last."""
-    client = db.client()
-    user = client.collection("users").document(uid)
+    """Every document that holds this user's data (user_data.py), the profile last. Device
+    and check-in documents are listed even when only their subcollections exist."""
+    profile = user_data.profile_ref(uid)
     refs: list[firestore.DocumentReference] = []
-    for name in USER_SUBCOLLECTIONS:
-        refs.extend(user.collection(name).list_documents())
-    sends = client.collection("reminder_sends").where(filter=firestore.FieldFilter("uid", "==", uid))
-    refs.extend(snapshot.reference for snapshot in sends.stream())
-    for name in USER_DOCUMENT_COLLECTIONS:
-        refs.append(client.collection(name).document(uid))
-    refs.append(user)
+    for name in user_data.USER_SUBCOLLECTIONS:
+        refs.extend(profile.collection(name).list_documents())
+    top_level = (s.reference for s in user_data.user_snapshots(uid) if s.reference.parent.parent is None)
+    refs.extend(ref for ref in top_level if ref.path != profile.path)
+    refs.append(profile)
     return refs
 
 

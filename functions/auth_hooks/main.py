@@ -38,6 +38,12 @@ def delete_me(request: flask.Request, caller: Caller) -> Reply:
     return deletion.delete_account(caller.uid).model_dump()
 
 
+def export_me(request: flask.Request, caller: Caller) -> Reply:
+    from functions.auth_hooks import export
+
+    return export.export_of(caller.uid).model_dump(mode="json")
+
+
 def get_health(request: flask.Request) -> Reply:
     from functions.auth_hooks import health
 
@@ -61,6 +67,10 @@ def _blocking(name: str) -> Callable[[flask.Request], Reply]:
     return run
 
 
-me = serve("auth_hooks", "me", {"me_get": get_me, "me_patch": patch_me, "me_delete": delete_me, "healthz": get_health})
+me = serve(
+    "auth_hooks",
+    "me",
+    {"me_get": get_me, "me_patch": patch_me, "me_delete": delete_me, "me_export": export_me, "healthz": get_health},
+)
 before_create = serve("auth_hooks", "before_create", {"auth_before_create": _blocking("before_create")})
 before_sign_in = serve("auth_hooks", "before_sign_in", {"auth_before_sign_in": _blocking("before_sign_in")})

@@ -176,7 +176,14 @@ def test_a_days_counters_are_zero_filled_and_skipped_adds_every_skip() -> None:
     )
     assert stats.skipped == 4
     assert stats.reminders["failed"] == 0
-    assert stats.webhooks == {"processed": 0, "duplicate": 3, "busy": 0, "failed": 0}
+    assert stats.webhooks == {
+        "processed": 0,
+        "duplicate": 3,
+        "busy": 0,
+        "failed": 0,
+        "orphaned": 0,
+        "duplicate_subscription": 0,
+    }
     assert stats.as_json()["reminders"]["skipped"] == 4
 
 

@@ -36,6 +36,7 @@ def _handlers(**overrides: object) -> dict[str, object]:
         "me_get": lambda request: {"ok": True},
         "me_patch": lambda request: parse_body(request, Body).model_dump(),
         "me_delete": lambda request: ({"deleted": True}, 202),
+        "me_export": lambda request: {"documents": []},
         "healthz": lambda request: {"status": "ok"},
     }
     handlers.update(overrides)

@@ -1,0 +1,46 @@
+"""Where a user's data lives in Firestore: the one list that account deletion and the data
+export both walk, so neither can miss a place the other covers.
+
+tests/integration/test_user_data.py fills every feature for a user, then searches the whole
+database for the uid: a collection holding it that is not listed here fails that test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from google.cloud import firestore
+
+from lib import firestore as db
+
+IAM_PERMISSIONS = db.READS
+
+Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
+
+
+PROFILE_COLLECTION = "users"  # users/{uid}: profile, streak, reminder settings, device addresses
+USER_SUBCOLLECTIONS = ("devices", "checkins")  # under users/{uid}
+# Collections whose document id is the uid.
+DOCUMENT_COLLECTIONS = ("entitlements", "stripe_customers", "checkout_attempts")
+# Collections whose documents name the uid in a `uid` field.
+UID_FIELD_COLLECTIONS = ("reminder_sends",)
+
+
+def profile_ref(uid: str) -> firestore.DocumentReference:
+    return db.client().collection(PROFILE_COLLECTION).document(uid)
+
+
+def user_snapshots(uid: str) -> Iterator[Snapshot]:
+    """Every stored document of the user, the profile last (deletion removes it last)."""
+    client = db.client()
+    profile = profile_ref(uid)
+    for name in USER_SUBCOLLECTIONS:
+        yield from profile.collection(name).stream()
+    for name in UID_FIELD_COLLECTIONS:
+        yield from client.collection(name).where(filter=firestore.FieldFilter("uid", "==", uid)).stream()
+    for snapshot in client.get_all([client.collection(name).document(uid) for name in DOCUMENT_COLLECTIONS]):
+        if snapshot.exists:
+            yield snapshot
+    snapshot = profile.get()
+    if snapshot.exists:
+        yield snapshot
