@@ -10,7 +10,7 @@ import flask
 
 from functions.stripe_webhook import entitlement_view
 from lib.auth import Caller
-from lib.http import Reply
+from lib.http import Reply, parse_body
 from lib.routing import serve
 
 
@@ -24,7 +24,8 @@ def receive_event(request: flask.Request) -> Reply:
 def checkout_session(request: flask.Request, caller: Caller) -> Reply:
     from functions.stripe_webhook import sessions
 
-    return sessions.create_checkout_session(caller.uid, caller.email).model_dump()
+    body = parse_body(request, sessions.CheckoutRequest)
+    return sessions.create_checkout_session(caller.uid, caller.email, body).model_dump()
 
 
 def portal_session(request: flask.Request, caller: Caller) -> Reply:

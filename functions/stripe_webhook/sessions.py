@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import stripe
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, StrictBool
 
 from functions.stripe_webhook import checkout_attempts, customers
 from functions.stripe_webhook.entitlement import blocks_checkout, trial_used
@@ -16,6 +16,15 @@ from lib.config import settings
 
 T = TypeVar("T")
 _ATTEMPTS = 3
+
+
+class CheckoutRequest(BaseModel):
+    """An empty body, or none, checks out without a trial; `trial: true` asks for the free
+    trial, granted when the user never had one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    trial: StrictBool = False
 
 
 class CheckoutSession(BaseModel):
@@ -60,13 +69,13 @@ def _session_with(params: dict[str, Any], key: str) -> stripe.checkout.Session:
     return stripe_api.client().v1.checkout.sessions.create(params, {"idempotency_key": key})  # type: ignore[arg-type]
 
 
-def create_checkout_session(uid: str, email: str | None) -> CheckoutSession:
+def create_checkout_session(uid: str, email: str | None, request: CheckoutRequest) -> CheckoutSession:
     """One open session per user at a time, and none while a subscription may still bill."""
     customer_id = _calling_stripe(lambda: customers.ensure_customer(uid, email))
     subscriptions = _calling_stripe(lambda: stripe_api.subscriptions_of(customer_id))
     if blocks_checkout(subscriptions):
         raise errors.SubscriptionExists("a subscription exists; manage it in the billing portal")
-    params = checkout_params(uid, customer_id, offer_trial=not trial_used(subscriptions))
+    params = checkout_params(uid, customer_id, offer_trial=request.trial and not trial_used(subscriptions))
     for _ in range(_ATTEMPTS):
         attempt = checkout_attempts.current(uid)
         session = _calling_stripe(functools.partial(_session_with, params, attempt.key))

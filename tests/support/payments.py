@@ -12,6 +12,7 @@ from lib import firestore as db
 from lib import stripe_api
 from lib.config import settings
 from tests.conftest import AppUser, GatewayClient
+from tests.support.waiting import wait_for
 
 
 def local(method: str, path: str, **kwargs: Any) -> Any:
@@ -24,11 +25,23 @@ def set_faults(**faults: Any) -> None:
     local("PUT", "/_local/webhook_faults", json=faults)
 
 
-def checkout(gateway: GatewayClient, user: AppUser) -> dict[str, Any]:
-    """Starts a checkout through the gateway and completes it at the local Stripe."""
-    response = gateway.post("/v1/billing/checkout-session", headers=user.headers)
+def checkout(gateway: GatewayClient, user: AppUser, *, trial: bool = False, card: bool = True) -> dict[str, Any]:
+    """Starts a checkout through the gateway and completes it at the local Stripe (with a card,
+    or, for a trial, without one when `card` is false)."""
+    response = gateway.post("/v1/billing/checkout-session", headers=user.headers, json={"trial": trial})
     assert response.status_code == 200, response.text
-    return dict(local("POST", f"/_local/checkout_sessions/{response.json()['id']}/complete"))
+    completed = local("POST", f"/_local/checkout_sessions/{response.json()['id']}/complete", data={"card": card})
+    return dict(completed)
+
+
+def control(subscription_id: str, action: str) -> dict[str, Any]:
+    """A lifecycle step at the local Stripe: trial_end, payment_failed, pause, resume, refund, dispute."""
+    return dict(local("POST", f"/_local/subscriptions/{subscription_id}/{action}"))
+
+
+def delivered(events: list[str]) -> None:
+    """Waits until each event was answered 200 by the webhook."""
+    wait_for(lambda: all(delivered_ok(e) for e in events), f"delivery of {events}")
 
 
 def event_payload(event_id: str) -> str:

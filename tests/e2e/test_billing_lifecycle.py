@@ -1,0 +1,250 @@
+"""Every entitlement state and transition of docs/payments.md, end to end: the gateway, the
+webhook, the emulators and the local Stripe, which is driven through its /_local controls and
+read through the real stripe library."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from firebase_admin import auth as fb_auth
+
+from functions.stripe_webhook import daily_counts
+from lib import firebase, stripe_api
+from lib.config import settings
+from tests.conftest import AppUser, GatewayClient
+from tests.support.payments import checkout, control, delivered, entitlement, event_record, local
+from tests.support.waiting import wait_for
+
+
+def state_of(uid: str, state: str) -> dict[str, Any]:
+    """Waits for the stored entitlement to reach `state`."""
+    return wait_for(lambda: (e := entitlement(uid)) and e.get("state") == state and e, f"entitlement {state}")
+
+
+def view(gateway: GatewayClient, user: AppUser) -> dict[str, Any]:
+    response = gateway.get("/v1/entitlement", headers=user.headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def checkout_response(gateway: GatewayClient, user: AppUser, **body: Any) -> Any:
+    return gateway.post("/v1/billing/checkout-session", headers=user.headers, json=body)
+
+
+def at(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
+
+
+def test_a_trial_needs_no_card_allows_promotion_codes_and_grants_access(gateway: GatewayClient, user: AppUser) -> None:
+    response = checkout_response(gateway, user, trial=True)
+    assert response.status_code == 200, response.text
+    session = stripe_api.client().v1.checkout.sessions.retrieve(response.json()["id"])
+    assert (session.payment_method_collection, session.allow_promotion_codes) == ("if_required", True)
+    completed = local(
+        "POST", f"/_local/checkout_sessions/{session.id}/complete", data={"card": False, "promotion_code": "WELCOME"}
+    )
+    assert completed["subscription"]["default_payment_method"] is None
+    state_of(user.uid, "trialing")
+    shown = view(gateway, user)
+    assert (shown["plan"], shown["state"], shown["status"]) == ("premium", "trialing", "trialing")
+    assert shown["trial_end"] == shown["access_until"]
+    trial_days = (at(shown["trial_end"]) - datetime.now(UTC)).total_seconds() / 86400
+    assert settings().stripe_trial_days - 1 < trial_days <= settings().stripe_trial_days
+    claims = wait_for(lambda: fb_auth.get_user(user.uid, app=firebase.app()).custom_claims, "claims")
+    assert claims["billing"]["state"] == "trialing"
+    assert claims["billing"]["trial_end"] == int(at(shown["trial_end"]).timestamp())
+
+
+def test_a_trial_ending_without_a_card_pauses_and_grants_nothing(gateway: GatewayClient, user: AppUser) -> None:
+    subscription_id = checkout(gateway, user, trial=True, card=False)["subscription"]["id"]
+    state_of(user.uid, "trialing")
+    delivered(control(subscription_id, "trial_end")["events"])
+    assert stripe_api.client().v1.subscriptions.retrieve(subscription_id).status == "paused"
+    state_of(user.uid, "paused")
+    assert view(gateway, user)["plan"] == "free"
+
+
+def test_a_trial_ending_with_a_card_becomes_active(gateway: GatewayClient, user: AppUser) -> None:
+    subscription_id = checkout(gateway, user, trial=True, card=True)["subscription"]["id"]
+    state_of(user.uid, "trialing")
+    control(subscription_id, "trial_end")
+    state_of(user.uid, "active")
+    assert view(gateway, user)["plan"] == "premium"
+
+
+def test_a_trial_is_offered_once_per_user(gateway: GatewayClient, user: AppUser) -> None:
+    subscription_id = checkout(gateway, user, trial=True)["subscription"]["id"]
+    state_of(user.uid, "trialing")
+    local("POST", f"/_local/subscriptions/{subscription_id}/cancel")
+    state_of(user.uid, "canceled")
+    again = checkout_response(gateway, user, trial=True)
+    assert again.status_code == 200, again.text
+    session = stripe_api.client().v1.checkout.sessions.retrieve(again.json()["id"])
+    assert session.payment_method_collection == "always"
+    completed = local("POST", f"/_local/checkout_sessions/{session.id}/complete")
+    assert completed["subscription"]["status"] == "active"
+
+
+def test_active_grants_access_until_the_period_ends(gateway: GatewayClient, user: AppUser) -> None:
+    subscription = checkout(gateway, user)["subscription"]
+    state_of(user.uid, "active")
+    shown = view(gateway, user)
+    period_end = subscription["items"]["data"][0]["current_period_end"]
+    assert (shown["plan"], int(at(shown["access_until"]).timestamp())) == ("premium", period_end)
+
+
+def test_cancel_at_period_end_keeps_access_until_the_period_ends(gateway: GatewayClient, user: AppUser) -> None:
+    subscription = checkout(gateway, user)["subscription"]
+    state_of(user.uid, "active")
+    local("POST", f"/_local/subscriptions/{subscription['id']}/cancel", data={"at_period_end": True})
+    state_of(user.uid, "canceling")
+    shown = view(gateway, user)
+    assert (shown["plan"], shown["cancel_at_period_end"]) == ("premium", True)
+    assert int(at(shown["access_until"]).timestamp()) == subscription["items"]["data"][0]["current_period_end"]
+
+
+def test_a_failed_payment_is_past_due_with_access_until_the_grace_period_ends(
+    gateway: GatewayClient, user: AppUser
+) -> None:
+    subscription_id = checkout(gateway, user)["subscription"]["id"]
+    state_of(user.uid, "active")
+    failed = control(subscription_id, "payment_failed")
+    state_of(user.uid, "past_due")
+    shown = view(gateway, user)
+    period_start = failed["subscription"]["items"]["data"][0]["current_period_start"]
+    grace_until = datetime.fromtimestamp(period_start, UTC) + timedelta(days=settings().stripe_grace_days)
+    assert (shown["plan"], at(shown["grace_until"]), at(shown["access_until"])) == ("premium", grace_until, grace_until)
+
+
+def test_a_checkout_while_past_due_is_refused(gateway: GatewayClient, user: AppUser) -> None:
+    subscription_id = checkout(gateway, user)["subscription"]["id"]
+    control(subscription_id, "payment_failed")
+    state_of(user.uid, "past_due")
+    response = checkout_response(gateway, user)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "billing/subscription-exists"
+
+
+def test_pause_removes_access_and_resume_restores_it(gateway: GatewayClient, user: AppUser) -> None:
+    subscription_id = checkout(gateway, user)["subscription"]["id"]
+    state_of(user.uid, "active")
+    control(subscription_id, "pause")
+    state_of(user.uid, "paused")
+    assert view(gateway, user)["plan"] == "free"
+    assert checkout_response(gateway, user).status_code == 409
+    control(subscription_id, "resume")
+    state_of(user.uid, "active")
+    assert view(gateway, user)["plan"] == "premium"
+
+
+@pytest.mark.parametrize("status", ["unpaid", "incomplete", "incomplete_expired"])
+def test_unpaid_and_incomplete_grant_nothing(gateway: GatewayClient, user: AppUser, status: str) -> None:
+    subscription_id = checkout(gateway, user)["subscription"]["id"]
+    state_of(user.uid, "active")
+    local("POST", f"/_local/subscriptions/{subscription_id}/update", data={"status": status})
+    state_of(user.uid, status)
+    assert view(gateway, user)["plan"] == "free"
+
+
+def test_cancelled_grants_nothing(gateway: GatewayClient, user: AppUser) -> None:
+    subscription_id = checkout(gateway, user)["subscription"]["id"]
+    state_of(user.uid, "active")
+    local("POST", f"/_local/subscriptions/{subscription_id}/cancel")
+    state_of(user.uid, "canceled")
+    assert view(gateway, user)["plan"] == "free"
+
+
+def test_a_full_refund_of_the_latest_payment_removes_access(gateway: GatewayClient, user: AppUser) -> None:
+    subscription_id = checkout(gateway, user)["subscription"]["id"]
+    state_of(user.uid, "active")
+    refunded = control(subscription_id, "refund")
+    assert stripe_api.client().v1.charges.retrieve(refunded["charge"]["id"]).refunded is True
+    state_of(user.uid, "refunded")
+    assert view(gateway, user)["plan"] == "free"
+
+
+def test_a_dispute_removes_access(gateway: GatewayClient, user: AppUser) -> None:
+    subscription_id = checkout(gateway, user)["subscription"]["id"]
+    state_of(user.uid, "active")
+    control(subscription_id, "dispute")
+    state_of(user.uid, "disputed")
+    assert view(gateway, user)["plan"] == "free"
+
+
+def test_concurrent_checkouts_of_one_user_create_one_session(gateway: GatewayClient, user: AppUser) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda _: checkout_response(gateway, user), range(8)))
+    assert [r.status_code for r in responses] == [200] * 8
+    ids = {r.json()["id"] for r in responses}
+    assert len(ids) == 1
+    customer = stripe_api.client().v1.checkout.sessions.retrieve(ids.pop()).customer
+    listed = stripe_api.client().v1.checkout.sessions.list({"customer": str(customer)})
+    assert len(listed.data) == 1
+
+
+def test_a_new_checkout_after_the_last_session_expired_is_a_new_session(gateway: GatewayClient, user: AppUser) -> None:
+    first = checkout_response(gateway, user).json()["id"]
+    stripe_api.client().v1.checkout.sessions.expire(first)
+    second = checkout_response(gateway, user)
+    assert second.status_code == 200, second.text
+    assert second.json()["id"] != first
+    assert stripe_api.client().v1.checkout.sessions.retrieve(second.json()["id"]).status == "open"
+
+
+def test_reconcile_reports_a_second_live_subscription_and_grants_once(gateway: GatewayClient, user: AppUser) -> None:
+    first = checkout(gateway, user)["subscription"]
+    state_of(user.uid, "active")
+    # A second subscription made outside the app, straight at Stripe.
+    outside = stripe_api.client().v1.checkout.sessions.create(
+        {
+            "mode": "subscription",
+            "customer": first["customer"],
+            "line_items": [{"price": settings().stripe_price_id, "quantity": 1}],
+            "success_url": "https://example.test/done",
+        }
+    )
+    second = local("POST", f"/_local/checkout_sessions/{outside.id}/complete")
+    delivered(second["events"])
+    stored = wait_for(lambda: (e := entitlement(user.uid)) and e.get("live_subscriptions") == 2 and e, "two live")
+    assert (stored["plan"], stored["state"]) == ("premium", "active")
+    before = daily_counts.totals(datetime.now(UTC).date())["duplicate_subscription"]
+    report = gateway.post("/internal/billing/reconcile")
+    assert report.status_code == 200, report.text
+    assert user.uid in report.json()["duplicate_subscriptions"]
+    assert daily_counts.totals(datetime.now(UTC).date())["duplicate_subscription"] > before
+    # Cancelling one leaves the other granting access.
+    local("POST", f"/_local/subscriptions/{first['id']}/cancel")
+    stored = wait_for(lambda: (e := entitlement(user.uid)) and e.get("live_subscriptions") == 1 and e, "one live")
+    assert (stored["plan"], stored["subscription_id"]) == ("premium", second["subscription"]["id"])
+
+
+def test_account_deletion_expires_open_checkouts_and_deletes_the_customer(
+    gateway: GatewayClient, user: AppUser
+) -> None:
+    session_id = checkout_response(gateway, user).json()["id"]
+    customer_id = str(stripe_api.client().v1.checkout.sessions.retrieve(session_id).customer)
+    response = gateway.delete("/v1/me", headers=user.headers)
+    assert response.status_code == 200, response.text
+    assert (response.json()["checkouts_expired"], response.json()["customer_deleted"]) == (1, True)
+    assert stripe_api.client().v1.checkout.sessions.retrieve(session_id).status == "expired"
+    assert stripe_api.client().v1.customers.retrieve(customer_id).get("deleted") is True
+    with pytest.raises(Exception, match="400"):
+        local("POST", f"/_local/checkout_sessions/{session_id}/complete")
+
+
+def test_a_webhook_for_a_deleted_users_customer_is_recorded_as_orphaned(gateway: GatewayClient, user: AppUser) -> None:
+    subscription_id = checkout(gateway, user)["subscription"]["id"]
+    state_of(user.uid, "active")
+    assert gateway.delete("/v1/me", headers=user.headers).status_code == 200
+    before = daily_counts.totals(datetime.now(UTC).date())["orphaned"]
+    late = local("POST", f"/_local/subscriptions/{subscription_id}/update", data={"status": "active"})["events"]
+    delivered(late)
+    for event_id in late:
+        record = event_record(event_id)
+        assert record is not None
+        assert (record["status"], record["outcome"]) == ("completed", "orphaned")
+    assert daily_counts.totals(datetime.now(UTC).date())["orphaned"] >= before + len(late)
+    assert entitlement(user.uid) is None
