@@ -65,8 +65,17 @@ def checkout_params(uid: str, customer_id: str, *, offer_trial: bool) -> dict[st
     return params
 
 
-def _session_with(params: dict[str, Any], key: str) -> stripe.checkout.Session:
-    return stripe_api.client().v1.checkout.sessions.create(params, {"idempotency_key": key})  # type: ignore[arg-type]
+def _open_session(params: dict[str, Any], attempt: checkout_attempts.Attempt) -> stripe.checkout.Session | None:
+    """The attempt's session while it is open, else None (paid, expired, or its key was used
+    with other parameters, such as a trial asked for since)."""
+    sessions = stripe_api.client().v1.checkout.sessions
+    try:
+        session = sessions.create(params, {"idempotency_key": attempt.key})  # type: ignore[arg-type]
+    except stripe.IdempotencyError:
+        return None
+    if attempt.update_time is not None:
+        session = sessions.retrieve(session.id)  # a replayed answer shows the session as it was created
+    return session if session.status == "open" else None
 
 
 def create_checkout_session(uid: str, email: str | None, request: CheckoutRequest) -> CheckoutSession:
@@ -78,10 +87,10 @@ def create_checkout_session(uid: str, email: str | None, request: CheckoutReques
     params = checkout_params(uid, customer_id, offer_trial=request.trial and not trial_used(subscriptions))
     for _ in range(_ATTEMPTS):
         attempt = checkout_attempts.current(uid)
-        session = _calling_stripe(functools.partial(_session_with, params, attempt.key))
-        if session.status == "open":
+        session = _calling_stripe(functools.partial(_open_session, params, attempt))
+        if session is not None:
             return CheckoutSession(id=session.id, url=str(session.url))
-        checkout_attempts.retire(uid, attempt)  # its session was paid or expired
+        checkout_attempts.retire(uid, attempt)
     raise errors.Unavailable("checkout is busy; retry shortly")
 
 

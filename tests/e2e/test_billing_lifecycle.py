@@ -230,7 +230,7 @@ def test_account_deletion_expires_open_checkouts_and_deletes_the_customer(
     assert response.status_code == 200, response.text
     assert (response.json()["checkouts_expired"], response.json()["customer_deleted"]) == (1, True)
     assert stripe_api.client().v1.checkout.sessions.retrieve(session_id).status == "expired"
-    assert stripe_api.client().v1.customers.retrieve(customer_id).get("deleted") is True
+    assert stripe_api.client().v1.customers.retrieve(customer_id).to_dict().get("deleted") is True
     with pytest.raises(Exception, match="400"):
         local("POST", f"/_local/checkout_sessions/{session_id}/complete")
 
