@@ -1,0 +1,96 @@
+"""functions/auth_hooks/user_data: every Firestore document that names a user is in their data
+export and gone after their account deletion.
+
+The user first uses every feature; then the whole database is searched for the uid, by the
+ways a document can belong to a user: its id is the uid or starts with `{uid}_`, a `uid`
+field holds it, or it sits under such a document. A collection added later that stores a uid
+without being listed in user_data.py makes this test fail.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.cloud import firestore
+from google.cloud.firestore_v1.field_path import FieldPath
+
+from functions.reminders import send_records
+from lib import firestore as db
+from tests.conftest import AppUser, GatewayClient, MakeUser
+from tests.support.payments import checkout
+from tests.support.waiting import wait_for
+
+TOKEN = "fcm-token-that-must-not-leave"
+
+
+def _under(ref: firestore.DocumentReference, found: set[str]) -> None:
+    if ref.get().exists:
+        found.add(ref.path)
+    for sub in ref.collections():
+        for child in sub.list_documents():
+            _under(child, found)
+
+
+def documents_naming(uid: str) -> set[str]:
+    client = db.client()
+    found: set[str] = set()
+    for collection in client.collections():
+        _under(collection.document(uid), found)
+        by_field = collection.where(filter=firestore.FieldFilter("uid", "==", uid))
+        prefix = collection.where(
+            filter=firestore.FieldFilter(FieldPath.document_id(), ">=", collection.document(f"{uid}_"))
+        ).where(filter=firestore.FieldFilter(FieldPath.document_id(), "<", collection.document(f"{uid}`")))
+        for snapshot in [*by_field.stream(), *prefix.stream()]:
+            _under(snapshot.reference, found)
+    return found
+
+
+def use_every_feature(gateway: GatewayClient, user: AppUser) -> None:
+    headers = user.headers
+    assert gateway.get("/v1/me", headers=headers).status_code == 200
+    assert gateway.patch("/v1/me", json={"timezone": "Europe/Paris"}, headers=headers).status_code == 200
+    assert gateway.post("/v1/checkins", headers=headers).status_code == 200
+    reminder = {"enabled": True, "local_time": "08:00", "timezone": "Europe/Paris"}
+    assert gateway.put("/v1/reminder", json=reminder, headers=headers).status_code == 200
+    device = {"platform": "android", "token": TOKEN}
+    assert gateway.put("/v1/devices/fid-data-1", json=device, headers=headers).status_code == 200
+    checkout(gateway, user)
+    wait_for(lambda: db.client().collection("entitlements").document(user.uid).get().exists, "entitlement")
+    # A send record, as the reminder sender claims one.
+    key = send_records.record_id(user.uid, "2026-12-01")
+    owner = send_records.Owner(batch="test-batch", attempt=1)
+    send_records.claim({key: send_records.SendStatus.CLAIMED}, {}, owner, datetime.now(UTC))
+
+
+def test_every_document_naming_the_user_is_exported_and_deleted(gateway: GatewayClient, user: AppUser) -> None:
+    use_every_feature(gateway, user)
+    stored = documents_naming(user.uid)
+    collections = {name for path in stored for name in path.split("/")[0::2]}
+    assert {"users", "checkins", "devices", "entitlements", "stripe_customers", "reminder_sends"} <= collections
+
+    export = gateway.get("/v1/me/export", headers=user.headers)
+    assert export.status_code == 200, export.text
+    exported = {d["path"]: d["data"] for d in export.json()["documents"]}
+    assert stored <= set(exported), f"not exported: {sorted(stored - set(exported))}"
+    assert TOKEN not in export.text
+
+    assert gateway.delete("/v1/me", headers=user.headers).status_code == 200
+    assert documents_naming(user.uid) == set()
+
+
+def test_the_export_holds_profile_streak_reminder_and_redacted_devices(gateway: GatewayClient, user: AppUser) -> None:
+    use_every_feature(gateway, user)
+    documents = {d["path"]: d["data"] for d in gateway.get("/v1/me/export", headers=user.headers).json()["documents"]}
+    profile = documents[f"users/{user.uid}"]
+    assert profile["streak"]
+    assert profile["reminder"]["local_time"] == "08:00"
+    assert documents[f"users/{user.uid}/devices/fid-data-1"]["token"] == "[redacted]"
+    assert documents[f"entitlements/{user.uid}"]["plan"] == "premium"
+    assert any(path.startswith(f"users/{user.uid}/checkins/") for path in documents)
+
+
+def test_another_users_data_is_not_in_the_export(gateway: GatewayClient, user: AppUser, make_user: MakeUser) -> None:
+    other = make_user()
+    assert gateway.post("/v1/checkins", headers=other.headers).status_code == 200
+    documents = gateway.get("/v1/me/export", headers=user.headers).json()["documents"]
+    assert all(other.uid not in d["path"] for d in documents)
