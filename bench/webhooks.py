@@ -24,6 +24,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -42,7 +43,19 @@ from lib import firestore as db
 from lib import stripe_api
 from lib.config import settings
 
-STATUSES = ("past_due", "active", "unpaid", "trialing", "active", "past_due")
+# Each user's subscription goes round these lifecycle steps at the local Stripe, so every event
+# type the webhook handles is in the mix: a failed renewal, recovery, pause and resume, a full
+# refund, a dispute, unpaid. Each step is valid from the state the one before leaves.
+STEPS = (
+    "payment_failed",
+    "status=active",
+    "pause",
+    "resume",
+    "refund",
+    "dispute",
+    "status=unpaid",
+    "status=active",
+)
 RETRY_WAIT_S = 0.2
 MAX_TRIES = 20
 
@@ -78,6 +91,7 @@ class Result:
     # own without --start-stack) and what the machine's load average was around it.
     cpu_ms: dict[str, float]
     load: tuple[float, float]
+    types: dict[str, int]  # the events of each type in the mix
 
     def line(self) -> str:
         return (
@@ -117,10 +131,11 @@ def prepare(options: Options) -> tuple[list[BenchUser], list[str]]:
 
     def change(step: int) -> list[str]:
         user = users[step % len(users)]
-        status = STATUSES[(step // len(users)) % len(STATUSES)]
-        return list(
-            _local("POST", f"/_local/subscriptions/{user.subscription_id}/update", data={"status": status})["events"]
-        )
+        action = STEPS[(step // len(users)) % len(STEPS)]
+        path = f"/_local/subscriptions/{user.subscription_id}"
+        if action.startswith("status="):
+            return list(_local("POST", f"{path}/update", data={"status": action.removeprefix("status=")})["events"])
+        return list(_local("POST", f"{path}/{action}")["events"])
 
     step = 0
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -265,6 +280,7 @@ def run(options: Options, stack_groups: Mapping[str, int]) -> Result:
         baseline_p50_ms=statistics.median(baseline.latencies_ms) if baseline.latencies_ms else 0.0,
         cpu_ms={k: 1000 * (cpu_after[k] - cpu_before[k]) / max(sender.sent, 1) for k in cpu_after},
         load=(load_before, load_after),
+        types=dict(Counter(json.loads(bodies[e])["type"] for e in event_ids if e in bodies)),
     )
 
 
@@ -298,6 +314,7 @@ def main(argv: Sequence[str] | None = None) -> Result:
     with stack as stack_groups:
         result = run(options, stack_groups)
     print(f"users={users} entitlements_mismatched={result.mismatched}")
+    print("event types " + " ".join(f"{k}={v}" for k, v in sorted(result.types.items())))
     print(
         f"baseline (one at a time) p50_ms={result.baseline_p50_ms:.1f}; "
         f"under concurrency {options.concurrency}: p50 x{result.p50_ms / max(result.baseline_p50_ms, 0.001):.2f}, "

@@ -134,7 +134,7 @@ def stats(
     )
     _day_table(
         "Webhooks per UTC day",
-        ("processed", "duplicate", "busy", "failed"),
+        daily_counts.OUTCOMES,
         [(r.day, *(r.webhooks[k] for k in daily_counts.OUTCOMES)) for r in rows],
     )
 

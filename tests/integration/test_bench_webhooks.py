@@ -17,5 +17,6 @@ LAST_LINE = re.compile(
 def test_small_benchmark_applies_every_event_once(stack: object, capsys: pytest.CaptureFixture[str]) -> None:
     result = webhooks.main(["--events", "40", "--dup-rate", "0.3", "--concurrency", "4", "--users", "3"])
     assert result.mismatched == 0
+    assert {"invoice.payment_failed", "customer.subscription.paused", "charge.refunded"} <= set(result.types)
     assert result.deliveries >= 40 + round(39 * 0.3)
     assert LAST_LINE.match(capsys.readouterr().out.strip().splitlines()[-1])
