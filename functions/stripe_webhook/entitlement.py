@@ -128,7 +128,8 @@ def verdict_of(
         if subscription.get("cancel_at_period_end"):
             until = _at(subscription.get("cancel_at")) or period_end(subscription)
             return Verdict(state=State.CANCELING, access=until is None or now < until, access_until=until)
-        return Verdict(state=State.ACTIVE, access=True, access_until=period_end(subscription))
+        # No end foreseen: the period renews, and a late renewal event must not cut access.
+        return Verdict(state=State.ACTIVE, access=True)
     if status == "past_due":
         start = period_start(subscription)
         grace_until = (start or now) + grace
