@@ -44,7 +44,7 @@ def _calling_stripe(call: Callable[[], T]) -> T:
 
 
 def checkout_params(uid: str, customer_id: str, *, offer_trial: bool) -> dict[str, Any]:
-    """Checkout for one subscription, promotion codes allowed; a first subscription gets the trial,
+    """Checkout for one subscription, promotion codes allowed; with `offer_trial`, the trial,
     which needs no card and pauses (rather than cancels) if it ends without one."""
     config = settings()
     subscription_data: dict[str, Any] = {"metadata": {"uid": uid}}
