@@ -58,6 +58,8 @@ def user_documents(uid: str) -> list[firestore.DocumentReference]:
         refs.extend(user.collection(name).list_documents())
     sends = client.collection("reminder_sends").where(filter=firestore.FieldFilter("uid", "==", uid))
     refs.extend(snapshot.reference for snapshot in sends.stream())
+    owned = client.collection("device_owners").where(filter=firestore.FieldFilter("uid", "==", uid))
+    refs.extend(snapshot.reference for snapshot in owned.stream())
     refs.append(client.collection("entitlements").document(uid))
     refs.append(client.collection("stripe_customers").document(uid))
     refs.append(user)

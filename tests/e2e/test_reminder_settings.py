@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from lib import firestore as db
-from tests.conftest import AppUser, GatewayClient
+from tests.conftest import AppUser, GatewayClient, MakeUser
 from tests.support.documents import user_doc
 
 
@@ -107,3 +109,60 @@ def test_send_task_with_bad_body_is_400(gateway: GatewayClient) -> None:
     response = gateway.post("/internal/reminders/send", json={"batch": "x"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid-argument"
+
+
+def owners_of(installation_id: str, *uids: str) -> list[str]:
+    """Which of `uids` hold the device, by device document and by mirror entry alike."""
+    held = []
+    for uid in uids:
+        document = db.client().collection("users").document(uid).collection("devices").document(installation_id)
+        mirrored = installation_id in (user_doc(uid).get("devices") or {})
+        assert document.get().exists == mirrored, f"{uid}: device document and mirror disagree"
+        if mirrored:
+            held.append(uid)
+    return held
+
+
+def test_registering_a_device_takes_it_from_its_previous_user(gateway: GatewayClient, make_user: MakeUser) -> None:
+    ana, ben = make_user("Ana"), make_user("Ben")
+    fid = f"shared-{uuid.uuid4().hex}"
+    assert gateway.put(f"/v1/devices/{fid}", json={"platform": "ios"}, headers=ana.headers).status_code == 200
+    assert owners_of(fid, ana.uid, ben.uid) == [ana.uid]
+    assert gateway.put(f"/v1/devices/{fid}", json={"platform": "ios"}, headers=ben.headers).status_code == 200
+    assert owners_of(fid, ana.uid, ben.uid) == [ben.uid]
+    assert db.client().collection("device_owners").document(fid).get().to_dict()["uid"] == ben.uid
+
+
+def test_signing_out_of_a_device_someone_else_took_leaves_it_with_them(
+    gateway: GatewayClient, make_user: MakeUser
+) -> None:
+    ana, ben = make_user("Ana"), make_user("Ben")
+    fid = f"shared-{uuid.uuid4().hex}"
+    assert gateway.put(f"/v1/devices/{fid}", json={"platform": "ios"}, headers=ana.headers).status_code == 200
+    assert gateway.put(f"/v1/devices/{fid}", json={"platform": "ios"}, headers=ben.headers).status_code == 200
+    assert gateway.delete(f"/v1/devices/{fid}", headers=ana.headers).status_code == 200
+    assert owners_of(fid, ana.uid, ben.uid) == [ben.uid]
+    assert db.client().collection("device_owners").document(fid).get().to_dict()["uid"] == ben.uid
+    assert gateway.delete(f"/v1/devices/{fid}", headers=ben.headers).status_code == 200
+    assert owners_of(fid, ana.uid, ben.uid) == []
+    assert not db.client().collection("device_owners").document(fid).get().exists
+
+
+def test_two_users_registering_one_device_at_once_leave_exactly_one_owner(
+    gateway: GatewayClient, make_user: MakeUser
+) -> None:
+    users = [make_user(f"User {n}") for n in range(4)]
+    uids = [u.uid for u in users]
+    for _ in range(5):
+        fid = f"raced-{uuid.uuid4().hex}"
+        start = threading.Barrier(len(users))
+
+        def register(user: AppUser, fid: str = fid, start: threading.Barrier = start) -> int:
+            start.wait()
+            return gateway.put(f"/v1/devices/{fid}", json={"platform": "android"}, headers=user.headers).status_code
+
+        with ThreadPoolExecutor(max_workers=len(users)) as pool:
+            assert list(pool.map(register, users)) == [200] * len(users)
+        held = owners_of(fid, *uids)
+        assert len(held) == 1, held
+        assert db.client().collection("device_owners").document(fid).get().to_dict()["uid"] == held[0]

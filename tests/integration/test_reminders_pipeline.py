@@ -6,6 +6,7 @@ import json
 import threading
 from datetime import UTC, datetime, timedelta
 
+from functions.reminders import devices
 from lib import firestore as db
 from tests.conftest import GatewayClient
 from tests.support import reminders as reminders_support
@@ -176,3 +177,28 @@ def test_sweep_deletes_devices_idle_for_more_than_270_days(gateway: GatewayClien
     assert response.json()["removed"] >= 1
     assert (device_count(idle.uid), device_count(fresh.uid)) == (0, 1)
     assert counters(datetime.now(UTC).date())["tokens_swept"] >= 1
+
+
+def test_a_device_another_user_registered_gets_only_that_users_reminder(
+    gateway: GatewayClient, fcm: Fcm, world: World
+) -> None:
+    ana, ben = world.add(2)
+    phone = ana.addresses[0]
+    devices.register_device(ana.uid, phone, devices.DeviceRegistration(platform="ios"), datetime.now(UTC))
+    devices.register_device(ben.uid, phone, devices.DeviceRegistration(platform="ios"), datetime.now(UTC))
+    assert tick(gateway, world.tick_at)["due"] == 2
+    found = wait_until_settled(world.day, 2)
+    assert (found.get("sent"), found.get("no_device")) == (1, 1)
+    to_phone = [m for m in fcm.messages() if m["token"] == phone]
+    assert len(to_phone) == 1
+    assert (send_record(ben.uid, world.day) or {})["status"] == "sent"
+    assert (send_record(ana.uid, world.day) or {})["status"] == "no_device"
+
+
+def test_a_signed_out_device_gets_nothing(gateway: GatewayClient, fcm: Fcm, world: World) -> None:
+    (user,) = world.add(1)
+    devices.forget_device(user.uid, user.addresses[0])
+    tick(gateway, world.tick_at)
+    wait_until_settled(world.day, 1)
+    assert fcm.count_by_address(set(user.addresses)) == {}
+    assert (send_record(user.uid, world.day) or {})["status"] == "no_device"
