@@ -4,7 +4,8 @@ Reads grow with the users due: one ordered query on next_at <= now, paged with a
 Each page is cut into batches; each batch becomes one task whose name is derived from its
 content, enqueued before its users' next_at is advanced, so a tick that dies in between is
 redone by the next one and the send records absorb the repeat. A late tick finds everything
-due since and sends each user one reminder.
+due since and sends each user one reminder. Sends are spread over `reminders_spread_s`: each
+user-day has a fixed second in that window, and its batch is dispatched at that second.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
@@ -103,10 +104,31 @@ def run_tick(now: datetime) -> TickReport:
     return report
 
 
+def spread_offset_s(user: DueUser, window_s: int) -> int:
+    """A user-day's second within the spread window: the same on every tick and retry."""
+    if window_s <= 0:
+        return 0
+    digest = hashlib.sha256(f"{user.uid}/{user.local_date}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % window_s
+
+
+def spread(due: Sequence[DueUser], window_s: int, size: int) -> list[tuple[int, list[DueUser]]]:
+    """`due` as batches of at most `size` users, each with the offset its sends start at: users
+    of one second share batches, so each second of the window gets its own tasks."""
+    by_second: dict[int, list[DueUser]] = {}
+    for user in due:
+        by_second.setdefault(spread_offset_s(user, window_s), []).append(user)
+    return [
+        (second, users[start : start + size])
+        for second, users in sorted(by_second.items())
+        for start in range(0, len(users), size)
+    ]
+
+
 def _pages(
     query: firestore.Query, now: datetime, config: Settings, queues: list[str], report: TickReport
 ) -> Iterator[list[tuple[Snapshot, Advance]]]:
-    """Each batch-sized slice of a page of due users, after its task is enqueued."""
+    """Each batch-sized slice of a page of due users, after the page's tasks are enqueued."""
     size = config.reminders_batch_size
     cursor: Snapshot | None = None
     while True:
@@ -114,16 +136,16 @@ def _pages(
         report.docs_read += max(1, len(page))  # an empty answer is billed as one read
         if not page:
             return
-        for start in range(0, len(page), size):
-            advances = [(s, advance_of(s.id, s.to_dict() or {}, now)) for s in page[start : start + size]]
-            due = [a.due for _, a in advances if a.due is not None]
-            if due:
-                batch = Batch(batch=batch_name(now.date(), due), day=now.date(), users=due)
-                queue = queues[shard_of(batch.batch, len(queues))]
-                enqueue_batch(queue, batch, config)
-                report.batches += 1
-                report.due += len(due)
-            yield advances
+        advances = [(s, advance_of(s.id, s.to_dict() or {}, now)) for s in page]
+        due = [a.due for _, a in advances if a.due is not None]
+        for second, users in spread(due, config.reminders_spread_s, size):
+            batch = Batch(batch=batch_name(now.date(), users), day=now.date(), users=users)
+            queue = queues[shard_of(batch.batch, len(queues))]
+            enqueue_batch(queue, batch, config, send_at=now + timedelta(seconds=second))
+            report.batches += 1
+            report.due += len(users)
+        for start in range(0, len(advances), size):
+            yield advances[start : start + size]
         if len(page) < config.reminders_tick_page_size:
             return
         cursor = page[-1]

@@ -15,8 +15,11 @@ from click.testing import Result
 from firebase_admin import auth as fb_auth
 from typer.testing import CliRunner
 
+from functions.reminders.batch import DueUser
+from functions.reminders.tick import spread
 from functions.stripe_webhook import customers
 from lib import firebase, stripe_api
+from lib.config import settings
 from ops import seeding
 from ops.main import app
 from tests.conftest import AppUser, GatewayClient
@@ -96,10 +99,11 @@ def test_seed_twice_changes_no_user_history_or_devices(stack: object) -> None:
 
 
 def test_reminders_tick_at_a_chosen_instant_enqueues_the_due_users(stack: object, fcm: Fcm, world: World) -> None:
-    world.add(3)
+    due = [DueUser(uid=u.uid, local_date=world.day) for u in world.add(3)]
     result = ops("reminders", "tick", "--now", world.tick_at.isoformat())
     assert result.exit_code == 0, result.output
-    assert "due 3, batches enqueued 1" in result.stdout
+    batches = len(spread(due, settings().reminders_spread_s, settings().reminders_batch_size))
+    assert f"due 3, batches enqueued {batches}," in result.stdout
     wait_until_settled(world.day, 3)
     for user in world.users:
         assert (send_record(user.uid, world.day) or {}).get("status") == "sent"

@@ -7,7 +7,10 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from functions.reminders import devices
+from functions.reminders.batch import DueUser
+from functions.reminders.tick import spread, spread_offset_s
 from lib import firestore as db
+from lib.config import settings
 from tests.conftest import GatewayClient
 from tests.support import reminders as reminders_support
 from tests.support.reminders import (
@@ -19,6 +22,7 @@ from tests.support.reminders import (
     tick,
     wait_until_settled,
 )
+from tests.support.waiting import wait_for
 
 fcm = reminders_support.fcm
 world = reminders_support.world
@@ -112,9 +116,10 @@ def test_late_tick_catches_up_with_one_reminder(gateway: GatewayClient, fcm: Fcm
 
 
 def test_tick_reads_only_the_users_due(gateway: GatewayClient, fcm: Fcm, world: World) -> None:
-    world.add(5)
+    due = world.add(5)
     world.add(30, due_at=world.due_at + timedelta(days=400))
-    assert tick(gateway, world.tick_at) == {"due": 5, "batches": 1, "docs_read": 5}
+    batches = spread([DueUser(uid=u.uid, local_date=world.day) for u in due], settings().reminders_spread_s, 500)
+    assert tick(gateway, world.tick_at) == {"due": 5, "batches": len(batches), "docs_read": 5}
     wait_until_settled(world.day, 5)
 
 
@@ -202,3 +207,26 @@ def test_a_signed_out_device_gets_nothing(gateway: GatewayClient, fcm: Fcm, worl
     wait_until_settled(world.day, 1)
     assert fcm.count_by_address(set(user.addresses)) == {}
     assert (send_record(user.uid, world.day) or {})["status"] == "no_device"
+
+
+def test_a_real_time_tick_sends_no_one_before_their_second_of_the_spread(
+    gateway: GatewayClient, fcm: Fcm, world: World
+) -> None:
+    now = datetime.now(UTC)
+    seeded = world.add(20, due_at=now - timedelta(minutes=1))
+    tick(gateway, now)
+    slot = {
+        user.addresses[0]: now + timedelta(seconds=spread_offset_s(DueUser(uid=user.uid, local_date=now.date()), 60))
+        for user in seeded
+    }
+    assert settings().reminders_spread_s == 60
+    assert len(set(slot.values())) > 1
+
+    def all_received() -> bool:
+        return set(fcm.count_by_address(set(slot))) == set(slot)
+
+    wait_for(all_received, "every user's reminder", timeout_s=180)
+    assert fcm.count_by_address(set(slot)) == dict.fromkeys(slot, 1)
+    for message in fcm.messages():
+        if message["token"] in slot:
+            assert datetime.fromisoformat(message["received_at"]) >= slot[message["token"]]
