@@ -11,6 +11,7 @@ user-day has a fixed second in that window, and its batch is dispatched at that 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -130,6 +131,7 @@ def _pages(
 ) -> Iterator[list[tuple[Snapshot, Advance]]]:
     """Each batch-sized slice of a page of due users, after the page's tasks are enqueued."""
     size = config.reminders_batch_size
+    started = time.monotonic()
     cursor: Snapshot | None = None
     while True:
         page = list((query.start_after(cursor) if cursor else query).stream())
@@ -138,10 +140,13 @@ def _pages(
             return
         advances = [(s, advance_of(s.id, s.to_dict() or {}, now)) for s in page]
         due = [a.due for _, a in advances if a.due is not None]
+        # The window starts when the page is enqueued, so a slow tick does not crowd its first
+        # seconds; a tick for a past instant stays in the past and is dispatched at once.
+        window_start = now + timedelta(seconds=time.monotonic() - started)
         for second, users in spread(due, config.reminders_spread_s, size):
             batch = Batch(batch=batch_name(now.date(), users), day=now.date(), users=users)
             queue = queues[shard_of(batch.batch, len(queues))]
-            enqueue_batch(queue, batch, config, send_at=now + timedelta(seconds=second))
+            enqueue_batch(queue, batch, config, send_at=window_start + timedelta(seconds=second))
             report.batches += 1
             report.due += len(users)
         for start in range(0, len(advances), size):

@@ -166,3 +166,36 @@ def test_two_users_registering_one_device_at_once_leave_exactly_one_owner(
         held = owners_of(fid, *uids)
         assert len(held) == 1, held
         assert db.client().collection("device_owners").document(fid).get().to_dict()["uid"] == held[0]
+
+
+ALL_ON = {"daily_reminder": True, "streak_at_risk": True, "account_notices": True}
+
+
+def test_every_notification_category_is_on_until_turned_off(gateway: GatewayClient, user: AppUser) -> None:
+    response = gateway.get("/v1/notifications/preferences", headers=user.headers)
+    assert response.status_code == 200, response.text
+    assert response.json() == ALL_ON
+    chosen = ALL_ON | {"streak_at_risk": False}
+    response = gateway.put("/v1/notifications/preferences", json=chosen, headers=user.headers)
+    assert (response.status_code, response.json()) == (200, chosen)
+    assert gateway.get("/v1/notifications/preferences", headers=user.headers).json() == chosen
+    assert user_doc(user.uid)["notifications"] == chosen
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"daily_reminder": True, "streak_at_risk": True}, "account_notices"),
+        (ALL_ON | {"daily_reminder": "no"}, "daily_reminder"),
+        (ALL_ON | {"daily_reminder": 0}, "daily_reminder"),
+        (ALL_ON | {"marketing": False}, "marketing"),
+    ],
+)
+def test_bad_notification_preferences_are_400_naming_the_field(
+    gateway: GatewayClient, user: AppUser, body: dict[str, object], field: str
+) -> None:
+    response = gateway.put("/v1/notifications/preferences", json=body, headers=user.headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid-argument"
+    assert field in response.json()["error"]["message"]
+    assert "notifications" not in user_doc(user.uid)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from functions.reminders import devices
 from functions.reminders.batch import DueUser
+from functions.reminders.notification_preferences import NotificationPreferences, save_preferences
 from functions.reminders.tick import spread, spread_offset_s
 from lib import firestore as db
 from lib.config import settings
@@ -230,3 +231,15 @@ def test_a_real_time_tick_sends_no_one_before_their_second_of_the_spread(
     for message in fcm.messages():
         if message["token"] in slot:
             assert datetime.fromisoformat(message["received_at"]) >= slot[message["token"]]
+
+
+def test_a_user_who_opted_out_of_daily_reminders_gets_none(gateway: GatewayClient, fcm: Fcm, world: World) -> None:
+    wanted, opted_out = world.add(2)
+    everything = NotificationPreferences(daily_reminder=True, streak_at_risk=True, account_notices=True)
+    save_preferences(opted_out.uid, everything.model_copy(update={"daily_reminder": False}))
+    tick(gateway, world.tick_at)
+    found = wait_until_settled(world.day, 2)
+    assert (found.get("sent"), found.get("skipped_off")) == (1, 1)
+    assert fcm.count_by_address(set(opted_out.addresses)) == {}
+    assert (send_record(opted_out.uid, world.day) or {})["status"] == "skipped_off"
+    assert (send_record(wanted.uid, world.day) or {})["status"] == "sent"
