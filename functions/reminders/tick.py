@@ -25,6 +25,7 @@ from pydantic import AwareDatetime, BaseModel
 from functions.reminders import counters, schedule
 from functions.reminders.batch import Batch, DueUser
 from functions.reminders.conditional_writes import Write, apply_each, commit
+from functions.reminders.preferences import quiet_hours_of
 from functions.reminders.queues import enqueue_batch, reminder_queues
 from lib import firestore as db
 from lib.config import Settings, settings
@@ -57,10 +58,11 @@ def advance_of(uid: str, user: dict[str, object], now: datetime) -> Advance:
     try:
         tz = zone(check_timezone(str(reminder.get("timezone"))))
         local_time = schedule.parse_local_time(str(reminder.get("local_time")))
+        quiet = quiet_hours_of(reminder)
     except ValueError:
         return Advance(None, None)
     due = DueUser(uid=uid, local_date=schedule.local_date_of(due_at, tz))
-    return Advance(due, schedule.next_reminder_at(local_time, tz, now))
+    return Advance(due, schedule.next_reminder_at(local_time, tz, now, quiet))
 
 
 def batch_name(day: date, users: Sequence[DueUser]) -> str:

@@ -20,10 +20,19 @@ def test_put_reminder_answers_and_stores_next_at_in_utc(gateway: GatewayClient, 
     assert response.status_code == 200, response.text
     answer = response.json()
     next_at = datetime.fromisoformat(answer["next_at"])
-    assert answer | {"next_at": None} == body | {"next_at": None}
+    assert answer | {"next_at": None} == body | {"next_at": None, "quiet_start": "22:00", "quiet_end": "07:00"}
     assert datetime.now(UTC) < next_at <= datetime.now(UTC) + timedelta(days=1)
     assert (next_at.hour, next_at.minute) == (15, 0)  # 20:30 IST
     assert user_doc(user.uid)["next_at"] == next_at
+
+
+def test_a_reminder_time_inside_the_quiet_hours_fires_at_their_end(gateway: GatewayClient, user: AppUser) -> None:
+    body = {"enabled": True, "local_time": "06:15", "timezone": "UTC", "quiet_start": "23:00", "quiet_end": "06:45"}
+    response = gateway.put("/v1/reminder", json=body, headers=user.headers)
+    assert response.status_code == 200, response.text
+    next_at = datetime.fromisoformat(response.json()["next_at"])
+    assert (next_at.hour, next_at.minute) == (6, 45)
+    assert user_doc(user.uid)["reminder"] == body
 
 
 def test_disabling_the_reminder_removes_next_at(gateway: GatewayClient, user: AppUser) -> None:
@@ -34,7 +43,7 @@ def test_disabling_the_reminder_removes_next_at(gateway: GatewayClient, user: Ap
     assert response.json()["next_at"] is None
     stored = user_doc(user.uid)
     assert "next_at" not in stored
-    assert stored["reminder"] == on | {"enabled": False}
+    assert stored["reminder"] == on | {"enabled": False, "quiet_start": "22:00", "quiet_end": "07:00"}
 
 
 @pytest.mark.parametrize(
@@ -45,6 +54,8 @@ def test_disabling_the_reminder_removes_next_at(gateway: GatewayClient, user: Ap
         ({"enabled": True, "timezone": "UTC"}, "local_time"),
         ({"enabled": "sometimes", "local_time": "08:00", "timezone": "UTC"}, "enabled"),
         ({"enabled": True, "local_time": "08:00", "timezone": "UTC", "extra": 1}, "extra"),
+        ({"enabled": True, "local_time": "08:00", "timezone": "UTC", "quiet_start": "7am"}, "quiet_start"),
+        ({"enabled": True, "local_time": "08:00", "timezone": "UTC", "quiet_start": "18:00"}, "quiet_start"),
     ],
 )
 def test_bad_reminder_is_400_naming_the_field(
