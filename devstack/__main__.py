@@ -37,7 +37,7 @@ The stack is up. Everything binds 127.0.0.1.
         curl -H "Authorization: Bearer $TOKEN" {gateway}/v1/content
         curl -X POST -H "Authorization: Bearer $TOKEN" {gateway}/v1/content/morning-breath/access
   Reminders: the demo user's reminder is due; run the scheduler's tick, then see the
-  notification the local FCM received and the day's counters:
+  notification the local FCM received (within a minute: a tick spreads its sends) and the day's counters:
         curl -X POST {gateway}/internal/reminders/tick
         curl {config.fcm_endpoint}/_local/messages
         (counters: Firestore ops_daily/<today, UTC>, e.g. in the emulator's REST API)

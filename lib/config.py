@@ -124,6 +124,9 @@ class Settings(BaseModel):
     # max_concurrent_dispatches gives (docs/reminders.md).
     reminders_queue_shards: int = Field(default=1, ge=1, le=32)
     reminders_retry_base_s: int = Field(default=2, gt=0)
+    # A tick spreads its sends over this many seconds, each user at a slot of their own, so a
+    # minute with thousands of due users does not reach FCM in one second (0: no spread).
+    reminders_spread_s: int = Field(default=60, ge=0, le=600)
     # The account whose OIDC token each task carries; Cloud Run refuses a task without one.
     reminders_task_service_account: str = ""
     token_idle_days: int = Field(default=270, gt=0)

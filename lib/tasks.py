@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,11 +48,13 @@ def enqueue_json(
     body: Mapping[str, Any],
     *,
     oidc_account: str = "",
+    schedule_time: datetime | None = None,
 ) -> bool:
     """Creates the HTTP task `queue/tasks/name` POSTing `body` as JSON to `url`; False when a
     task of that name already exists (Cloud Tasks remembers names for about an hour after a
     task ends; the emulator does not, so receivers stay idempotent on their own). With
-    `oidc_account`, the task carries that account's OIDC token, which Cloud Run requires."""
+    `oidc_account`, the task carries that account's OIDC token, which Cloud Run requires. With
+    `schedule_time`, it is not dispatched before then."""
     request = tasks_v2.HttpRequest(
         url=url,
         http_method=tasks_v2.HttpMethod.POST,
@@ -60,7 +63,7 @@ def enqueue_json(
     )
     if oidc_account:
         request.oidc_token = tasks_v2.OidcToken(service_account_email=oidc_account, audience=oidc_audience(url))
-    task = tasks_v2.Task(name=f"{queue}/tasks/{name}", http_request=request)
+    task = tasks_v2.Task(name=f"{queue}/tasks/{name}", http_request=request, schedule_time=schedule_time)
     try:
         client().create_task(parent=queue, task=task)
     except gexc.AlreadyExists:

@@ -146,6 +146,7 @@ locals {
     REMINDERS_MAX_ATTEMPTS         = tostring(local.reminders_max_attempts)
     REMINDERS_SEND_CONCURRENCY     = "50"
     REMINDERS_RETRY_BASE_S         = "2"
+    REMINDERS_SPREAD_S             = "60"
     REMINDERS_TASK_TARGET          = local.tasks_target_function == null ? "" : "${local.function_urls[local.tasks_target_function]}${local.tasks_target_path}"
     REMINDERS_TASK_SERVICE_ACCOUNT = local.deployment.reminders_task_service_account
     TOKEN_IDLE_DAYS                = "270"

@@ -23,7 +23,7 @@ USER_SUBCOLLECTIONS = ("devices", "checkins")  # under users/{uid}
 # Collections whose document id is the uid.
 DOCUMENT_COLLECTIONS = ("entitlements", "stripe_customers", "checkout_attempts")
 # Collections whose documents name the uid in a `uid` field.
-UID_FIELD_COLLECTIONS = ("reminder_sends",)
+UID_FIELD_COLLECTIONS = ("reminder_sends", "device_owners")
 
 
 def profile_ref(uid: str) -> firestore.DocumentReference:

@@ -19,6 +19,7 @@ from typing import Any
 from functions.reminders import counters, devices, send_records, wording
 from functions.reminders.batch import Batch, DueUser
 from functions.reminders.conditional_writes import Write, commit
+from functions.reminders.notification_preferences import Category, wants
 from functions.reminders.send_records import Claim, Owner, SendStatus
 from functions.streaks.summary import checked_in_on, summary_of
 from lib import firestore as db
@@ -58,7 +59,7 @@ def line_fields(users: int, counts: Mapping[str, int]) -> dict[str, int | float]
 
 def first_status(user: Mapping[str, Any], local_date: date) -> SendStatus:
     """What a claimed user-day starts as: skipped when nothing is to be sent, else claimed."""
-    if not (user.get("reminder") or {}).get("enabled"):
+    if not (user.get("reminder") or {}).get("enabled") or not wants(user, Category.DAILY_REMINDER):
         return SendStatus.SKIPPED_OFF
     if checked_in_on(user, local_date):
         return SendStatus.SKIPPED_DONE

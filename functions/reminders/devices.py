@@ -1,5 +1,9 @@
 """Devices under users/{uid}/devices/{installation_id}: registered by the app, read by the
-sender, pruned when FCM says a token is dead or when a device has been idle too long."""
+sender, pruned when FCM says a token is dead or when a device has been idle too long.
+
+A device belongs to one user at a time: device_owners/{installation_id} names its owner, and
+registering moves the device to the caller in the same transaction that removes it from the
+previous owner, so a shared or resold phone never gets two accounts' reminders."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import Any, Literal
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
+from google.cloud.firestore_v1.field_path import FieldPath
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.reminders.conditional_writes import Write, commit, deleted, set_merged
@@ -69,14 +74,25 @@ def device_ref(uid: str, installation_id: str) -> firestore.DocumentReference:
     return device
 
 
+def owner_ref(installation_id: str) -> firestore.DocumentReference:
+    owner: firestore.DocumentReference = db.client().collection("device_owners").document(installation_id)
+    return owner
+
+
+def _mirror_field(installation_id: str) -> str:
+    # Quoted: installation IDs may hold '-', which a dotted field path does not allow bare.
+    return FieldPath("devices", installation_id).to_api_repr()
+
+
 def _address_entry(installation_id: str, token: str | None) -> dict[str, Any]:
     """The mirror of a device on users/{uid}.devices, so the sender reads one document per user."""
     return {"devices": {installation_id: {"token": token}}}
 
 
 def register_device(uid: str, installation_id: str, registration: DeviceRegistration, now: datetime) -> DeviceView:
-    """Creates or refreshes the device and its mirror in one commit; a registration without a
-    token drops any old legacy token, since the app has moved to installation-ID addressing."""
+    """Creates or refreshes the device and its mirror, taking it from any other user, in one
+    transaction; a registration without a token drops any old legacy token, since the app has
+    moved to installation-ID addressing."""
     device = {
         "uid": uid,
         "installation_id": installation_id,
@@ -85,20 +101,46 @@ def register_device(uid: str, installation_id: str, registration: DeviceRegistra
         "app_version": registration.app_version,
         "updated_at": now,
     }
-    commit(
-        [
-            lambda batch: batch.set(device_ref(uid, installation_id), device),
-            set_merged(_user_ref(uid), _address_entry(installation_id, registration.token)),
-        ]
-    )
+
+    def claim(transaction: firestore.Transaction) -> None:
+        _release_from_others(transaction, uid, installation_id)
+        transaction.set(owner_ref(installation_id), {"uid": uid, "updated_at": now})
+        transaction.set(device_ref(uid, installation_id), device)
+        transaction.set(_user_ref(uid), _address_entry(installation_id, registration.token), merge=True)
+
+    db.run_transaction(claim)
     addressed_by: Literal["fid", "token"] = "token" if registration.token else "fid"
     return DeviceView(
         installation_id=installation_id, platform=registration.platform, addressed_by=addressed_by, updated_at=now
     )
 
 
+def _release_from_others(transaction: firestore.Transaction, uid: str, installation_id: str) -> None:
+    """Removes the device from its previous owner, if that is someone else and still has it.
+    Reads only, then writes: a transaction reads everything before its first write."""
+    owner = owner_ref(installation_id).get(transaction=transaction).to_dict() or {}
+    previous = owner.get("uid")
+    if not previous or previous == uid:
+        return
+    held = device_ref(str(previous), installation_id)
+    if not held.get(transaction=transaction).exists:
+        return
+    transaction.delete(held)
+    transaction.update(_user_ref(str(previous)), {_mirror_field(installation_id): firestore.DELETE_FIELD})
+
+
 def forget_device(uid: str, installation_id: str) -> None:
-    commit(deletions([Device(uid, installation_id, None)]))
+    """Signs the device out of this user: no send reaches it from now on, since the sender
+    reads the mirror at send time. The ownership goes too, unless someone else holds it."""
+
+    def release(transaction: firestore.Transaction) -> None:
+        owner = owner_ref(installation_id).get(transaction=transaction).to_dict() or {}
+        if owner.get("uid") == uid:
+            transaction.delete(owner_ref(installation_id))
+        transaction.delete(device_ref(uid, installation_id))
+        transaction.set(_user_ref(uid), {"devices": {installation_id: firestore.DELETE_FIELD}}, merge=True)
+
+    db.run_transaction(release)
 
 
 def devices_in(uid: str, user: Mapping[str, Any]) -> list[Device]:

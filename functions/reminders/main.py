@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import flask
 
-from functions.reminders import devices, preferences
+from functions.reminders import devices, notification_preferences, preferences
 from functions.reminders.batch import Batch
 from lib import errors, log
 from lib.auth import Caller
@@ -28,6 +28,15 @@ def _now() -> datetime:
 def put_reminder(request: flask.Request, caller: Caller) -> Reply:
     setting = parse_body(request, preferences.ReminderSetting)
     return preferences.save_reminder(caller.uid, setting, _now()).model_dump(mode="json")
+
+
+def get_notification_preferences(request: flask.Request, caller: Caller) -> Reply:
+    return notification_preferences.read_preferences(caller.uid).model_dump()
+
+
+def put_notification_preferences(request: flask.Request, caller: Caller) -> Reply:
+    chosen = parse_body(request, notification_preferences.NotificationPreferences)
+    return notification_preferences.save_preferences(caller.uid, chosen).model_dump()
 
 
 def _installation_id(value: str) -> str:
@@ -81,7 +90,15 @@ def sweep_tokens(request: flask.Request) -> Reply:
 
 
 settings = serve(
-    "reminders", "settings", {"reminder_put": put_reminder, "device_put": put_device, "device_delete": delete_device}
+    "reminders",
+    "settings",
+    {
+        "reminder_put": put_reminder,
+        "notifications_get": get_notification_preferences,
+        "notifications_put": put_notification_preferences,
+        "device_put": put_device,
+        "device_delete": delete_device,
+    },
 )
 tick = serve("reminders", "tick", {"reminders_tick": run_tick})
 send_batch = serve("reminders", "send_batch", {"reminders_send": send_batch_task})

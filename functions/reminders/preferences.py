@@ -1,12 +1,14 @@
-"""The reminder setting on users/{uid}: `reminder {enabled, local_time, timezone}` and `next_at`."""
+"""The reminder setting on users/{uid}: `reminder {enabled, local_time, timezone, quiet_start,
+quiet_end}` and `next_at`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from google.cloud import firestore
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from functions.reminders import schedule
 from lib import firestore as db
@@ -24,22 +26,47 @@ class ReminderSetting(BaseModel):
         json_schema_extra={"pattern": schedule.LOCAL_TIME_PATTERN},
     )
     timezone: IanaTimezone
+    quiet_start: str = Field(
+        default=schedule.DEFAULT_QUIET_START,
+        description="Start of the quiet hours, HH:MM local; nothing is sent from then until quiet_end.",
+        json_schema_extra={"pattern": schedule.LOCAL_TIME_PATTERN},
+    )
+    quiet_end: str = Field(
+        default=schedule.DEFAULT_QUIET_END,
+        description="End of the quiet hours, HH:MM local; equal to quiet_start means none.",
+        json_schema_extra={"pattern": schedule.LOCAL_TIME_PATTERN},
+    )
 
-    @field_validator("local_time")
+    @field_validator("local_time", "quiet_start", "quiet_end")
     @classmethod
     def _hh_mm(cls, value: str) -> str:
         schedule.parse_local_time(value)
         return value
+
+    @model_validator(mode="after")
+    def _quiet_at_most_12_hours(self) -> ReminderSetting:
+        if quiet_hours_of(self.model_dump()).length > schedule.MAX_QUIET:
+            raise ValueError("quiet_start to quiet_end: at most 12 hours")
+        return self
 
 
 class ReminderState(ReminderSetting):
     next_at: datetime | None
 
 
+def quiet_hours_of(reminder: Mapping[str, Any]) -> schedule.QuietHours:
+    """A stored reminder's quiet hours, the defaults where it has none; ValueError if malformed."""
+    return schedule.QuietHours(
+        schedule.parse_local_time(str(reminder.get("quiet_start", schedule.DEFAULT_QUIET_START))),
+        schedule.parse_local_time(str(reminder.get("quiet_end", schedule.DEFAULT_QUIET_END))),
+    )
+
+
 def first_firing(setting: ReminderSetting, now: datetime) -> datetime | None:
     if not setting.enabled:
         return None
-    return schedule.next_reminder_at(schedule.parse_local_time(setting.local_time), zone(setting.timezone), now)
+    local_time = schedule.parse_local_time(setting.local_time)
+    return schedule.next_reminder_at(local_time, zone(setting.timezone), now, quiet_hours_of(setting.model_dump()))
 
 
 def save_reminder(uid: str, setting: ReminderSetting, now: datetime) -> ReminderState:

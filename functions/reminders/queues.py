@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from functions.reminders.batch import Batch
 from lib import tasks
 from lib.config import Settings
@@ -16,12 +18,14 @@ def reminder_queues(config: Settings) -> list[str]:
     return [f"{parent}/{name}" for name in names]
 
 
-def enqueue_batch(queue: str, batch: Batch, config: Settings) -> bool:
-    """The send task of `batch`, named after it; False when that task already exists."""
+def enqueue_batch(queue: str, batch: Batch, config: Settings, send_at: datetime | None = None) -> bool:
+    """The send task of `batch`, named after it and dispatched from `send_at`; False when that
+    task already exists."""
     return tasks.enqueue_json(
         queue,
         batch.batch,
         config.reminders_send_url,
         batch.model_dump(mode="json"),
         oidc_account=config.reminders_task_service_account,
+        schedule_time=send_at,
     )

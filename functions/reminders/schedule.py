@@ -6,11 +6,17 @@ DST rule. A reminder is a wall-clock time in an IANA zone and fires once per loc
   the jump: 02:30 becomes 03:30 local, as long after the gap's start as the wall time says;
 - on a fall-back day a time that occurs twice (01:30 when clocks go 02:00 → 01:00) fires
   at its first occurrence (fold=0), never at the second.
+
+Quiet hours. Nothing fires while the local wall clock is inside the user's quiet hours
+[start, end) (wrapping midnight when start > end), at most MAX_QUIET long; a firing that would
+fall inside moves to their end, which the DST rule above then places (an end inside a gap
+fires up to an hour later, still outside the quiet hours, since they are at most 12 h).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,17 +37,51 @@ def parse_local_time(text: str) -> time:
         raise ValueError("must be HH:MM between 00:00 and 23:59") from exc
 
 
+@dataclass(frozen=True)
+class QuietHours:
+    start: time
+    end: time
+
+    @property
+    def length(self) -> timedelta:
+        start, end = (timedelta(hours=t.hour, minutes=t.minute) for t in (self.start, self.end))
+        return (end - start) % timedelta(days=1)
+
+    def holds(self, wall: time) -> bool:
+        """Whether the local wall-clock time `wall` is inside; equal ends mean no quiet hours."""
+        if self.start <= self.end:
+            return self.start <= wall < self.end
+        return wall >= self.start or wall < self.end
+
+
+MAX_QUIET = timedelta(hours=12)
+DEFAULT_QUIET_START = "22:00"
+DEFAULT_QUIET_END = "07:00"
+DEFAULT_QUIET = QuietHours(time(22, 0), time(7, 0))
+NO_QUIET = QuietHours(time(0, 0), time(0, 0))
+
+
+def out_of_quiet(instant: datetime, quiet: QuietHours, zone: ZoneInfo) -> datetime:
+    """`instant` (UTC), or the end of the quiet hours it falls in."""
+    wall = instant.astimezone(zone)
+    if not quiet.holds(wall.time().replace(tzinfo=None)):
+        return instant
+    day = wall.date() if wall.time().replace(tzinfo=None) < quiet.end else wall.date() + timedelta(days=1)
+    return fire_at(day, quiet.end, zone)
+
+
 def fire_at(day: date, local_time: time, zone: ZoneInfo) -> datetime:
     """The UTC instant the reminder fires on local `day` (see the DST rule above)."""
     return datetime.combine(day, local_time, tzinfo=zone).astimezone(UTC)
 
 
-def next_reminder_at(local_time: time, zone: ZoneInfo, after: datetime) -> datetime:
-    """The first firing strictly after `after` (an aware datetime), in UTC: today's, or else
-    tomorrow's, which always lies after any instant of today."""
+def next_reminder_at(local_time: time, zone: ZoneInfo, after: datetime, quiet: QuietHours = NO_QUIET) -> datetime:
+    """The first firing strictly after `after` (an aware datetime), in UTC, each local day's
+    firing moved out of `quiet`: yesterday's may have moved into today, and tomorrow's always
+    lies after any instant of today."""
     today = after.astimezone(zone).date()
-    candidate = fire_at(today, local_time, zone)
-    return candidate if candidate > after else fire_at(today + timedelta(days=1), local_time, zone)
+    days = (today - timedelta(days=1), today, today + timedelta(days=1))
+    return min(f for day in days if (f := out_of_quiet(fire_at(day, local_time, zone), quiet, zone)) > after)
 
 
 def local_date_of(instant: datetime, zone: ZoneInfo) -> date:

@@ -4,17 +4,19 @@ Reads grow with the users due: one ordered query on next_at <= now, paged with a
 Each page is cut into batches; each batch becomes one task whose name is derived from its
 content, enqueued before its users' next_at is advanced, so a tick that dies in between is
 redone by the next one and the send records absorb the repeat. A late tick finds everything
-due since and sends each user one reminder.
+due since and sends each user one reminder. Sends are spread over `reminders_spread_s`: each
+user-day has a fixed second in that window, and its batch is dispatched at that second.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
@@ -23,6 +25,7 @@ from pydantic import AwareDatetime, BaseModel
 from functions.reminders import counters, schedule
 from functions.reminders.batch import Batch, DueUser
 from functions.reminders.conditional_writes import Write, apply_each, commit
+from functions.reminders.preferences import quiet_hours_of
 from functions.reminders.queues import enqueue_batch, reminder_queues
 from lib import firestore as db
 from lib.config import Settings, settings
@@ -55,10 +58,11 @@ def advance_of(uid: str, user: dict[str, object], now: datetime) -> Advance:
     try:
         tz = zone(check_timezone(str(reminder.get("timezone"))))
         local_time = schedule.parse_local_time(str(reminder.get("local_time")))
+        quiet = quiet_hours_of(reminder)
     except ValueError:
         return Advance(None, None)
     due = DueUser(uid=uid, local_date=schedule.local_date_of(due_at, tz))
-    return Advance(due, schedule.next_reminder_at(local_time, tz, now))
+    return Advance(due, schedule.next_reminder_at(local_time, tz, now, quiet))
 
 
 def batch_name(day: date, users: Sequence[DueUser]) -> str:
@@ -103,27 +107,52 @@ def run_tick(now: datetime) -> TickReport:
     return report
 
 
+def spread_offset_s(user: DueUser, window_s: int) -> int:
+    """A user-day's second within the spread window: the same on every tick and retry."""
+    if window_s <= 0:
+        return 0
+    digest = hashlib.sha256(f"{user.uid}/{user.local_date}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % window_s
+
+
+def spread(due: Sequence[DueUser], window_s: int, size: int) -> list[tuple[int, list[DueUser]]]:
+    """`due` as batches of at most `size` users, each with the offset its sends start at: users
+    of one second share batches, so each second of the window gets its own tasks."""
+    by_second: dict[int, list[DueUser]] = {}
+    for user in due:
+        by_second.setdefault(spread_offset_s(user, window_s), []).append(user)
+    return [
+        (second, users[start : start + size])
+        for second, users in sorted(by_second.items())
+        for start in range(0, len(users), size)
+    ]
+
+
 def _pages(
     query: firestore.Query, now: datetime, config: Settings, queues: list[str], report: TickReport
 ) -> Iterator[list[tuple[Snapshot, Advance]]]:
-    """Each batch-sized slice of a page of due users, after its task is enqueued."""
+    """Each batch-sized slice of a page of due users, after the page's tasks are enqueued."""
     size = config.reminders_batch_size
+    started = time.monotonic()
     cursor: Snapshot | None = None
     while True:
         page = list((query.start_after(cursor) if cursor else query).stream())
         report.docs_read += max(1, len(page))  # an empty answer is billed as one read
         if not page:
             return
-        for start in range(0, len(page), size):
-            advances = [(s, advance_of(s.id, s.to_dict() or {}, now)) for s in page[start : start + size]]
-            due = [a.due for _, a in advances if a.due is not None]
-            if due:
-                batch = Batch(batch=batch_name(now.date(), due), day=now.date(), users=due)
-                queue = queues[shard_of(batch.batch, len(queues))]
-                enqueue_batch(queue, batch, config)
-                report.batches += 1
-                report.due += len(due)
-            yield advances
+        advances = [(s, advance_of(s.id, s.to_dict() or {}, now)) for s in page]
+        due = [a.due for _, a in advances if a.due is not None]
+        # The window starts when the page is enqueued, so a slow tick does not crowd its first
+        # seconds; a tick for a past instant stays in the past and is dispatched at once.
+        window_start = now + timedelta(seconds=time.monotonic() - started)
+        for second, users in spread(due, config.reminders_spread_s, size):
+            batch = Batch(batch=batch_name(now.date(), users), day=now.date(), users=users)
+            queue = queues[shard_of(batch.batch, len(queues))]
+            enqueue_batch(queue, batch, config, send_at=window_start + timedelta(seconds=second))
+            report.batches += 1
+            report.due += len(users)
+        for start in range(0, len(advances), size):
+            yield advances[start : start + size]
         if len(page) < config.reminders_tick_page_size:
             return
         cursor = page[-1]

@@ -15,8 +15,11 @@ from click.testing import Result
 from firebase_admin import auth as fb_auth
 from typer.testing import CliRunner
 
+from functions.reminders.batch import DueUser
+from functions.reminders.tick import spread
 from functions.stripe_webhook import customers
 from lib import firebase, stripe_api
+from lib.config import settings
 from ops import seeding
 from ops.main import app
 from tests.conftest import AppUser, GatewayClient
@@ -64,6 +67,8 @@ def test_seed_creates_users_through_the_real_shapes(stack: object) -> None:
             "enabled": planned.reminder_on,
             "local_time": planned.local_time,
             "timezone": planned.timezone,
+            "quiet_start": "22:00",
+            "quiet_end": "07:00",
         }
         assert ("next_at" in doc) == planned.reminder_on
         assert device_ids(planned.uid) == sorted(d.installation_id for d in planned.devices)
@@ -96,10 +101,11 @@ def test_seed_twice_changes_no_user_history_or_devices(stack: object) -> None:
 
 
 def test_reminders_tick_at_a_chosen_instant_enqueues_the_due_users(stack: object, fcm: Fcm, world: World) -> None:
-    world.add(3)
+    due = [DueUser(uid=u.uid, local_date=world.day) for u in world.add(3)]
     result = ops("reminders", "tick", "--now", world.tick_at.isoformat())
     assert result.exit_code == 0, result.output
-    assert "due 3, batches enqueued 1" in result.stdout
+    batches = len(spread(due, settings().reminders_spread_s, settings().reminders_batch_size))
+    assert f"due 3, batches enqueued {batches}," in result.stdout
     wait_until_settled(world.day, 3)
     for user in world.users:
         assert (send_record(user.uid, world.day) or {}).get("status") == "sent"
@@ -137,9 +143,8 @@ def test_user_show_reports_every_concern_with_tokens_masked(gateway: GatewayClie
     assert gateway.post("/v1/checkins", json={}, headers=user.headers).status_code == 200
     completed = checkout(gateway, user)
     wait_for(lambda: (entitlement(user.uid) or {}).get("status") == "active", "the entitlement")
-
     shown = ops_json("user", "show", user.uid)
-    assert shown["reminder"] == reminder
+    assert shown["reminder"] == reminder | {"quiet_start": "22:00", "quiet_end": "07:00"}
     assert shown["next_at"] is not None
     assert shown["streak"]["current"] == 1
     assert [d["installation_id"] for d in shown["devices"]] == ["fid-show-1"]

@@ -51,7 +51,8 @@ def test_delete_removes_every_document_then_the_auth_user(gateway: GatewayClient
     client = db.client()
     gateway.get("/v1/me", headers=user.headers)
     user_doc = client.collection("users").document(user.uid)
-    user_doc.collection("devices").document("fid-1").set({"platform": "ios"})
+    fid = f"fid-{user.uid}"
+    assert gateway.put(f"/v1/devices/{fid}", json={"platform": "ios"}, headers=user.headers).status_code == 200
     for day in range(450):  # more than one delete batch
         user_doc.collection("checkins").document(f"2025-01-{day:03d}").set({"n": day})
     client.collection("reminder_sends").document(f"{user.uid}_2025-01-01").set({"uid": user.uid, "status": "sent"})
@@ -64,6 +65,8 @@ def test_delete_removes_every_document_then_the_auth_user(gateway: GatewayClient
     assert response.json()["documents_deleted"] >= 453
     assert not user_doc.get().exists
     assert list(user_doc.collection("checkins").list_documents()) == []
+    assert list(user_doc.collection("devices").list_documents()) == []
+    assert not client.collection("device_owners").document(fid).get().exists
     assert not client.collection("reminder_sends").document(f"{user.uid}_2025-01-01").get().exists
     assert other.get().exists
     with pytest.raises(fb_auth.UserNotFoundError):

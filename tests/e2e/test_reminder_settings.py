@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from lib import firestore as db
-from tests.conftest import AppUser, GatewayClient
+from tests.conftest import AppUser, GatewayClient, MakeUser
 from tests.support.documents import user_doc
 
 
@@ -18,10 +20,19 @@ def test_put_reminder_answers_and_stores_next_at_in_utc(gateway: GatewayClient, 
     assert response.status_code == 200, response.text
     answer = response.json()
     next_at = datetime.fromisoformat(answer["next_at"])
-    assert answer | {"next_at": None} == body | {"next_at": None}
+    assert answer | {"next_at": None} == body | {"next_at": None, "quiet_start": "22:00", "quiet_end": "07:00"}
     assert datetime.now(UTC) < next_at <= datetime.now(UTC) + timedelta(days=1)
     assert (next_at.hour, next_at.minute) == (15, 0)  # 20:30 IST
     assert user_doc(user.uid)["next_at"] == next_at
+
+
+def test_a_reminder_time_inside_the_quiet_hours_fires_at_their_end(gateway: GatewayClient, user: AppUser) -> None:
+    body = {"enabled": True, "local_time": "06:15", "timezone": "UTC", "quiet_start": "23:00", "quiet_end": "06:45"}
+    response = gateway.put("/v1/reminder", json=body, headers=user.headers)
+    assert response.status_code == 200, response.text
+    next_at = datetime.fromisoformat(response.json()["next_at"])
+    assert (next_at.hour, next_at.minute) == (6, 45)
+    assert user_doc(user.uid)["reminder"] == body
 
 
 def test_disabling_the_reminder_removes_next_at(gateway: GatewayClient, user: AppUser) -> None:
@@ -32,7 +43,7 @@ def test_disabling_the_reminder_removes_next_at(gateway: GatewayClient, user: Ap
     assert response.json()["next_at"] is None
     stored = user_doc(user.uid)
     assert "next_at" not in stored
-    assert stored["reminder"] == on | {"enabled": False}
+    assert stored["reminder"] == on | {"enabled": False, "quiet_start": "22:00", "quiet_end": "07:00"}
 
 
 @pytest.mark.parametrize(
@@ -43,6 +54,8 @@ def test_disabling_the_reminder_removes_next_at(gateway: GatewayClient, user: Ap
         ({"enabled": True, "timezone": "UTC"}, "local_time"),
         ({"enabled": "sometimes", "local_time": "08:00", "timezone": "UTC"}, "enabled"),
         ({"enabled": True, "local_time": "08:00", "timezone": "UTC", "extra": 1}, "extra"),
+        ({"enabled": True, "local_time": "08:00", "timezone": "UTC", "quiet_start": "7am"}, "quiet_start"),
+        ({"enabled": True, "local_time": "08:00", "timezone": "UTC", "quiet_start": "18:00"}, "quiet_start"),
     ],
 )
 def test_bad_reminder_is_400_naming_the_field(
@@ -107,3 +120,93 @@ def test_send_task_with_bad_body_is_400(gateway: GatewayClient) -> None:
     response = gateway.post("/internal/reminders/send", json={"batch": "x"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid-argument"
+
+
+def owners_of(installation_id: str, *uids: str) -> list[str]:
+    """Which of `uids` hold the device, by device document and by mirror entry alike."""
+    held = []
+    for uid in uids:
+        document = db.client().collection("users").document(uid).collection("devices").document(installation_id)
+        mirrored = installation_id in (user_doc(uid).get("devices") or {})
+        assert document.get().exists == mirrored, f"{uid}: device document and mirror disagree"
+        if mirrored:
+            held.append(uid)
+    return held
+
+
+def test_registering_a_device_takes_it_from_its_previous_user(gateway: GatewayClient, make_user: MakeUser) -> None:
+    ana, ben = make_user("Ana"), make_user("Ben")
+    fid = f"shared-{uuid.uuid4().hex}"
+    assert gateway.put(f"/v1/devices/{fid}", json={"platform": "ios"}, headers=ana.headers).status_code == 200
+    assert owners_of(fid, ana.uid, ben.uid) == [ana.uid]
+    assert gateway.put(f"/v1/devices/{fid}", json={"platform": "ios"}, headers=ben.headers).status_code == 200
+    assert owners_of(fid, ana.uid, ben.uid) == [ben.uid]
+    assert db.client().collection("device_owners").document(fid).get().to_dict()["uid"] == ben.uid
+
+
+def test_signing_out_of_a_device_someone_else_took_leaves_it_with_them(
+    gateway: GatewayClient, make_user: MakeUser
+) -> None:
+    ana, ben = make_user("Ana"), make_user("Ben")
+    fid = f"shared-{uuid.uuid4().hex}"
+    assert gateway.put(f"/v1/devices/{fid}", json={"platform": "ios"}, headers=ana.headers).status_code == 200
+    assert gateway.put(f"/v1/devices/{fid}", json={"platform": "ios"}, headers=ben.headers).status_code == 200
+    assert gateway.delete(f"/v1/devices/{fid}", headers=ana.headers).status_code == 200
+    assert owners_of(fid, ana.uid, ben.uid) == [ben.uid]
+    assert db.client().collection("device_owners").document(fid).get().to_dict()["uid"] == ben.uid
+    assert gateway.delete(f"/v1/devices/{fid}", headers=ben.headers).status_code == 200
+    assert owners_of(fid, ana.uid, ben.uid) == []
+    assert not db.client().collection("device_owners").document(fid).get().exists
+
+
+def test_two_users_registering_one_device_at_once_leave_exactly_one_owner(
+    gateway: GatewayClient, make_user: MakeUser
+) -> None:
+    users = [make_user(f"User {n}") for n in range(4)]
+    uids = [u.uid for u in users]
+    for _ in range(5):
+        fid = f"raced-{uuid.uuid4().hex}"
+        start = threading.Barrier(len(users))
+
+        def register(user: AppUser, fid: str = fid, start: threading.Barrier = start) -> int:
+            start.wait()
+            return gateway.put(f"/v1/devices/{fid}", json={"platform": "android"}, headers=user.headers).status_code
+
+        with ThreadPoolExecutor(max_workers=len(users)) as pool:
+            assert list(pool.map(register, users)) == [200] * len(users)
+        held = owners_of(fid, *uids)
+        assert len(held) == 1, held
+        assert db.client().collection("device_owners").document(fid).get().to_dict()["uid"] == held[0]
+
+
+ALL_ON = {"daily_reminder": True, "streak_at_risk": True, "account_notices": True}
+
+
+def test_every_notification_category_is_on_until_turned_off(gateway: GatewayClient, user: AppUser) -> None:
+    response = gateway.get("/v1/notifications/preferences", headers=user.headers)
+    assert response.status_code == 200, response.text
+    assert response.json() == ALL_ON
+    chosen = ALL_ON | {"streak_at_risk": False}
+    response = gateway.put("/v1/notifications/preferences", json=chosen, headers=user.headers)
+    assert (response.status_code, response.json()) == (200, chosen)
+    assert gateway.get("/v1/notifications/preferences", headers=user.headers).json() == chosen
+    assert user_doc(user.uid)["notifications"] == chosen
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"daily_reminder": True, "streak_at_risk": True}, "account_notices"),
+        (ALL_ON | {"daily_reminder": "no"}, "daily_reminder"),
+        (ALL_ON | {"daily_reminder": 0}, "daily_reminder"),
+        (ALL_ON | {"marketing": False}, "marketing"),
+    ],
+)
+def test_bad_notification_preferences_are_400_naming_the_field(
+    gateway: GatewayClient, user: AppUser, body: dict[str, object], field: str
+) -> None:
+    response = gateway.put("/v1/notifications/preferences", json=body, headers=user.headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid-argument"
+    assert field in response.json()["error"]["message"]
+    assert "notifications" not in user_doc(user.uid)

@@ -6,7 +6,12 @@ import json
 import threading
 from datetime import UTC, datetime, timedelta
 
+from functions.reminders import devices
+from functions.reminders.batch import DueUser
+from functions.reminders.notification_preferences import NotificationPreferences, save_preferences
+from functions.reminders.tick import spread, spread_offset_s
 from lib import firestore as db
+from lib.config import settings
 from tests.conftest import GatewayClient
 from tests.support import reminders as reminders_support
 from tests.support.reminders import (
@@ -18,6 +23,7 @@ from tests.support.reminders import (
     tick,
     wait_until_settled,
 )
+from tests.support.waiting import wait_for
 
 fcm = reminders_support.fcm
 world = reminders_support.world
@@ -111,9 +117,10 @@ def test_late_tick_catches_up_with_one_reminder(gateway: GatewayClient, fcm: Fcm
 
 
 def test_tick_reads_only_the_users_due(gateway: GatewayClient, fcm: Fcm, world: World) -> None:
-    world.add(5)
+    due = world.add(5)
     world.add(30, due_at=world.due_at + timedelta(days=400))
-    assert tick(gateway, world.tick_at) == {"due": 5, "batches": 1, "docs_read": 5}
+    batches = spread([DueUser(uid=u.uid, local_date=world.day) for u in due], settings().reminders_spread_s, 500)
+    assert tick(gateway, world.tick_at) == {"due": 5, "batches": len(batches), "docs_read": 5}
     wait_until_settled(world.day, 5)
 
 
@@ -176,3 +183,63 @@ def test_sweep_deletes_devices_idle_for_more_than_270_days(gateway: GatewayClien
     assert response.json()["removed"] >= 1
     assert (device_count(idle.uid), device_count(fresh.uid)) == (0, 1)
     assert counters(datetime.now(UTC).date())["tokens_swept"] >= 1
+
+
+def test_a_device_another_user_registered_gets_only_that_users_reminder(
+    gateway: GatewayClient, fcm: Fcm, world: World
+) -> None:
+    ana, ben = world.add(2)
+    phone = ana.addresses[0]
+    devices.register_device(ana.uid, phone, devices.DeviceRegistration(platform="ios"), datetime.now(UTC))
+    devices.register_device(ben.uid, phone, devices.DeviceRegistration(platform="ios"), datetime.now(UTC))
+    assert tick(gateway, world.tick_at)["due"] == 2
+    found = wait_until_settled(world.day, 2)
+    assert (found.get("sent"), found.get("no_device")) == (1, 1)
+    to_phone = [m for m in fcm.messages() if m["token"] == phone]
+    assert len(to_phone) == 1
+    assert (send_record(ben.uid, world.day) or {})["status"] == "sent"
+    assert (send_record(ana.uid, world.day) or {})["status"] == "no_device"
+
+
+def test_a_signed_out_device_gets_nothing(gateway: GatewayClient, fcm: Fcm, world: World) -> None:
+    (user,) = world.add(1)
+    devices.forget_device(user.uid, user.addresses[0])
+    tick(gateway, world.tick_at)
+    wait_until_settled(world.day, 1)
+    assert fcm.count_by_address(set(user.addresses)) == {}
+    assert (send_record(user.uid, world.day) or {})["status"] == "no_device"
+
+
+def test_a_real_time_tick_sends_no_one_before_their_second_of_the_spread(
+    gateway: GatewayClient, fcm: Fcm, world: World
+) -> None:
+    now = datetime.now(UTC)
+    seeded = world.add(20, due_at=now - timedelta(minutes=1))
+    tick(gateway, now)
+    slot = {
+        user.addresses[0]: now + timedelta(seconds=spread_offset_s(DueUser(uid=user.uid, local_date=now.date()), 60))
+        for user in seeded
+    }
+    assert settings().reminders_spread_s == 60
+    assert len(set(slot.values())) > 1
+
+    def all_received() -> bool:
+        return set(fcm.count_by_address(set(slot))) == set(slot)
+
+    wait_for(all_received, "every user's reminder", timeout_s=180)
+    assert fcm.count_by_address(set(slot)) == dict.fromkeys(slot, 1)
+    for message in fcm.messages():
+        if message["token"] in slot:
+            assert datetime.fromisoformat(message["received_at"]) >= slot[message["token"]]
+
+
+def test_a_user_who_opted_out_of_daily_reminders_gets_none(gateway: GatewayClient, fcm: Fcm, world: World) -> None:
+    wanted, opted_out = world.add(2)
+    everything = NotificationPreferences(daily_reminder=True, streak_at_risk=True, account_notices=True)
+    save_preferences(opted_out.uid, everything.model_copy(update={"daily_reminder": False}))
+    tick(gateway, world.tick_at)
+    found = wait_until_settled(world.day, 2)
+    assert (found.get("sent"), found.get("skipped_off")) == (1, 1)
+    assert fcm.count_by_address(set(opted_out.addresses)) == {}
+    assert (send_record(opted_out.uid, world.day) or {})["status"] == "skipped_off"
+    assert (send_record(wanted.uid, world.day) or {})["status"] == "sent"

@@ -1,4 +1,5 @@
-"""next_at arithmetic: once per local day, at the wall time, with the documented DST rule."""
+"""next_at arithmetic: once per local day, at the wall time, with the documented DST rule, and
+never inside quiet hours."""
 
 from __future__ import annotations
 
@@ -9,13 +10,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.reminders.schedule import fire_at, local_date_of, next_reminder_at, parse_local_time
+from functions.reminders.schedule import (
+    DEFAULT_QUIET,
+    MAX_QUIET,
+    QuietHours,
+    fire_at,
+    local_date_of,
+    next_reminder_at,
+    parse_local_time,
+)
 
 ZONES = ["Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "America/Santiago", "UTC"]
 
 zones = st.sampled_from(ZONES).map(ZoneInfo)
 local_times = st.times().map(lambda t: time(t.hour, t.minute))
 instants = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC))
+quiet_hours = (
+    st.tuples(local_times, local_times).map(lambda ends: QuietHours(*ends)).filter(lambda q: q.length <= MAX_QUIET)
+)
 
 
 @given(local_times, zones, instants)
@@ -71,3 +83,45 @@ def test_parse_local_time_refuses_anything_but_hh_mm(text: str) -> None:
 
 def test_parse_local_time_reads_hh_mm() -> None:
     assert parse_local_time("07:05") == time(7, 5)
+
+
+@settings(max_examples=300)
+@given(local_times, zones, instants, quiet_hours)
+def test_no_firing_falls_in_quiet_hours(local_time: time, zone: ZoneInfo, after: datetime, quiet: QuietHours) -> None:
+    fired = next_reminder_at(local_time, zone, after, quiet)
+    assert after < fired <= after + timedelta(hours=26)
+    assert not quiet.holds(fired.astimezone(zone).time().replace(tzinfo=None))
+
+
+@settings(max_examples=300)
+@given(local_times, zones, instants, quiet_hours)
+def test_with_quiet_hours_successive_firings_fall_on_successive_local_days(
+    local_time: time, zone: ZoneInfo, after: datetime, quiet: QuietHours
+) -> None:
+    first = next_reminder_at(local_time, zone, after, quiet)
+    second = next_reminder_at(local_time, zone, first, quiet)
+    assert local_date_of(second, zone) == local_date_of(first, zone) + timedelta(days=1)
+
+
+@given(local_times, zones, instants, quiet_hours)
+def test_a_firing_outside_quiet_hours_keeps_its_time(
+    local_time: time, zone: ZoneInfo, after: datetime, quiet: QuietHours
+) -> None:
+    if not quiet.holds(local_time):
+        assert next_reminder_at(local_time, zone, after, quiet) == next_reminder_at(local_time, zone, after)
+
+
+def test_a_reminder_inside_quiet_hours_moves_to_their_end() -> None:
+    zone = ZoneInfo("Europe/Paris")
+    early = next_reminder_at(time(6, 30), zone, datetime(2026, 6, 1, 0, 0, tzinfo=UTC), DEFAULT_QUIET)
+    assert early.astimezone(zone).strftime("%Y-%m-%d %H:%M") == "2026-06-01 07:00"
+    late = next_reminder_at(time(23, 15), zone, datetime(2026, 6, 1, 12, 0, tzinfo=UTC), DEFAULT_QUIET)
+    assert late.astimezone(zone).strftime("%Y-%m-%d %H:%M") == "2026-06-02 07:00"
+    assert next_reminder_at(time(23, 15), zone, late, DEFAULT_QUIET).astimezone(zone).day == 3
+
+
+def test_a_quiet_end_inside_a_spring_forward_gap_fires_after_the_jump() -> None:
+    zone = ZoneInfo("America/New_York")  # 2026-03-08: 02:00 EST → 03:00 EDT
+    quiet = QuietHours(time(22, 0), time(2, 30))
+    fired = next_reminder_at(time(1, 0), zone, datetime(2026, 3, 8, 0, 0, tzinfo=UTC), quiet)
+    assert fired.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") == "2026-03-08 03:30 EDT"
