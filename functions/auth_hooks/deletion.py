@@ -12,14 +12,14 @@ from firebase_admin import auth as fb_auth
 from google.cloud import firestore
 from pydantic import BaseModel
 
-from lib import firebase, log, stripe_api
+from lib import day_rule, firebase, log, stripe_api
 from lib import firestore as db
 
 # delete_user is an accounts:delete call.
 IAM_PERMISSIONS = db.WRITES | {"firebaseauth.users.delete"}
 
 
-USER_SUBCOLLECTIONS = ("devices", "checkins")
+USER_SUBCOLLECTIONS = ("devices", "checkins", day_rule.CHANGES)
 BATCH = 400
 
 _logger = log.get_logger("deletion")

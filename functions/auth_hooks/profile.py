@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from lib import day_rule
 from lib import firestore as db
+from lib.errors import DayRuleChangedRecently
 from lib.timezones import IanaTimezone
 
 IAM_PERMISSIONS = db.WRITES
@@ -30,6 +33,7 @@ class StreakView(BaseModel):
     current: int = 0
     longest: int = 0
     last_day: str | None = None
+    freezes: int = 0
 
 
 class Profile(BaseModel):
@@ -37,6 +41,10 @@ class Profile(BaseModel):
     email: str | None = None
     display_name: str | None = None
     timezone: str = DEFAULT_TIMEZONE
+    day_start: str = Field(default="00:00", description="The local time the user's day starts (HH:MM, 00:00-06:00).")
+    next_timezone_change_at: datetime | None = Field(
+        default=None, description="When timezone or day_start may next change (one change per 24 hours)."
+    )
     reminder: ReminderView | None = None
     streak: StreakView = Field(default_factory=StreakView)
     plan: str = "free"
@@ -56,6 +64,7 @@ class ProfilePatch(BaseModel):
             "anyOf": [
                 {"required": ["display_name"], "properties": {"display_name": {"type": "string"}}},
                 {"required": ["timezone"], "properties": {"timezone": {"type": "string"}}},
+                {"required": ["day_start"], "properties": {"day_start": {"type": "string"}}},
             ]
         },
     )
@@ -63,7 +72,14 @@ class ProfilePatch(BaseModel):
     display_name: str | None = Field(
         default=None, min_length=1, max_length=80, json_schema_extra={"pattern": NOT_BLANK_PATTERN}
     )
-    timezone: IanaTimezone | None = None
+    timezone: IanaTimezone | None = Field(
+        default=None, description="Judges the streak's days; with day_start, changeable once per 24 hours (409)."
+    )
+    day_start: str | None = Field(
+        default=None,
+        pattern=day_rule.DAY_START_PATTERN,
+        description="When the user's day starts, HH:MM from 00:00 to 06:00 local (default 00:00).",
+    )
 
     @field_validator("display_name")
     @classmethod
@@ -74,9 +90,17 @@ class ProfilePatch(BaseModel):
 
     @model_validator(mode="after")
     def _something_to_change(self) -> ProfilePatch:
-        if self.display_name is None and self.timezone is None:
-            raise ValueError("send display_name or timezone")
+        if self.display_name is None and self.timezone is None and self.day_start is None:
+            raise ValueError("send display_name, timezone or day_start")
         return self
+
+    def rule_after(self, rule: day_rule.DayRule) -> day_rule.DayRule:
+        """`rule` with this patch's zone and day start applied."""
+        return replace(
+            rule,
+            timezone=self.timezone or rule.timezone,
+            day_start=day_rule.parse_day_start(self.day_start) if self.day_start else rule.day_start,
+        )
 
 
 def new_profile_fields(uid: str, email: str | None, display_name: str | None) -> dict[str, Any]:
@@ -113,6 +137,8 @@ def profile_view(uid: str, data: dict[str, Any], plan: str) -> Profile:
         email=data.get("email"),
         display_name=data.get("display_name"),
         timezone=data.get("timezone", DEFAULT_TIMEZONE),
+        day_start=day_rule.rule_of(data).day_start_text,
+        next_timezone_change_at=day_rule.next_change_at(data),
         reminder=ReminderView(**reminder, next_at=data.get("next_at")) if isinstance(reminder, dict) else None,
         streak=StreakView(**(data.get("streak") or {})),
         plan=plan,
@@ -120,4 +146,22 @@ def profile_view(uid: str, data: dict[str, Any], plan: str) -> Profile:
 
 
 def update_profile(uid: str, patch: ProfilePatch) -> None:
-    user_ref(uid).update(patch.model_dump(exclude_none=True))
+    """Applies the patch in one transaction; a change of zone or day start is recorded, and
+    refused (409) within 24 hours of the previous one, so it cannot pick a date for a check-in."""
+    ref = user_ref(uid)
+
+    def change(transaction: firestore.Transaction) -> None:
+        data = ref.get(transaction=transaction).to_dict() or {}
+        now = datetime.now(UTC)
+        fields: dict[str, Any] = {"display_name": patch.display_name} if patch.display_name is not None else {}
+        rule = day_rule.rule_of(data)
+        wanted = patch.rule_after(rule)
+        if wanted != rule:
+            allowed_at = day_rule.next_change_at(data)
+            if not day_rule.change_allowed(data, now) and allowed_at is not None:
+                raise DayRuleChangedRecently(allowed_at, now)
+            fields |= day_rule.change_writes(transaction, ref, rule, wanted, now, source="profile")
+        if fields:
+            transaction.update(ref, fields)
+
+    db.run_transaction(change)

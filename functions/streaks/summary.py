@@ -1,14 +1,17 @@
-"""The streak summary on users/{uid}, read by other concerns (reminders) without I/O.
+"""The streak summary on users/{uid}, read without I/O.
 
-Shape on users/{uid}: `streak: {current: int, longest: int, last_day: "YYYY-MM-DD"}`,
-where last_day is the local date of the latest check-in.
+Shape on users/{uid}: `streak: {current, longest, last_day: "YYYY-MM-DD", freezes,
+started_at, continue_until}`: last_day is the latest local date covered (checked in or
+frozen), started_at the instant of the run's first check-in and continue_until the instant
+before which a check-in continues the run whatever its date (both may be absent in
+summaries written before they existed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 
@@ -17,6 +20,9 @@ class StreakSummary:
     current: int = 0
     longest: int = 0
     last_day: date | None = None
+    freezes: int = 0
+    started_at: datetime | None = None
+    continue_until: datetime | None = None
 
     def done_on(self, local_day: date) -> bool:
         """Whether a check-in on `local_day` would change nothing: the latest counted day is
@@ -29,7 +35,14 @@ class StreakSummary:
             "current": self.current,
             "longest": self.longest,
             "last_day": self.last_day.isoformat() if self.last_day else None,
+            "freezes": self.freezes,
+            "started_at": self.started_at,
+            "continue_until": self.continue_until,
         }
+
+
+def _instant(value: Any) -> datetime | None:
+    return value if isinstance(value, datetime) else None
 
 
 def summary_of(user: Mapping[str, Any]) -> StreakSummary:
@@ -40,8 +53,7 @@ def summary_of(user: Mapping[str, Any]) -> StreakSummary:
         current=int(streak.get("current", 0)),
         longest=int(streak.get("longest", 0)),
         last_day=date.fromisoformat(last_day) if last_day else None,
+        freezes=int(streak.get("freezes", 0)),
+        started_at=_instant(streak.get("started_at")),
+        continue_until=_instant(streak.get("continue_until")),
     )
-
-
-def checked_in_on(user: Mapping[str, Any], local_day: date) -> bool:
-    return summary_of(user).done_on(local_day)
