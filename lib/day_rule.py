@@ -1,8 +1,8 @@
 """A user's day rule: the profile time zone and the local time their day starts.
 
 Read by streaks (which day a check-in counts for), by auth_hooks (`PATCH /v1/me`) and, through
-streaks' public read function, by reminders. Pure, save `change_writes`, which only adds writes
-to a batch the caller commits. Rules in docs/streaks.md.
+streaks' public read function, by reminders. Pure: the caller writes what `change_fields` and
+`change_record` return. Rules in docs/streaks.md.
 
 Shape on users/{uid}: `timezone: "Area/City"`, `day_start: "HH:MM"`, `day_rule_changed_at`
 (timestamp of the latest change); each change is also a document of
@@ -66,6 +66,14 @@ class DayRule:
     def day_ends_at(self, day: date) -> datetime:
         return self.day_starts_at(day + timedelta(days=1))
 
+    def clock_offset(self, instant: datetime) -> timedelta:
+        """How far ahead of UTC this rule's dates run at `instant`: the zone's offset less the day start."""
+        offset = instant.astimezone(self.zone).utcoffset() or timedelta(0)
+        return offset - self._offset()
+
+    def as_field(self) -> dict[str, str]:
+        return {"timezone": self.timezone, "day_start": self.day_start_text}
+
 
 def parse_day_start(text: str) -> time:
     """'HH:MM' from 00:00 to 06:00, else ValueError."""
@@ -98,25 +106,21 @@ def change_allowed(user: Mapping[str, Any], now: datetime) -> bool:
     return allowed_at is None or now >= allowed_at
 
 
-def change_writes(
-    batch: firestore.WriteBatch | firestore.Transaction,
-    user_ref: firestore.DocumentReference,
-    previous: DayRule,
-    new: DayRule,
-    now: datetime,
-    source: str,
-) -> dict[str, Any]:
-    """Adds the change's record to `batch` and returns the profile fields it sets; the caller
-    writes those with its own precondition on the user document."""
-    batch.create(
-        user_ref.collection(CHANGES).document(now.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")),
-        {
-            "at": now,
-            "source": source,
-            "timezone": new.timezone,
-            "day_start": new.day_start_text,
-            "previous_timezone": previous.timezone,
-            "previous_day_start": previous.day_start_text,
-        },
-    )
-    return {"timezone": new.timezone, "day_start": new.day_start_text, "day_rule_changed_at": now}
+def change_fields(new: DayRule, now: datetime) -> dict[str, Any]:
+    """The profile fields a change to `new` at `now` sets."""
+    return {**new.as_field(), "day_rule_changed_at": now}
+
+
+def change_record(
+    user_ref: firestore.DocumentReference, previous: DayRule, new: DayRule, now: datetime, source: str
+) -> tuple[firestore.DocumentReference, dict[str, Any]]:
+    """The users/{uid}/day_rule_changes document recording a change, and its data."""
+    ref = user_ref.collection(CHANGES).document(now.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ"))
+    data = {
+        "at": now,
+        "source": source,
+        **new.as_field(),
+        "previous_timezone": previous.timezone,
+        "previous_day_start": previous.day_start_text,
+    }
+    return ref, data

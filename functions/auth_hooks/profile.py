@@ -160,7 +160,8 @@ def update_profile(uid: str, patch: ProfilePatch) -> None:
             allowed_at = day_rule.next_change_at(data)
             if not day_rule.change_allowed(data, now) and allowed_at is not None:
                 raise DayRuleChangedRecently(allowed_at, now)
-            fields |= day_rule.change_writes(transaction, ref, rule, wanted, now, source="profile")
+            transaction.create(*day_rule.change_record(ref, rule, wanted, now, source="profile"))
+            fields |= day_rule.change_fields(wanted, now)
         if fields:
             transaction.update(ref, fields)
 

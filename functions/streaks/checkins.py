@@ -10,19 +10,18 @@ holding only the streak (and the zone, when a device sent one).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from google.cloud import firestore
 
 from functions.streaks import commits, streak
 from functions.streaks.api import CheckinReply, CheckinRequest, DayView, StreakReply
-from functions.streaks.summary import StreakSummary, summary_of
+from functions.streaks.decision import CheckinDecision, decide
+from functions.streaks.summary import summary_of
 from lib import day_rule, log
 from lib import firestore as db
 from lib.config import settings
-from lib.day_rule import DayRule
 
 IAM_PERMISSIONS = commits.IAM_PERMISSIONS
 
@@ -32,75 +31,59 @@ _logger = log.get_logger("streaks")
 
 @dataclass(frozen=True)
 class _Recorded:
-    day: date
-    rule: DayRule
-    summary: StreakSummary
-    counted: bool
+    decision: CheckinDecision
     next_change_at: datetime | None
-
-
-def _rule_for(request: CheckinRequest, user: dict[str, Any], now: datetime) -> DayRule:
-    """The profile's rule, moved to the device's zone when that differs and no change was made
-    in the last 24 hours; otherwise the device's zone is ignored."""
-    rule = day_rule.rule_of(user)
-    if request.timezone and request.timezone != rule.timezone and day_rule.change_allowed(user, now):
-        return replace(rule, timezone=request.timezone)
-    return rule
 
 
 def _record(ref: firestore.DocumentReference, request: CheckinRequest, now: datetime) -> _Recorded:
     """One attempt: read, decide, and commit what changed."""
     snapshot = ref.get()
     user = snapshot.to_dict() or {}
-    previous_rule = day_rule.rule_of(user)
-    rule = _rule_for(request, user, now)
-    day = streak.check_in_day(now, rule, request.local_date, timedelta(seconds=settings().streaks_midnight_grace_s))
-    previous = summary_of(user)
-    step = streak.next_summary(previous, day, rule, now)
-    counted = previous.last_day is None or day > previous.last_day
-    if step.summary == previous and rule == previous_rule:
-        return _Recorded(day, rule, previous, counted=False, next_change_at=day_rule.next_change_at(user))
+    grace = timedelta(seconds=settings().streaks_midnight_grace_s)
+    decision = decide(user, request.timezone, request.local_date, now, grace)
+    if not decision.changes_anything:
+        return _Recorded(decision, day_rule.next_change_at(user))
     batch = db.client().batch()
-    fields: dict[str, Any] = {"streak": step.summary.as_field()}
-    if rule != previous_rule:
-        fields |= day_rule.change_writes(batch, ref, previous_rule, rule, now, source="checkin")
-    commits.add_days(batch, ref, step.frozen)
-    if counted:
+    fields = decision.user_fields(now)
+    if decision.rule_changed:
+        batch.create(*day_rule.change_record(ref, decision.previous_rule, decision.rule, now, source="checkin"))
+    commits.add_days(batch, ref, decision.step.frozen)
+    if decision.counted:
+        day = decision.day.isoformat()
         batch.set(
-            ref.collection("checkins").document(day.isoformat()),
+            ref.collection("checkins").document(day),
             {
-                "local_date": day.isoformat(),
-                "timezone": rule.timezone,
+                "local_date": day,
+                "timezone": decision.rule.timezone,
                 "at": firestore.SERVER_TIMESTAMP,
-                "streak": step.summary.current,
+                "streak": decision.step.summary.current,
             },
         )
     commits.commit_user(batch, snapshot, fields)
-    return _Recorded(day, rule, step.summary, counted, day_rule.next_change_at(user | fields))
+    return _Recorded(decision, day_rule.next_change_at(user | fields))
 
 
 def check_in(uid: str, request: CheckinRequest) -> CheckinReply:
     now = datetime.now(UTC)
     streak.check_clock(now, request.client_time, timedelta(seconds=settings().streaks_max_clock_skew_s))
     recorded = commits.with_retries(_record, commits.user_ref(uid), request, now)
-    _logger.info(
-        "check-in",
-        extra={
-            "fields": {
-                "outcome": "counted" if recorded.counted else "already-done",
-                "local_date": recorded.day.isoformat(),
-            }
-        },
-    )
-    summary = recorded.summary
+    decision = recorded.decision
+    fields = {
+        "outcome": "counted" if decision.counted else "already-done",
+        "local_date": decision.day.isoformat(),
+        "frozen_days": len(decision.step.frozen),
+        "timezone_moved": decision.rule_changed,
+    }
+    _logger.info("check-in", extra={"fields": fields})
+    summary = decision.step.summary
     return CheckinReply(
-        local_date=recorded.day,
-        timezone=recorded.rule.timezone,
-        day_start=recorded.rule.day_start_text,
+        local_date=decision.day,
+        timezone=decision.rule.timezone,
+        day_start=decision.rule.day_start_text,
         current=summary.current,
         longest=summary.longest,
         last_day=summary.last_day,
-        today_done=summary.done_on(recorded.day),
+        today_done=summary.done_on(decision.day),
         freezes=summary.freezes,
         next_timezone_change_at=recorded.next_change_at,
     )

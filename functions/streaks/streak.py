@@ -6,9 +6,9 @@ The rules (docs/streaks.md):
 - the streak's day only moves forwards: a check-in on a date on or before the last covered
   one changes nothing (twice a day, or after a westward flight back across the date line);
 - a date follows another when it is the next calendar date, when every date in between never
-  existed in the zone (Samoa skipped 2011-12-30), or when it comes before the end of the day
-  after the last one under the rule that day was counted in (an eastward flight across the
-  date line skips a calendar date the traveller never lived);
+  existed in the zone (Samoa skipped 2011-12-30), or when the check-in comes before the end of
+  the day after the last one under the rule that day was judged by (two days after, when the
+  rule has since moved east: a flight west to east across the date line skips a date);
 - missed dates are covered by held freezes, oldest first; a frozen date keeps the run but
   does not grow it; one freeze is earned per 7 days of run, at most 2 held;
 - the run never exceeds 2 + the whole 24-hour spans since its first check-in, so no sequence
@@ -78,13 +78,25 @@ def growth_cap(started_at: datetime, now: datetime) -> int:
     return max(1, 2 + (now - started_at) // timedelta(hours=24))
 
 
+def grace_until(summary: StreakSummary, rule: DayRule, now: datetime) -> datetime | None:
+    """Until when a check-in under `rule` continues the run whatever its date: the end of the day
+    after the last covered one under the rule that day was judged by, a day later when `rule`
+    runs ahead of that one (the user flew east)."""
+    before = summary.rule
+    if before is None or summary.last_day is None:
+        return None
+    days = 2 if before != rule and rule.clock_offset(now) > before.clock_offset(now) else 1
+    return before.day_ends_at(summary.last_day + days * _ONE_DAY)
+
+
 def missed_days(summary: StreakSummary, today: date, rule: DayRule, now: datetime, limit: int) -> list[date]:
     """Up to `limit` dates, oldest first, that passed uncovered between the last covered date and
-    `today` (none while the run's grace after a zone change lasts)."""
+    `today` (none during the grace after it)."""
     last = summary.last_day
     if last is None or summary.current == 0 or limit <= 0:
         return []
-    if summary.continue_until is not None and now < summary.continue_until:
+    grace = grace_until(summary, rule, now)
+    if grace is not None and now < grace:
         return []
     missed: list[date] = []
     for day in _dates_between(last, today):
@@ -100,12 +112,7 @@ def settle(summary: StreakSummary, today: date, rule: DayRule, now: datetime) ->
     frozen = tuple(missed_days(summary, today, rule, now, summary.freezes))
     if not frozen:
         return Step(summary)
-    covered = replace(
-        summary,
-        last_day=frozen[-1],
-        freezes=summary.freezes - len(frozen),
-        continue_until=rule.day_ends_at(frozen[-1] + _ONE_DAY),
-    )
+    covered = replace(summary, last_day=frozen[-1], freezes=summary.freezes - len(frozen), rule=rule)
     return Step(covered, frozen)
 
 
@@ -115,8 +122,9 @@ def next_summary(previous: StreakSummary, day: date, rule: DayRule, now: datetim
         return Step(previous)
     settled = settle(previous, day, rule, now)
     before = settled.summary
+    grace = grace_until(before, rule, now)
     continues = before.last_day is not None and (
-        follows(before.last_day, day, rule.zone) or (before.continue_until is not None and now < before.continue_until)
+        follows(before.last_day, day, rule.zone) or (grace is not None and now < grace)
     )
     started_at = before.started_at if continues else now
     grown = before.current + 1 if continues else 1
@@ -128,7 +136,7 @@ def next_summary(previous: StreakSummary, day: date, rule: DayRule, now: datetim
         last_day=day,
         freezes=min(MAX_FREEZES, before.freezes + int(earned)),
         started_at=started_at,
-        continue_until=rule.day_ends_at(day + _ONE_DAY),
+        rule=rule,
     )
     return Step(summary, settled.frozen)
 

@@ -1,10 +1,9 @@
 """The streak summary on users/{uid}, read without I/O.
 
 Shape on users/{uid}: `streak: {current, longest, last_day: "YYYY-MM-DD", freezes,
-started_at, continue_until}`: last_day is the latest local date covered (checked in or
-frozen), started_at the instant of the run's first check-in and continue_until the instant
-before which a check-in continues the run whatever its date (both may be absent in
-summaries written before they existed).
+started_at, rule: {timezone, day_start}}`: last_day is the latest date covered (checked in
+or frozen), started_at the instant of the run's first check-in and rule the day rule
+last_day was judged by (both absent in summaries written before they existed).
 """
 
 from __future__ import annotations
@@ -14,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from lib.day_rule import DayRule, rule_of
+
 
 @dataclass(frozen=True)
 class StreakSummary:
@@ -22,7 +23,7 @@ class StreakSummary:
     last_day: date | None = None
     freezes: int = 0
     started_at: datetime | None = None
-    continue_until: datetime | None = None
+    rule: DayRule | None = None
 
     def done_on(self, local_day: date) -> bool:
         """Whether a check-in on `local_day` would change nothing: the latest counted day is
@@ -37,7 +38,7 @@ class StreakSummary:
             "last_day": self.last_day.isoformat() if self.last_day else None,
             "freezes": self.freezes,
             "started_at": self.started_at,
-            "continue_until": self.continue_until,
+            "rule": self.rule.as_field() if self.rule else None,
         }
 
 
@@ -55,5 +56,5 @@ def summary_of(user: Mapping[str, Any]) -> StreakSummary:
         last_day=date.fromisoformat(last_day) if last_day else None,
         freezes=int(streak.get("freezes", 0)),
         started_at=_instant(streak.get("started_at")),
-        continue_until=_instant(streak.get("continue_until")),
+        rule=rule_of(streak["rule"]) if isinstance(streak.get("rule"), Mapping) else None,
     )
