@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from google.cloud import firestore
 
+from lib.errors import DayRuleChangedRecently
 from lib.timezones import check_timezone, zone
 
 DEFAULT_TIMEZONE = "UTC"
@@ -104,6 +105,13 @@ def next_change_at(user: Mapping[str, Any]) -> datetime | None:
 def change_allowed(user: Mapping[str, Any], now: datetime) -> bool:
     allowed_at = next_change_at(user)
     return allowed_at is None or now >= allowed_at
+
+
+def check_change(user: Mapping[str, Any], now: datetime) -> None:
+    """Raises DayRuleChangedRecently when the rule changed less than 24 hours before `now`."""
+    allowed_at = next_change_at(user)
+    if allowed_at is not None and now < allowed_at:
+        raise DayRuleChangedRecently(allowed_at, now)
 
 
 def change_fields(new: DayRule, now: datetime) -> dict[str, Any]:

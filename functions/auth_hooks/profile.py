@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from lib import day_rule
 from lib import firestore as db
-from lib.errors import DayRuleChangedRecently
 from lib.timezones import IanaTimezone
 
 IAM_PERMISSIONS = db.WRITES
@@ -157,9 +156,7 @@ def update_profile(uid: str, patch: ProfilePatch) -> None:
         rule = day_rule.rule_of(data)
         wanted = patch.rule_after(rule)
         if wanted != rule:
-            allowed_at = day_rule.next_change_at(data)
-            if not day_rule.change_allowed(data, now) and allowed_at is not None:
-                raise DayRuleChangedRecently(allowed_at, now)
+            day_rule.check_change(data, now)
             transaction.create(*day_rule.change_record(ref, rule, wanted, now, source="profile"))
             fields |= day_rule.change_fields(wanted, now)
         if fields:
