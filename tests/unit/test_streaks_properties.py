@@ -286,15 +286,54 @@ moves = st.builds(
     st.booleans(),
     st.sampled_from([None, *DAY_STARTS]),
 )
-# Seconds apart, minutes apart, or up to a day and a half.
-pauses = st.one_of(st.integers(0, 10), st.integers(0, 4 * 3600), st.integers(0, 36 * 3600)).map(
-    lambda seconds: timedelta(seconds=seconds)
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Waits `seconds`, or (`to_day_start`) until the profile's next day starts, `seconds` after it
+    (the adversary's favourite moments are just either side of a date change)."""
+
+    seconds: int
+    to_day_start: bool
+
+    def after(self, now: datetime, user: dict[str, object]) -> datetime:
+        if not self.to_day_start:
+            return now + timedelta(seconds=self.seconds)
+        rule = day_rule.rule_of(user)
+        return max(now, rule.day_ends_at(rule.local_day(now)) + timedelta(seconds=self.seconds))
+
+
+pauses = st.one_of(
+    st.builds(
+        Pause, st.one_of(st.integers(0, 10), st.integers(0, 4 * 3600), st.integers(0, 36 * 3600)), st.just(False)
+    ),
+    st.builds(Pause, st.integers(-120, 120), st.just(True)),
 )
+
+
+def transitions(zone_name: str, year: int) -> list[datetime]:
+    """The instants the zone's offset changed in `year`, found hour by hour."""
+    zone = ZoneInfo(zone_name)
+    hour = datetime(year, 1, 1, tzinfo=UTC)
+    found = []
+    while hour.year == year:
+        later = hour + timedelta(hours=1)
+        if hour.astimezone(zone).utcoffset() != later.astimezone(zone).utcoffset():
+            found.append(later)
+        hour = later
+    return found
+
+
+DST_CHANGES = sorted({t for z in ADVERSARY_ZONES for t in transitions(z, 2026)})
+# Around a DST change of one of the zones, or Samoa's jump over 30 December 2011.
 starts = st.one_of(
-    st.datetimes(min_value=SPRING[0].replace(tzinfo=None), max_value=SPRING[1].replace(tzinfo=None)),
-    st.datetimes(min_value=AUTUMN[0].replace(tzinfo=None), max_value=AUTUMN[1].replace(tzinfo=None)),
-    st.datetimes(min_value=datetime(2011, 12, 27), max_value=datetime(2012, 1, 2)),
-).map(lambda naive: naive.replace(tzinfo=UTC))
+    st.builds(
+        lambda change, minutes: change + timedelta(minutes=minutes),
+        st.sampled_from(DST_CHANGES),
+        st.integers(-3 * 1440, 1440),
+    ),
+    st.datetimes(min_value=datetime(2011, 12, 27), max_value=datetime(2012, 1, 2)).map(lambda n: n.replace(tzinfo=UTC)),
+)
 
 
 def serve(user: dict[str, object], move: Move, now: datetime) -> dict[str, object]:
@@ -325,13 +364,13 @@ def serve(user: dict[str, object], move: Move, now: datetime) -> dict[str, objec
 @settings(max_examples=2000, deadline=None, derandomize=True)
 @given(starts, st.lists(st.tuples(pauses, moves), min_size=1, max_size=12))
 def test_no_sequence_of_requests_grows_a_streak_faster_than_real_time(
-    start: datetime, plan: list[tuple[timedelta, Move]]
+    start: datetime, plan: list[tuple[Pause, Move]]
 ) -> None:
     user: dict[str, object] = {}
     now = start
     first_checkin: datetime | None = None
     for pause, move in plan:
-        now += pause
+        now = pause.after(now, user)
         user = serve(user, move, now)
         if isinstance(move, Checkin) and first_checkin is None:
             first_checkin = now
