@@ -99,7 +99,8 @@ def _marked_days(ref: firestore.DocumentReference, first: date, last: date) -> t
     done: set[date] = set()
     frozen: set[date] = set()
     for snapshot in query.stream():
-        (frozen if snapshot.get("frozen") is True else done).add(date.fromisoformat(snapshot.get("local_date")))
+        data = snapshot.to_dict() or {}
+        (frozen if data.get("frozen") is True else done).add(date.fromisoformat(data["local_date"]))
     return done, frozen
 
 
