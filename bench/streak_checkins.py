@@ -30,7 +30,7 @@ from devstack.stack import emulator_services, running_stack
 from functions.streaks import checkins, streak
 from functions.streaks.api import CheckinRequest
 from functions.streaks.summary import summary_of
-from lib import errors, timezones
+from lib import day_rule, errors
 from lib import firestore as db
 from lib.config import settings
 
@@ -44,12 +44,12 @@ def transaction_check_in(uid: str) -> object:
 
     def record(transaction: firestore.Transaction) -> object:
         user = user_ref.get(transaction=transaction).to_dict() or {}
-        zone = timezones.zone(user.get("timezone") or "UTC")
-        day = streak.check_in_day(now, zone, None, timedelta(0))
+        rule = day_rule.rule_of(user)
+        day = streak.check_in_day(now, rule, None, timedelta(0))
         checkin_ref = user_ref.collection("checkins").document(day.isoformat())
         already = checkin_ref.get(transaction=transaction).exists
         previous = summary_of(user)
-        updated = previous if already else streak.next_summary(previous, day, zone)
+        updated = previous if already else streak.next_summary(previous, day, rule, now).summary
         if updated != previous:
             transaction.create(checkin_ref, {"local_date": day.isoformat()})
             transaction.set(user_ref, {"streak": updated.as_field()}, merge=True)

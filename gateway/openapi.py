@@ -93,6 +93,11 @@ def _bad_request(route: Route) -> dict[str, Any]:
     return _error_response(description)
 
 
+def _conflict_when(route: Route) -> str | None:
+    """When a request model states a 409 its operation can answer (a rule about stored state)."""
+    return getattr(load_model(route.request_model), "conflict_when", None) if route.request_model else None
+
+
 def _hoist_timezones(node: Any) -> Any:
     """Every IANA zone enum becomes one `$ref`, instead of the ~600 names in each field."""
     if isinstance(node, dict):
@@ -116,8 +121,16 @@ def _operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
         statuses.add(413)
     if route.rate_limit != "none":
         statuses.add(429)
+    conflict_when = _conflict_when(route)
+    if conflict_when:
+        statuses.add(409)
     for status in sorted(statuses):
-        responses[str(status)] = _bad_request(route) if status == 400 else _error_response(f"error {status}")
+        if status == 400:
+            responses[str(status)] = _bad_request(route)
+        elif status == 409 and conflict_when:
+            responses[str(status)] = _error_response(f"Conflict: {conflict_when}")
+        else:
+            responses[str(status)] = _error_response(f"error {status}")
     operation: dict[str, Any] = {
         "operationId": route.name,
         "summary": route.summary,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, ClassVar
 
 
@@ -93,6 +95,18 @@ class MethodNotAllowed(ApiError):
 class Conflict(ApiError):
     status = 409
     code = "conflict"
+
+
+class DayRuleChangedRecently(Conflict):
+    """The profile's zone or day start changed less than 24 hours ago; Retry-After says when it may."""
+
+    code = "profile/day-rule-changed-recently"
+
+    def __init__(self, allowed_at: datetime, now: datetime) -> None:
+        super().__init__(
+            f"timezone and day_start change at most once per 24 hours; next change allowed at {allowed_at.isoformat()}",
+            headers={"Retry-After": str(max(1, math.ceil((allowed_at - now).total_seconds())))},
+        )
 
 
 class PayloadTooLarge(ApiError):

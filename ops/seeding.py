@@ -20,7 +20,7 @@ from functions.streaks.api import CheckinRequest
 from functions.streaks.summary import StreakSummary
 from lib import firebase
 from lib import firestore as db
-from lib.timezones import zone
+from lib.day_rule import DayRule
 
 ZONES = (
     "Europe/London",
@@ -94,9 +94,13 @@ def history(user: DemoUser, today: date) -> list[date]:
 
 def summaries_after(days: list[date], tz_name: str) -> list[StreakSummary]:
     """The streak summary the streaks concern holds after each check-in on `days`, in order."""
+    rule = DayRule(tz_name)
     summaries: list[StreakSummary] = []
     for day in days:
-        summaries.append(streak.next_summary(summaries[-1] if summaries else StreakSummary(), day, zone(tz_name)))
+        # Each check-in at the day's noon, as a user checking in daily would have made it.
+        noon = rule.day_starts_at(day) + timedelta(hours=12)
+        previous = summaries[-1] if summaries else StreakSummary()
+        summaries.append(streak.next_summary(previous, day, rule, noon).summary)
     return summaries
 
 
@@ -114,7 +118,7 @@ def _write_history(user: DemoUser, now: datetime) -> None:
     snapshot = ref.get()
     if (snapshot.to_dict() or {}).get("streak") is not None:
         return
-    today = streak.local_date(now, zone(user.timezone))
+    today = DayRule(user.timezone).local_day(now)
     days = history(user, today)
     summaries = summaries_after(days, user.timezone)
     # At most 31 check-ins and the summary: one atomic commit, conditional like the streaks

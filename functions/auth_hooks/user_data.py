@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from google.cloud import firestore
 
+from lib import day_rule
 from lib import firestore as db
 
 IAM_PERMISSIONS = db.READS
@@ -19,7 +20,7 @@ Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 
 
 PROFILE_COLLECTION = "users"  # users/{uid}: profile, streak, reminder settings, device addresses
-USER_SUBCOLLECTIONS = ("devices", "checkins")  # under users/{uid}
+USER_SUBCOLLECTIONS = ("devices", "checkins", day_rule.CHANGES)  # under users/{uid}
 # Collections whose document id is the uid.
 DOCUMENT_COLLECTIONS = ("entitlements", "stripe_customers", "checkout_attempts")
 # Collections whose documents name the uid in a `uid` field.

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 
 class DueUser(BaseModel):
     # A Firestore document ID: printable ASCII without '/', and not of the reserved __x__ form.
     uid: str = Field(pattern=r"^[!-.0-~]{1,128}$")
     local_date: date
+    # The slot's instant: "already checked in today" is judged for it. Absent in tasks enqueued
+    # before it was added; those are judged at the send.
+    due_at: AwareDatetime | None = None
 
     @field_validator("uid")
     @classmethod

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from functions.reminders import counters, devices, send_records, wording
@@ -21,7 +21,7 @@ from functions.reminders.batch import Batch, DueUser
 from functions.reminders.conditional_writes import Write, commit
 from functions.reminders.notification_preferences import Category, wants
 from functions.reminders.send_records import Claim, Owner, SendStatus
-from functions.streaks.summary import checked_in_on, summary_of
+from functions.streaks.public import StreakToday, streak_today, use_freezes
 from lib import firestore as db
 from lib import log, push
 from lib.config import settings
@@ -57,13 +57,20 @@ def line_fields(users: int, counts: Mapping[str, int]) -> dict[str, int | float]
     }
 
 
-def first_status(user: Mapping[str, Any], local_date: date) -> SendStatus:
+def first_status(user: Mapping[str, Any], streak: StreakToday) -> SendStatus:
     """What a claimed user-day starts as: skipped when nothing is to be sent, else claimed."""
     if not (user.get("reminder") or {}).get("enabled") or not wants(user, Category.DAILY_REMINDER):
         return SendStatus.SKIPPED_OFF
-    if checked_in_on(user, local_date):
+    if streak.today_done:
         return SendStatus.SKIPPED_DONE
     return SendStatus.CLAIMED
+
+
+def _use_due_freezes(users: Mapping[str, Mapping[str, Any]], now: datetime) -> None:
+    """A missed day that has passed is covered now by a held freeze, not only at the next check-in."""
+    for uid, user in users.items():
+        if streak_today(user, now).freeze_due:
+            use_freezes(uid, now)
 
 
 def user_status(outcomes: Sequence[Outcome], last_attempt: bool) -> SendStatus:
@@ -123,14 +130,16 @@ def deliver(batch: Batch, retry_count: int, now: datetime) -> BatchReport:
         # Taken by another batch between our read and our write (contention only).
         _count(report, Counter(skipped_duplicate=lost), [])
 
-    skipped = {key: first_status(users.get(due[key].uid, {}), due[key].local_date) for key in held}
+    _use_due_freezes(users, now)
+    streaks = {key: streak_today(users.get(due[key].uid, {}), due[key].due_at or now) for key in due}
+    skipped = {key: first_status(users.get(due[key].uid, {}), streaks[key]) for key in held}
     skipped = {key: status for key, status in skipped.items() if status is not SendStatus.CLAIMED}
     _count(report, Counter(s.value for s in skipped.values()), send_records.settled(skipped, owner, now, {}))
     to_send = [key for key in wanted if key in held and key not in skipped]
 
     by_uid = {due[key].uid: devices.devices_in(due[key].uid, users.get(due[key].uid, {})) for key in to_send}
     for chunk in _chunks(to_send, config.reminders_send_concurrency):
-        _send_chunk(chunk, due, users, by_uid, owner, last_attempt, now, report)
+        _send_chunk(chunk, due, streaks, by_uid, owner, last_attempt, now, report)
 
     if report.counts["failed"]:
         _logger.error(
@@ -149,7 +158,7 @@ def _count(report: BatchReport, step: Counter[str], writes: list[Write]) -> None
 def _send_chunk(
     keys: Sequence[str],
     due: Mapping[str, DueUser],
-    users: Mapping[str, Mapping[str, Any]],
+    streaks: Mapping[str, StreakToday],
     by_uid: Mapping[str, list[devices.Device]],
     owner: Owner,
     last_attempt: bool,
@@ -162,7 +171,7 @@ def _send_chunk(
     messages = []
     for key in keys:
         user = due[key]
-        title, body = wording.reminder_text(summary_of(users.get(user.uid, {})), user.local_date)
+        title, body = wording.reminder_text(streaks[key])
         data = {"kind": "daily_reminder", "local_date": user.local_date.isoformat()}
         for device in by_uid.get(user.uid, []):
             plan.append((key, device))

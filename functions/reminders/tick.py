@@ -61,7 +61,7 @@ def advance_of(uid: str, user: dict[str, object], now: datetime) -> Advance:
         quiet = quiet_hours_of(reminder)
     except ValueError:
         return Advance(None, None)
-    due = DueUser(uid=uid, local_date=schedule.local_date_of(due_at, tz))
+    due = DueUser(uid=uid, local_date=schedule.local_date_of(due_at, tz), due_at=due_at)
     return Advance(due, schedule.next_reminder_at(local_time, tz, now, quiet))
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
-from functions.streaks.summary import StreakSummary
+from functions.streaks.public import StreakToday
 
 
-def reminder_text(streak: StreakSummary, local_date: date) -> tuple[str, str]:
-    """(title, body) for a user who has not checked in on `local_date` yet."""
-    alive = streak.current > 0 and streak.last_day == local_date - timedelta(days=1)
-    if not alive:
+def reminder_text(streak: StreakToday) -> tuple[str, str]:
+    """(title, body) for a user who has not checked in today yet."""
+    if streak.current == 0:
         return "Time for your check-in", "A minute for yourself today starts a new streak."
     days = "day" if streak.current == 1 else "days"
     return f"Keep your {streak.current}-day streak going", (

@@ -1,150 +1,134 @@
-"""Check-ins on Firestore: users/{uid}/checkins/{local_date} and the streak summary on users/{uid}.
+"""Check-ins on Firestore: users/{uid}/checkins/{local_date}, the streak summary on
+users/{uid}, and the day rule a device's zone may move (one change per 24 hours).
 
-A check-in reads the user document, then writes the check-in and the new summary in one
-atomic commit conditioned on the user document being unchanged since that read (optimistic
-concurrency, not a locking transaction: on the emulator, 16 devices in locking transactions
-on one document hit lock timeouts). Two devices checking in at once count the day once: the
-loser's commit fails its precondition, it reads again, sees the day done and writes nothing.
-A user without a profile document gets one holding only `streak`.
+A check-in reads the user document and writes everything it changes in one conditional
+commit (functions/streaks/commits.py). Two devices checking in at once count the day once and
+use at most one freeze per missed day: the loser's commit fails its precondition, it reads
+again, sees the day done and writes nothing. A user without a profile document gets one
+holding only the streak (and the zone, when a device sent one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
 
-from google.api_core import exceptions as gexc
 from google.cloud import firestore
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from functions.streaks import streak
+from functions.streaks import commits, streak
 from functions.streaks.api import CheckinReply, CheckinRequest, DayView, StreakReply
-from functions.streaks.summary import StreakSummary, summary_of
+from functions.streaks.decision import CheckinDecision, decide
+from functions.streaks.summary import summary_of
+from lib import day_rule, log
 from lib import firestore as db
-from lib import log, timezones
 from lib.config import settings
-from lib.errors import Unavailable
 
-IAM_PERMISSIONS = db.WRITES
+IAM_PERMISSIONS = commits.IAM_PERMISSIONS
 
-
-DEFAULT_TIMEZONE = "UTC"
 
 _logger = log.get_logger("streaks")
-
-# Another device (or another concern) wrote or deleted the user document between our read and our commit.
-_CONFLICTS = (gexc.FailedPrecondition, gexc.AlreadyExists, gexc.NotFound, gexc.Aborted)
-_attempts = retry(
-    retry=retry_if_exception_type(_CONFLICTS),
-    wait=wait_random_exponential(multiplier=0.02, max=1.0),
-    stop=stop_after_attempt(10),
-    reraise=True,
-)
 
 
 @dataclass(frozen=True)
 class _Recorded:
-    day: date
-    zone_name: str
-    summary: StreakSummary
-    counted: bool
+    decision: CheckinDecision
+    next_change_at: datetime | None
 
 
-def _user_ref(uid: str) -> firestore.DocumentReference:
-    return db.client().collection("users").document(uid)
-
-
-def _zone_of(requested: str | None, user: Mapping[str, Any]) -> tuple[str, ZoneInfo]:
-    """The zone a day is judged in: the one the device sends, else the profile's, else UTC."""
-    name = requested or user.get("timezone") or DEFAULT_TIMEZONE
-    return name, timezones.zone(name)
-
-
-def _record(user_ref: firestore.DocumentReference, request: CheckinRequest, now: datetime) -> _Recorded:
-    """One attempt: read the user document, and when the day is new write the check-in and
-    the summary in one atomic commit that holds only if the user document is still the
-    version read (or, without a profile, still absent)."""
-    client = db.client()
-    snapshot = user_ref.get()
+def _record(ref: firestore.DocumentReference, request: CheckinRequest, now: datetime) -> _Recorded:
+    """One attempt: read, decide, and commit what changed."""
+    snapshot = ref.get()
     user = snapshot.to_dict() or {}
-    zone_name, zone = _zone_of(request.timezone, user)
-    day = streak.check_in_day(now, zone, request.local_date, timedelta(seconds=settings().streaks_midnight_grace_s))
-    previous = summary_of(user)
-    updated = streak.next_summary(previous, day, zone)
-    if updated == previous:
-        return _Recorded(day, zone_name, previous, counted=False)
-    batch = client.batch()
-    batch.set(
-        user_ref.collection("checkins").document(day.isoformat()),
-        {
-            "local_date": day.isoformat(),
-            "timezone": zone_name,
-            "at": firestore.SERVER_TIMESTAMP,
-            "streak": updated.current,
-        },
-    )
-    if snapshot.exists:
-        batch.update(
-            user_ref, {"streak": updated.as_field()}, option=client.write_option(last_update_time=snapshot.update_time)
+    grace = timedelta(seconds=settings().streaks_midnight_grace_s)
+    decision = decide(user, request.timezone, request.local_date, now, grace)
+    if not decision.changes_anything:
+        return _Recorded(decision, day_rule.next_change_at(user))
+    batch = db.client().batch()
+    fields = decision.user_fields(now)
+    if decision.rule_changed:
+        batch.create(*day_rule.change_record(ref, decision.previous_rule, decision.rule, now, source="checkin"))
+    commits.add_days(batch, ref, decision.step.frozen)
+    if decision.counted:
+        day = decision.day.isoformat()
+        batch.set(
+            ref.collection("checkins").document(day),
+            {
+                "local_date": day,
+                "timezone": decision.rule.timezone,
+                "at": firestore.SERVER_TIMESTAMP,
+                "streak": decision.step.summary.current,
+            },
         )
-    else:
-        batch.create(user_ref, {"streak": updated.as_field()})
-    batch.commit()
-    return _Recorded(day, zone_name, updated, counted=True)
+    commits.commit_user(batch, snapshot, fields)
+    return _Recorded(decision, day_rule.next_change_at(user | fields))
 
 
 def check_in(uid: str, request: CheckinRequest) -> CheckinReply:
     now = datetime.now(UTC)
     streak.check_clock(now, request.client_time, timedelta(seconds=settings().streaks_max_clock_skew_s))
-    try:
-        recorded = _attempts(_record)(_user_ref(uid), request, now)
-    except _CONFLICTS as exc:
-        raise Unavailable("too many check-ins at once; retry shortly", retry_after_s=1) from exc
-    _logger.info(
-        "check-in",
-        extra={
-            "fields": {
-                "outcome": "counted" if recorded.counted else "already-done",
-                "local_date": recorded.day.isoformat(),
-            }
-        },
-    )
-    summary = recorded.summary
+    recorded = commits.with_retries(_record, commits.user_ref(uid), request, now)
+    decision = recorded.decision
+    fields = {
+        "outcome": "counted" if decision.counted else "already-done",
+        "local_date": decision.day.isoformat(),
+        "frozen_days": len(decision.step.frozen),
+        "timezone_moved": decision.rule_changed,
+    }
+    _logger.info("check-in", extra={"fields": fields})
+    summary = decision.step.summary
     return CheckinReply(
-        local_date=recorded.day,
-        timezone=recorded.zone_name,
+        local_date=decision.day,
+        timezone=decision.rule.timezone,
+        day_start=decision.rule.day_start_text,
         current=summary.current,
         longest=summary.longest,
         last_day=summary.last_day,
-        today_done=summary.done_on(recorded.day),
+        today_done=summary.done_on(decision.day),
+        freezes=summary.freezes,
+        next_timezone_change_at=recorded.next_change_at,
     )
 
 
-def _days_done(user_ref: firestore.DocumentReference, first: date, last: date) -> set[date]:
+def _marked_days(ref: firestore.DocumentReference, first: date, last: date) -> tuple[set[date], set[date]]:
+    """The dates checked in and the dates frozen between `first` and `last`."""
     query = (
-        user_ref.collection("checkins")
+        ref.collection("checkins")
         .where(filter=firestore.FieldFilter("local_date", ">=", first.isoformat()))
         .where(filter=firestore.FieldFilter("local_date", "<=", last.isoformat()))
     )
-    return {date.fromisoformat(snapshot.get("local_date")) for snapshot in query.stream()}
+    done: set[date] = set()
+    frozen: set[date] = set()
+    for snapshot in query.stream():
+        data = snapshot.to_dict() or {}
+        (frozen if data.get("frozen") is True else done).add(date.fromisoformat(data["local_date"]))
+    return done, frozen
 
 
-def streak_of(uid: str, timezone: str | None) -> StreakReply:
-    user_ref = _user_ref(uid)
-    user = user_ref.get().to_dict() or {}
-    zone_name, zone = _zone_of(timezone, user)
-    today = streak.local_date(datetime.now(UTC), zone)
+def streak_of(uid: str) -> StreakReply:
+    """The streak view, every part judged by the profile's day rule at one instant."""
+    now = datetime.now(UTC)
+    ref = commits.user_ref(uid)
+    user = ref.get().to_dict() or {}
+    rule = day_rule.rule_of(user)
+    today = rule.local_day(now)
     summary = summary_of(user)
-    marks = streak.recent_days(today, _days_done(user_ref, today - timedelta(days=streak.RECENT_DAYS - 1), today))
+    # Freezes the next reminder run or check-in will use are shown as already used.
+    pending = streak.settle(summary, today, rule, now)
+    today_done = summary.done_on(today)
+    done, frozen = _marked_days(ref, today - timedelta(days=streak.RECENT_DAYS - 1), today)
+    # Today is done exactly when a check-in now would change nothing, whatever date the
+    # latest check-in document carries.
+    done = (done - {today}) | ({today} if today_done else set())
+    marks = streak.recent_days(today, done, frozen | set(pending.frozen))
     return StreakReply(
-        timezone=zone_name,
+        timezone=rule.timezone,
+        day_start=rule.day_start_text,
         today=today,
-        current=streak.standing_current(summary, today, zone),
+        current=streak.standing_current(summary, today, rule, now),
         longest=summary.longest,
         last_day=summary.last_day,
-        today_done=summary.done_on(today),
-        days=[DayView(day=mark.day, done=mark.done) for mark in marks],
+        today_done=today_done,
+        freezes=pending.summary.freezes,
+        next_timezone_change_at=day_rule.next_change_at(user),
+        days=[DayView(day=mark.day, done=mark.done, frozen=mark.frozen) for mark in marks],
     )

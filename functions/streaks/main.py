@@ -17,8 +17,8 @@ def create_checkin(request: flask.Request, caller: Caller) -> Reply:
 
 
 def get_streak(request: flask.Request, caller: Caller) -> Reply:
-    query = parse_model(StreakQuery, request.args.to_dict())
-    return checkins.streak_of(caller.uid, query.timezone).model_dump(mode="json")
+    parse_model(StreakQuery, request.args.to_dict())
+    return checkins.streak_of(caller.uid).model_dump(mode="json")
 
 
 streaks = serve("streaks", "streaks", {"checkin_create": create_checkin, "streak_get": get_streak})

@@ -15,7 +15,8 @@ def test_first_request_creates_the_profile(gateway: GatewayClient, user: AppUser
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["uid"], body["email"], body["timezone"], body["plan"]) == (user.uid, user.email, "UTC", "free")
-    assert body["streak"] == {"current": 0, "longest": 0, "last_day": None}
+    assert body["streak"] == {"current": 0, "longest": 0, "last_day": None, "freezes": 0}
+    assert (body["day_start"], body["next_timezone_change_at"]) == ("00:00", None)
     assert db.client().collection("users").document(user.uid).get().exists
 
 

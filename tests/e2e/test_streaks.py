@@ -1,4 +1,4 @@
-"""POST /v1/checkins and GET /v1/streak through the gateway, as the app calls them.
+"""POST /v1/checkins, GET /v1/streak and the day rule of PATCH /v1/me through the gateway, as the app calls them.
 
 The server clock cannot be moved, so DST changes are covered by the unit and property
 tests; here the zones are chosen for what real time offers: Kiritimati (UTC+14), St John's
@@ -48,10 +48,13 @@ def test_first_checkin_answers_a_streak_of_one_for_today(gateway: GatewayClient,
     assert body == {
         "local_date": body["local_date"],
         "timezone": "UTC",
+        "day_start": "00:00",
         "current": 1,
         "longest": 1,
         "last_day": body["local_date"],
         "today_done": True,
+        "freezes": 0,
+        "next_timezone_change_at": None,
     }
 
 
@@ -72,7 +75,7 @@ def test_kiritimati_user_checks_in_on_the_kiritimati_date(gateway: GatewayClient
     view = gateway.get("/v1/streak", headers=user.headers).json()
     assert view["timezone"] == KIRITIMATI
     assert view["today"] == body["local_date"]
-    assert view["days"][-1] == {"day": body["local_date"], "done": True}
+    assert view["days"][-1] == {"day": body["local_date"], "done": True, "frozen": False}
 
 
 def test_zone_on_another_date_than_utc_counts_its_own_date(gateway: GatewayClient, user: AppUser) -> None:
@@ -177,7 +180,7 @@ def test_streak_shape_lists_thirty_local_days_ending_today(gateway: GatewayClien
     check_in(gateway, user)
     after = gateway.get("/v1/streak", headers=user.headers).json()
     assert (after["current"], after["longest"], after["today_done"]) == (4, 4, True)
-    assert after["days"][-1] == {"day": today.isoformat(), "done": True}
+    assert after["days"][-1] == {"day": today.isoformat(), "done": True, "frozen": False}
 
 
 def test_streak_of_a_new_user_is_empty(gateway: GatewayClient, user: AppUser) -> None:
@@ -187,25 +190,90 @@ def test_streak_of_a_new_user_is_empty(gateway: GatewayClient, user: AppUser) ->
     assert not any(d["done"] for d in view["days"])
 
 
-def test_streak_timezone_query_judges_today_in_that_zone(gateway: GatewayClient, user: AppUser) -> None:
+def test_streak_takes_no_timezone_query_it_is_judged_in_the_profile_zone(gateway: GatewayClient, user: AppUser) -> None:
+    response = gateway.get("/v1/streak", params={"timezone": KIRITIMATI}, headers=user.headers)
+    assert_invalid_argument(response, "timezone")
+    set_timezone(gateway, user, KIRITIMATI)
     day = LocalDay(KIRITIMATI)
-    view = gateway.get("/v1/streak", params={"timezone": KIRITIMATI}, headers=user.headers).json()
+    view = gateway.get("/v1/streak", headers=user.headers).json()
     assert view["timezone"] == KIRITIMATI
     assert date.fromisoformat(view["today"]) in day.candidates()
-
-
-def test_streak_with_an_unknown_timezone_is_400(gateway: GatewayClient, user: AppUser) -> None:
-    response = gateway.get("/v1/streak", params={"timezone": "Mars/Base"}, headers=user.headers)
-    assert_invalid_argument(response, "timezone")
 
 
 def test_checkin_then_profile_shows_the_streak(gateway: GatewayClient, user: AppUser) -> None:
     body = check_in(gateway, user).json()
     profile = gateway.get("/v1/me", headers=user.headers).json()
-    assert profile["streak"] == {"current": 1, "longest": 1, "last_day": body["local_date"]}
+    assert profile["streak"] == {"current": 1, "longest": 1, "last_day": body["local_date"], "freezes": 0}
 
 
 def test_openapi_documents_the_streak_routes(gateway: GatewayClient) -> None:
     paths = gateway.get("/openapi.json").json()["paths"]
     assert paths["/v1/checkins"]["post"]["operationId"] == "checkin_create"
     assert paths["/v1/streak"]["get"]["operationId"] == "streak_get"
+
+
+def test_three_zones_on_three_dates_a_few_seconds_apart_count_one_day(gateway: GatewayClient, user: AppUser) -> None:
+    # Around 11:00 UTC these are three different dates; at any hour they are at least two.
+    replies = [check_in(gateway, user, timezone=z).json() for z in ("Etc/GMT+12", "UTC", "Etc/GMT-14")]
+    assert [r["timezone"] for r in replies] == ["Etc/GMT+12"] * 3
+    assert [r["current"] for r in replies] == [1, 1, 1]
+    assert len(checkin_days(user.uid)) == 1
+    view = gateway.get("/v1/streak", headers=user.headers).json()
+    assert (view["current"], view["today_done"], view["today"]) == (1, True, replies[0]["local_date"])
+    assert view["days"][-1]["done"] is True
+
+
+def test_a_missed_day_is_frozen_and_the_streak_goes_on(gateway: GatewayClient, user: AppUser) -> None:
+    set_timezone(gateway, user, ST_JOHNS)
+    today = local_today(ST_JOHNS)
+    seed_streak(user.uid, current=3, longest=3, last_day=today - timedelta(days=2), timezone=ST_JOHNS, freezes=1)
+    before = gateway.get("/v1/streak", headers=user.headers).json()
+    assert (before["current"], before["freezes"]) == (3, 0)
+    body = check_in(gateway, user).json()
+    assert (body["current"], body["freezes"]) == (4, 0)
+    view = gateway.get("/v1/streak", headers=user.headers).json()
+    assert view["days"][-3:] == [
+        {"day": (today - timedelta(days=2)).isoformat(), "done": True, "frozen": False},
+        {"day": (today - timedelta(days=1)).isoformat(), "done": False, "frozen": True},
+        {"day": today.isoformat(), "done": True, "frozen": False},
+    ]
+
+
+def zone_between_one_and_three_now() -> tuple[str, datetime]:
+    """A fixed-offset zone where the wall clock now reads between 01:00 and 03:00, and that time."""
+    now = datetime.now(UTC)
+    for hours in range(-12, 15):
+        wall = now + timedelta(hours=hours)
+        if wall.hour in (1, 2):
+            return (f"Etc/GMT{-hours:+d}" if hours else "Etc/GMT"), wall
+    raise AssertionError("offsets from -12 to +14 cover every hour")
+
+
+def test_a_night_owl_with_a_four_oclock_day_start_checks_in_for_the_previous_day(
+    gateway: GatewayClient, user: AppUser
+) -> None:
+    zone_name, wall = zone_between_one_and_three_now()
+    response = gateway.patch("/v1/me", json={"timezone": zone_name, "day_start": "04:00"}, headers=user.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["day_start"] == "04:00"
+    body = check_in(gateway, user).json()
+    assert body["local_date"] == (wall.date() - timedelta(days=1)).isoformat()
+    assert (body["timezone"], body["day_start"]) == (zone_name, "04:00")
+    view = gateway.get("/v1/streak", headers=user.headers).json()
+    assert (view["today"], view["today_done"], view["day_start"]) == (body["local_date"], True, "04:00")
+
+
+def test_day_start_after_six_is_400_naming_the_field(gateway: GatewayClient, user: AppUser) -> None:
+    response = gateway.patch("/v1/me", json={"day_start": "06:30"}, headers=user.headers)
+    assert_invalid_argument(response, "day_start")
+
+
+def test_a_second_day_rule_change_within_24_hours_is_409(gateway: GatewayClient, user: AppUser) -> None:
+    set_timezone(gateway, user, ST_JOHNS)
+    response = gateway.patch("/v1/me", json={"day_start": "03:00"}, headers=user.headers)
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "profile/day-rule-changed-recently"
+    assert 0 < int(response.headers["Retry-After"]) <= 86400
+    profile = gateway.get("/v1/me", headers=user.headers).json()
+    assert (profile["timezone"], profile["day_start"]) == (ST_JOHNS, "00:00")
+    assert profile["next_timezone_change_at"] is not None

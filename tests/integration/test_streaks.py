@@ -1,18 +1,22 @@
-"""functions/streaks/checkins.py against the Firestore emulator: one conditional commit per
-check-in, concurrent devices counted once, retries idempotent, no profile needed."""
+"""functions/streaks/checkins.py and freezes.py against the Firestore emulator: one conditional
+commit per check-in, concurrent devices counted once and using at most one freeze per missed
+day, retries idempotent, no profile needed, zone changes recorded."""
 
 from __future__ import annotations
 
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from functions.streaks import checkins
 from functions.streaks.api import CheckinReply, CheckinRequest
-from functions.streaks.summary import summary_of
+from functions.streaks.freezes import use_freezes
+from functions.streaks.summary import StreakSummary, summary_of
+from lib.day_rule import DayRule
 from lib.errors import InvalidArgument
 from tests.support.documents import checkin_days, user_ref
 from tests.support.streaks import LocalDay, seed_streak
@@ -89,9 +93,11 @@ def test_checkin_without_a_profile_writes_only_the_streak(stack: object) -> None
     uid = new_uid()
     reply = checkins.check_in(uid, CheckinRequest())
     assert reply.timezone == "UTC"
-    assert user_ref(uid).get().to_dict() == {
-        "streak": {"current": 1, "longest": 1, "last_day": reply.local_date.isoformat()}
-    }
+    stored = user_ref(uid).get().to_dict() or {}
+    assert set(stored) == {"streak"}
+    assert summary_of(stored) == StreakSummary(
+        1, 1, reply.local_date, started_at=stored["streak"]["started_at"], rule=DayRule("UTC")
+    )
 
 
 def test_checkin_keeps_the_profile_fields_and_uses_its_timezone(stack: object) -> None:
@@ -129,8 +135,63 @@ def test_streak_lists_the_last_thirty_days_with_those_done(stack: object) -> Non
     user_ref(uid).collection("checkins").document((today - timedelta(days=30)).isoformat()).set(
         {"local_date": (today - timedelta(days=30)).isoformat()}
     )
-    view = checkins.streak_of(uid, None)
+    view = checkins.streak_of(uid)
     assert view.today == today
     assert (view.current, view.longest, view.today_done) == (3, 3, False)
     assert [d.day for d in view.days] == [today - timedelta(days=29 - i) for i in range(30)]
     assert [d.day for d in view.days if d.done] == [today - timedelta(days=n) for n in (3, 2, 1)]
+
+
+def frozen_days(uid: str) -> list[str]:
+    docs = user_ref(uid).collection("checkins").where(filter=FieldFilter("frozen", "==", True)).stream()
+    return sorted(d.id for d in docs)
+
+
+def test_concurrent_checkins_after_a_missed_day_use_one_freeze(stack: object) -> None:
+    uid = new_uid()
+    today = LocalDay("UTC").before
+    seed_streak(uid, current=4, longest=4, last_day=today - timedelta(days=2), timezone="UTC", freezes=2)
+    replies = check_in_from_devices(uid, CheckinRequest())
+    assert {(r.current, r.freezes) for r in replies} == {(5, 1)}
+    assert frozen_days(uid) == [(today - timedelta(days=1)).isoformat()]
+    assert summary_of(user_ref(uid).get().to_dict() or {}).freezes == 1
+
+
+def test_reminder_runs_and_check_ins_racing_use_one_freeze_per_missed_day(stack: object) -> None:
+    uid = new_uid()
+    today = LocalDay("UTC").before
+    seed_streak(uid, current=4, longest=4, last_day=today - timedelta(days=3), timezone="UTC", freezes=2)
+    start = threading.Barrier(8)
+
+    def run(index: int) -> None:
+        start.wait()
+        if index % 2:
+            use_freezes(uid, datetime.now(UTC))
+        else:
+            checkins.check_in(uid, CheckinRequest())
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(run, range(8)))
+    summary = summary_of(user_ref(uid).get().to_dict() or {})
+    assert frozen_days(uid) == [(today - timedelta(days=n)).isoformat() for n in (2, 1)]
+    assert (summary.current, summary.freezes, summary.last_day) == (5, 0, today)
+
+
+def test_a_device_zone_moves_the_profile_once_and_the_change_is_recorded(stack: object) -> None:
+    uid = new_uid()
+    first = checkins.check_in(uid, CheckinRequest(timezone="Etc/GMT+12"))
+    second = checkins.check_in(uid, CheckinRequest(timezone="Etc/GMT-14"))
+    assert (first.timezone, second.timezone) == ("Etc/GMT+12", "Etc/GMT+12")
+    assert second.current == 1
+    assert second.next_timezone_change_at == first.next_timezone_change_at
+    changes = [d.to_dict() or {} for d in user_ref(uid).collection("day_rule_changes").stream()]
+    assert [(c["previous_timezone"], c["timezone"], c["source"]) for c in changes] == [("UTC", "Etc/GMT+12", "checkin")]
+
+
+def test_account_deletion_reaches_the_recorded_zone_changes(stack: object) -> None:
+    from functions.auth_hooks import deletion
+
+    uid = new_uid()
+    checkins.check_in(uid, CheckinRequest(timezone="Asia/Tokyo"))
+    [change] = list(user_ref(uid).collection("day_rule_changes").list_documents())
+    assert change.path in {ref.path for ref in deletion.user_documents(uid)}

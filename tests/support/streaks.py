@@ -24,9 +24,12 @@ class LocalDay:
         return {self.before, local_today(self.zone_name)}
 
 
-def seed_streak(uid: str, *, current: int, longest: int, last_day: date, timezone: str | None = None) -> None:
-    """The state `current` daily check-ins ending on `last_day` would have left."""
-    fields: dict[str, object] = {"streak": {"current": current, "longest": longest, "last_day": last_day.isoformat()}}
+def seed_streak(
+    uid: str, *, current: int, longest: int, last_day: date, timezone: str | None = None, freezes: int = 0
+) -> None:
+    """The state `current` daily check-ins ending on `last_day` would have left (with `freezes` held)."""
+    streak = {"current": current, "longest": longest, "last_day": last_day.isoformat(), "freezes": freezes}
+    fields: dict[str, object] = {"streak": streak}
     if timezone:
         fields["timezone"] = timezone
     user_ref(uid).set(fields, merge=True)

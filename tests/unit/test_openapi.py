@@ -20,6 +20,7 @@ from functions.reminders.preferences import ReminderSetting
 from functions.reminders.schedule import parse_local_time
 from functions.streaks.api import CheckinRequest
 from gateway import openapi
+from lib import day_rule
 from lib.timezones import check_timezone
 
 DOC = openapi.document()
@@ -168,3 +169,18 @@ def test_other_path_parameters_exclude_only_control_characters() -> None:
     assert schema.is_valid("videos/intro/master.m3u8")
     assert not schema.is_valid("videos/\x01")
     assert not schema.is_valid("")
+
+
+def test_the_day_rule_change_limit_is_profile_patchs_409() -> None:
+    responses = openapi.document()["paths"]["/v1/me"]["patch"]["responses"]
+    assert "profile/day-rule-changed-recently" in responses["409"]["description"]
+    assert "409" not in openapi.document()["paths"]["/v1/checkins"]["post"]["responses"]
+
+
+def test_the_streak_fields_of_the_day_rule_and_freezes_are_documented() -> None:
+    schemas = openapi.document()["components"]["schemas"]
+    assert {"day_start", "freezes", "next_timezone_change_at"} <= set(schemas["StreakReply"]["properties"])
+    assert {"day_start", "freezes", "next_timezone_change_at"} <= set(schemas["CheckinReply"]["properties"])
+    assert "frozen" in schemas["DayView"]["properties"]
+    assert {"day_start", "next_timezone_change_at"} <= set(schemas["Profile"]["properties"])
+    assert schemas["ProfilePatch"]["properties"]["day_start"]["anyOf"][0]["pattern"] == day_rule.DAY_START_PATTERN

@@ -12,7 +12,7 @@ from functions.reminders.delivery import backoff_s, first_status, line_fields, u
 from functions.reminders.send_records import Claim, Owner, SendStatus, claim_decision
 from functions.reminders.tick import advance_of, batch_name, shard_of
 from functions.reminders.wording import reminder_text
-from functions.streaks.summary import StreakSummary
+from functions.streaks.public import StreakToday, streak_today
 from lib.push import Delivery, Outcome
 
 OWNER = Owner("r-batch", 1)
@@ -73,23 +73,35 @@ def test_backoff_doubles_per_attempt_and_honours_retry_after() -> None:
     assert backoff_s([retry(30), retry(5)], 0, 2) == 30
 
 
+def status_at(user: dict[str, object], at: datetime) -> SendStatus:
+    return first_status(user, streak_today(user, at))
+
+
 def test_first_status_skips_checked_in_and_disabled_users() -> None:
-    day = date(2026, 5, 4)
+    evening = datetime(2026, 5, 4, 18, 0, tzinfo=UTC)
     on = {"reminder": {"enabled": True}}
-    assert first_status(on | {"streak": {"last_day": "2026-05-04"}}, day) is SendStatus.SKIPPED_DONE
-    assert first_status(on | {"streak": {"last_day": "2026-05-03"}}, day) is SendStatus.CLAIMED
-    assert first_status({"reminder": {"enabled": False}}, day) is SendStatus.SKIPPED_OFF
-    assert first_status({}, day) is SendStatus.SKIPPED_OFF
+    assert status_at(on | {"streak": {"last_day": "2026-05-04"}}, evening) is SendStatus.SKIPPED_DONE
+    assert status_at(on | {"streak": {"last_day": "2026-05-03"}}, evening) is SendStatus.CLAIMED
+    assert status_at({"reminder": {"enabled": False}}, evening) is SendStatus.SKIPPED_OFF
+    assert status_at({}, evening) is SendStatus.SKIPPED_OFF
+
+
+def test_first_status_judges_today_by_the_profile_day_start() -> None:
+    # 01:30 in Tokyo on 5 May with a 04:00 day start is still 4 May, already checked in.
+    user = {"reminder": {"enabled": True}, "timezone": "Asia/Tokyo", "day_start": "04:00"}
+    checked = user | {"streak": {"current": 1, "longest": 1, "last_day": "2026-05-04"}}
+    assert status_at(checked, datetime(2026, 5, 4, 16, 30, tzinfo=UTC)) is SendStatus.SKIPPED_DONE
+    assert status_at(checked, datetime(2026, 5, 4, 19, 30, tzinfo=UTC)) is SendStatus.CLAIMED
 
 
 def test_text_mentions_a_live_streak() -> None:
-    title, body = reminder_text(StreakSummary(current=4, longest=9, last_day=date(2026, 5, 3)), date(2026, 5, 4))
+    title, body = reminder_text(StreakToday(date(2026, 5, 4), False, current=4, freezes=0, freeze_due=False))
     assert title == "Keep your 4-day streak going"
     assert "make it 5" in body
 
 
 def test_text_without_a_live_streak_invites_a_new_one() -> None:
-    title, _ = reminder_text(StreakSummary(current=4, longest=9, last_day=date(2026, 5, 1)), date(2026, 5, 4))
+    title, _ = reminder_text(StreakToday(date(2026, 5, 4), False, current=0, freezes=0, freeze_due=False))
     assert title == "Time for your check-in"
 
 
@@ -108,7 +120,7 @@ def test_advance_takes_the_local_date_of_the_slot_and_moves_past_now() -> None:
         "next_at": datetime(2026, 1, 3, 4, 30, tzinfo=UTC),  # 23:30 EST on Jan 2
     }
     advance = advance_of("u1", user, datetime(2026, 1, 5, 12, 0, tzinfo=UTC))
-    assert advance.due == DueUser(uid="u1", local_date=date(2026, 1, 2))
+    assert advance.due == DueUser(uid="u1", local_date=date(2026, 1, 2), due_at=datetime(2026, 1, 3, 4, 30, tzinfo=UTC))
     assert advance.next_at == datetime(2026, 1, 6, 4, 30, tzinfo=UTC)
 
 
