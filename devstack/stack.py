@@ -1,7 +1,7 @@
 """Starts and stops the pieces of the local stack as child processes.
 
 `make run` and the test fixtures both use this module, so the stack the tests see is the
-stack a developer runs. Each child writes to its own log under .devstack/logs; when a
+stack a developer runs. Each child writes to its own log under .devstack/logs/<gateway port>; when a
 piece fails to come up, the tail of its log is printed rather than hidden. Each child runs in a
 process group of its own, which a watchdog process kills if the stack dies (devstack/watchdog.py);
 a function process that dies is started again, as Cloud Run replaces an instance.
@@ -285,7 +285,8 @@ class Stack:
     def __init__(self, config: Settings, report: Callable[[str], None] = print) -> None:
         self.config = config
         self.running: list[Running] = []
-        self.log_dir = STATE_DIR / "logs"
+        # One folder per stack, so a second stack (another port base) keeps its logs apart.
+        self.log_dir = STATE_DIR / "logs" / str(config.gateway_port)
         self.report = report
         self._lock = threading.Lock()
         self._stopping = threading.Event()

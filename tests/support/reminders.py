@@ -13,14 +13,11 @@ from typing import Any
 import pytest
 import requests
 
-from devstack.stack import STATE_DIR
 from devstack.units import unit_url
 from lib import firestore as db
 from lib.config import settings
 from tests.conftest import GatewayClient
 from tests.support.waiting import wait_for
-
-LOG_DIR = STATE_DIR / "logs"
 
 
 class Fcm:
