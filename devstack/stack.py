@@ -245,9 +245,11 @@ def openapi_file(config: Settings) -> Path:
 def app_services(config: Settings, topology: Topology | None = None) -> list[Service]:
     if (topology or default_topology()) == "units":
         units = unit_services(config)
-        gateway_argv = ["--topology=units", f"--openapi={openapi_file(config)}"]
+        gateway_argv, gateway_env = ["--topology=units", f"--openapi={openapi_file(config)}"], {}
     else:
+        # The send function lives in the gateway's process, so Cloud Tasks calls the gateway.
         units, gateway_argv = [], ["--topology=single"]
+        gateway_env = {"REMINDERS_TASK_TARGET": f"{config.gateway_url}/internal/reminders/send"}
     return [
         Service(
             name="fcm",
@@ -267,6 +269,7 @@ def app_services(config: Settings, topology: Topology | None = None) -> list[Ser
             argv=[sys.executable, "-m", "gateway", *gateway_argv],
             healthy=http_ok(f"{config.gateway_url}/openapi.json"),
             url=config.gateway_url,
+            env=gateway_env,
         ),
     ]
 
