@@ -11,9 +11,9 @@ from pathlib import Path
 
 import requests
 
-from devstack.ports import stack_environment
-from devstack.stack import ROOT, Stack, http_ok
-from devstack.units import unit_url
+from devstack.ports import OFFSETS, stack_environment
+from devstack.stack import ROOT, Stack, http_ok, tcp_open
+from devstack.units import unit_keys, unit_url
 from lib.config import Settings
 from tests.support.waiting import wait_for
 
@@ -37,6 +37,10 @@ time.sleep(600)
 """
 
 
+def piece_port(base: int, piece: str) -> int:
+    return base + OFFSETS[piece] if piece in OFFSETS else base + 1 + unit_keys().index(piece)
+
+
 def _alive(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
@@ -55,15 +59,13 @@ def test_a_killed_function_process_is_started_again_and_answers(stack: Stack, co
 
 
 def test_no_child_or_grandchild_outlives_a_stack_killed_with_sigkill(tmp_path: Path) -> None:
-    owner = subprocess.Popen(
-        [sys.executable, "-c", KILLED_STACK, str(tmp_path / "started")], cwd=ROOT, stdout=subprocess.PIPE, text=True
-    )
-    assert owner.stdout is not None
-    pids = [int(pid) for pid in owner.stdout.readline().split()]
-    assert len(pids) == 2
-    assert all(_alive(pid) for pid in pids)
-    owner.kill()
-    owner.wait()
+    script = [sys.executable, "-c", KILLED_STACK, str(tmp_path / "started")]
+    with subprocess.Popen(script, cwd=ROOT, stdout=subprocess.PIPE, text=True) as owner:
+        assert owner.stdout is not None
+        pids = [int(pid) for pid in owner.stdout.readline().split()]
+        assert len(pids) == 2
+        assert all(_alive(pid) for pid in pids)
+        owner.kill()
     wait_for(lambda: not any(_alive(pid) for pid in pids), "the stack's child and grandchild to be gone", 30)
 
 
@@ -90,6 +92,9 @@ def test_after_make_run_is_killed_with_sigkill_the_next_make_run_starts_cleanly(
     first.wait()
     assert first.stdout is not None
     first.stdout.close()
+    for piece in ("gateway", "firestore", "reminders-tick"):
+        answers = tcp_open(f"127.0.0.1:{piece_port(base, piece)}")
+        wait_for(lambda answers=answers: not answers(), f"the killed stack's {piece} to be gone", 30)
     second = run_until_up()
     try:
         assert requests.get(f"http://127.0.0.1:{base}/openapi.json", timeout=30).status_code == 200
