@@ -1,8 +1,8 @@
 """Starts and stops the pieces of the local stack as child processes.
 
 `make run` and the test fixtures both use this module, so the stack the tests see is the
-stack a developer runs. Each child writes to its own log under .devstack/logs/<gateway port>; when a
-piece fails to come up, the tail of its log is printed rather than hidden. Each child runs in a
+stack a developer runs. Each child writes to its own log under .devstack/logs/<gateway port>;
+when a piece fails to come up, the tail of its log is printed rather than hidden. Each child runs in a
 process group of its own, which a watchdog process kills if the stack dies (devstack/watchdog.py);
 a function process that dies is started again, as Cloud Run replaces an instance.
 """
@@ -356,9 +356,7 @@ class Stack:
                     self._tell_watchdog(f"-{running.process.pid}")
                     how = f"signal {-code}" if code < 0 else f"exit code {code}"
                     self.running[index] = self._spawn(running.service, "ab")
-                    self.report(
-                        f"  ↻ {running.service.name} died ({how}); restarted, as Cloud Run replaces an instance"
-                    )
+                    self.report(f"  ↻ {running.service.name} died ({how}); started again")
 
     def _wait_healthy(self, running: Running) -> None:
         deadline = time.monotonic() + running.service.start_timeout_s
@@ -393,7 +391,8 @@ class Stack:
 
     def pids(self) -> list[int]:
         """Every process of the stack: each child's whole group, grandchildren included."""
-        groups = {r.process.pid for r in self.running}
+        with self._lock:
+            groups = {r.process.pid for r in self.running}
         return [pid for pid in _all_pids() if _group_of(pid) in groups]
 
 

@@ -19,7 +19,7 @@ from tests.support import reminders as reminders_support
 from tests.support.payments import event_record
 from tests.support.probe import Call, Probe, unknown_customer_event
 from tests.support.reminders import FINAL, Fcm, World, send_record, tick, wait_until_settled
-from tests.support.waiting import wait_for, wait_until_stable
+from tests.support.waiting import wait_for
 
 fcm = reminders_support.fcm
 world = reminders_support.world
@@ -43,7 +43,7 @@ def _kill_and_wait_for_replacement(stack: Stack, name: str) -> None:
     wait_for(lambda: stack.process(name).pid != killed.pid, f"the stack to start {name} again", 30)
 
 
-def test_sender_killed_mid_fan_out_leaves_the_api_answering_and_every_user_one_reminder(
+def test_sender_killed_mid_fan_out_leaves_the_api_answering_and_each_user_one_reminder(
     gateway: GatewayClient, fcm: Fcm, world: World, stack: Stack, config: Settings, user: AppUser
 ) -> None:
     users = world.add(USERS)
@@ -58,27 +58,23 @@ def test_sender_killed_mid_fan_out_leaves_the_api_answering_and_every_user_one_r
     with Probe({**_user_calls(config.gateway_url, user), "webhook": webhook}) as probe:
         tick(gateway, world.tick_at)
         wait_for(lambda: sum(fcm.count_by_address(addresses).values()) >= 200, "the fan-out to be under way", 120)
+        sent_before_kill = sum(fcm.count_by_address(addresses).values())
         _kill_and_wait_for_replacement(stack, "reminders-send_batch")
-        # The killed process's last requests are still being answered (FCM's latency): wait them out.
-        received = wait_until_stable(lambda: fcm.count_by_address(addresses), "the killed sender's last requests")
-        window = {
-            u.uid
-            for u in users
-            if (send_record(u.uid, world.day) or {}).get("status") == "claimed"
-            and any(received[a] for a in u.addresses)
-        }
         found = wait_until_settled(world.day, USERS, timeout_s=300)
 
-    assert sum(received.values()) < USERS, "the kill landed after the fan-out"
+    assert sent_before_kill < USERS, "the kill landed after the fan-out"
     assert probe.failures() == {name: {} for name in probe.answers}
     assert all(sum(seen.values()) > 0 for seen in probe.answers.values())
     assert (found["due"], found["sent"], sum(found.get(k, 0) for k in FINAL)) == (USERS, USERS, USERS)
     counts = fcm.count_by_address(addresses)
     per_user = {u.uid: sum(counts[a] for a in u.addresses) for u in users}
     assert min(per_user.values()) == 1
+    # The crash window: a user FCM accepted from the killed attempt before its record said so is
+    # sent again by the task's retry; that is at most the sends then in flight, one chunk.
     doubled = {uid for uid, n in per_user.items() if n > 1}
-    assert doubled <= window
-    assert len(window) <= config.reminders_send_concurrency
+    retried = {u.uid for u in users if int((send_record(u.uid, world.day) or {}).get("attempt", 0)) >= 1}
+    assert doubled <= retried
+    assert len(doubled) <= config.reminders_send_concurrency
 
 
 def _deliver_as_stripe(gateway_url: str, body: bytes, headers: dict[str, str]) -> int:

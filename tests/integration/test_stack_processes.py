@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 from devstack.ports import OFFSETS, stack_environment
@@ -48,10 +49,13 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_a_killed_function_process_is_started_again_and_answers(stack: Stack, config: Settings) -> None:
+def test_a_killed_function_process_is_started_again_says_so_and_answers(
+    stack: Stack, config: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = stack.process("reminders-sweep")
     os.killpg(before.pid, signal.SIGKILL)
     wait_for(lambda: stack.process("reminders-sweep").pid != before.pid, "a new reminders-sweep process", 30)
+    assert "↻ reminders-sweep died (signal 9); started again" in capsys.readouterr().out
     url = unit_url(config, "reminders-sweep")
     wait_for(http_ok(f"{url}/"), "the new reminders-sweep process to answer", 90)
     answer = requests.post(f"{url}/internal/reminders/sweep", timeout=60)
