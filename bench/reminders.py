@@ -65,6 +65,7 @@ def run(users: int, sample: int, latency_ms: int, max_per_second: int, stack: St
 
     from bench import reminders_world as world
     from bench import stack_cpu
+    from devstack.units import unit_url
     from lib import push
     from lib.config import settings
     from lib.push_address import Address
@@ -93,7 +94,9 @@ def run(users: int, sample: int, latency_ms: int, max_per_second: int, stack: St
         cpu_before = stack_cpu.cpu_seconds(stack)
         started = time.perf_counter()
         tick_at = (due_at + timedelta(minutes=1)).isoformat()
-        answer = requests.post(f"{config.gateway_url}/internal/reminders/tick", json={"now": tick_at}, timeout=600)
+        answer = requests.post(
+            f"{unit_url(config, 'reminders-tick')}/internal/reminders/tick", json={"now": tick_at}, timeout=600
+        )
         answer.raise_for_status()
         found = world.wait_settled(day, users, timeout_s=1800)
         pipeline_s = time.perf_counter() - started

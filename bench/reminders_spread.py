@@ -39,6 +39,7 @@ def run_variant(users: int, spread_s: int, timeout_s: int) -> tuple[list[datetim
 
     from bench import reminders_world as world
     from devstack.stack import Stack, app_services, emulator_services
+    from devstack.units import unit_url
     from lib.config import settings
 
     settings.cache_clear()
@@ -49,7 +50,8 @@ def run_variant(users: int, spread_s: int, timeout_s: int) -> tuple[list[datetim
         requests.put(f"{fcm}/_local/faults", json={"latency_ms": 20}, timeout=10).raise_for_status()
         now = datetime.now(UTC)
         seeded = world.seed(users, now - timedelta(minutes=1))
-        answer = requests.post(f"{settings().gateway_url}/internal/reminders/tick", json={}, timeout=600)
+        tick = f"{unit_url(settings(), 'reminders-tick')}/internal/reminders/tick"
+        answer = requests.post(tick, json={}, timeout=600)
         answer.raise_for_status()
         addresses = set(seeded.values())
         deadline = time.monotonic() + timeout_s

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 import threading
+import time
 
 from devstack.demo import seed_demo_data
-from devstack.stack import Service, Stack, StackError, app_services, emulator_services
+from devstack.stack import Service, Stack, StackError, app_services, emulator_services, resident_memory
+from devstack.units import TOPOLOGIES, default_topology, unit_url
 from lib.config import settings
 
 
@@ -16,18 +19,37 @@ def _ready(service: Service) -> None:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack")
+    parser.add_argument(
+        "--topology",
+        choices=TOPOLOGIES,
+        default=default_topology(),
+        help="units: one process per deployed function (default); single: all functions in the gateway's process",
+    )
+    topology = parser.parse_args().topology
     config = settings()
-    stack = Stack(config)
+    stack = Stack(config, report=lambda line: print(line, flush=True))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    print(f"Starting the local stack (project {config.google_cloud_project}); logs in {stack.log_dir}", flush=True)
+    started = time.monotonic()
+    print(
+        f"Starting the local stack (project {config.google_cloud_project}, topology {topology}); "
+        f"logs in {stack.log_dir}",
+        flush=True,
+    )
     try:
-        stack.start(emulator_services(config) + app_services(config), on_ready=_ready)
+        stack.start(emulator_services(config) + app_services(config, topology), on_ready=_ready)
         demo = seed_demo_data()
         gateway = config.gateway_url
+        tick = f"{unit_url(config, 'reminders-tick')}/internal/reminders/tick"
+        ready_s = time.monotonic() - started
+        pids = stack.pids()
+        memory = resident_memory(pids)
         print(
             f"""
-The stack is up. Everything binds 127.0.0.1.
+The stack is up in {ready_s:.1f} s: {len(pids)} processes, {memory.pss_bytes / 2**20:.0f} MiB resident \
+(proportional set; {memory.rss_bytes / 2**20:.0f} MiB summing each process's resident set).
+Everything binds 127.0.0.1.
   API (gateway)      {gateway}          OpenAPI: {gateway}/openapi.json
   Demo user          {demo.email} / {demo.password}   uid {demo.uid}
   ID token (1 hour)  {demo.id_token}
@@ -36,14 +58,16 @@ The stack is up. Everything binds 127.0.0.1.
         curl -H "Authorization: Bearer $TOKEN" {gateway}/v1/me
         curl -H "Authorization: Bearer $TOKEN" {gateway}/v1/content
         curl -X POST -H "Authorization: Bearer $TOKEN" {gateway}/v1/content/morning-breath/access
-  Reminders: the demo user's reminder is due; run the scheduler's tick, then see the
-  notification the local FCM received (within a minute: a tick spreads its sends) and the day's counters:
-        curl -X POST {gateway}/internal/reminders/tick
+  Reminders: the demo user's reminder is due; run the scheduler's tick (it calls the tick
+  function's own process, as Cloud Scheduler does), then see the notification the local FCM
+  received (within a minute: a tick spreads its sends) and the day's counters:
+        curl -X POST {tick}
         curl {config.fcm_endpoint}/_local/messages
         (counters: Firestore ops_daily/<today, UTC>, e.g. in the emulator's REST API)
   A fresh token:  POST http://{config.firebase_auth_emulator_host}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=any
                   with {{"email": "{demo.email}", "password": "{demo.password}", "returnSecureToken": true}}
 
+A function process that dies is started again, and a line here says so.
 Ctrl-C stops everything.""",
             flush=True,
         )

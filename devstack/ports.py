@@ -21,7 +21,11 @@ def ephemeral_low() -> int:
 
 
 def test_environment() -> dict[str, str]:
-    base = int(os.environ.get("TEST_PORT_BASE", "18000"))
+    return stack_environment(int(os.environ.get("TEST_PORT_BASE", "18000")))
+
+
+def stack_environment(base: int) -> dict[str, str]:
+    """The environment of a stack whose ports start at `base`."""
     if base + max(OFFSETS.values()) >= (low := ephemeral_low()):
         raise ValueError(f"TEST_PORT_BASE={base} reaches the kernel's ephemeral ports (from {low}); use a lower base")
     port = {name: base + offset for name, offset in OFFSETS.items()}

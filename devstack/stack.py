@@ -1,8 +1,10 @@
 """Starts and stops the pieces of the local stack as child processes.
 
 `make run` and the test fixtures both use this module, so the stack the tests see is the
-stack a developer runs. Each child writes to its own log under .devstack/logs; when a
-piece fails to come up, the tail of its log is printed rather than hidden.
+stack a developer runs. Each child writes to its own log under .devstack/logs/<gateway port>;
+when a piece fails to come up, the tail of its log is printed rather than hidden. Each child runs in a
+process group of its own, which a watchdog process kills if the stack dies (devstack/watchdog.py);
+a function process that dies is started again, as Cloud Run replaces an instance.
 """
 
 from __future__ import annotations
@@ -13,16 +15,21 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 
+from deploy.terraform_locals import evaluate_locals
+from devstack.units import BATCH_NICENESS, BATCH_UNITS, Topology, default_topology, unit_keys, unit_port, unit_url
 from functions.reminders.queues import reminder_queues
-from lib.config import Settings
+from lib import routing
+from lib.config import STAND_INS, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = ROOT / ".devstack"
@@ -72,6 +79,9 @@ class Service:
     url: str
     env: dict[str, str] = field(default_factory=dict)
     start_timeout_s: float = 90.0
+    # Started again when it dies, as Cloud Run replaces an instance.
+    restart: bool = False
+    niceness: int = 0
 
 
 @dataclass
@@ -79,6 +89,7 @@ class Running:
     service: Service
     process: subprocess.Popen[bytes]
     log_path: Path
+    started_at: float = field(default_factory=time.monotonic)
 
 
 def child_environment(config: Settings) -> dict[str, str]:
@@ -92,9 +103,15 @@ def child_environment(config: Settings) -> dict[str, str]:
         "FCM_ENDPOINT": config.fcm_endpoint,
         "STRIPE_API_BASE": config.stripe_api_base,
         "GATEWAY_PORT": str(config.gateway_port),
+        "REMINDERS_TASK_TARGET": send_target(config),
         "FUNCTIONS_EMULATOR": "true",
         "PYTHONUNBUFFERED": "1",
     }
+
+
+def send_target(config: Settings) -> str:
+    """Cloud Tasks calls the send function's own process, as it calls its run.app URL in the cloud."""
+    return f"{unit_url(config, 'reminders-send_batch')}/internal/reminders/send"
 
 
 def _auth_emulator_config(config: Settings) -> Path:
@@ -167,7 +184,72 @@ def emulator_services(config: Settings) -> list[Service]:
     ]
 
 
-def app_services(config: Settings) -> list[Service]:
+def unit_environment(terraform_env: dict[str, str]) -> dict[str, str]:
+    """The environment Terraform gives a function, as the local stack runs it: ENVIRONMENT=local
+    (internal routes answer to loopback instead of checking OIDC tokens), and the values that
+    stand in for a deployment's (project, service accounts, URLs, keys: lib/config.py STAND_INS)
+    left to their local defaults. A setting the stack's own environment sets wins, so a benchmark
+    can turn a knob; the emulator hosts come from child_environment."""
+    kept = {name: value for name, value in terraform_env.items() if name.lower() not in STAND_INS}
+    chosen = {name: os.environ[name] for name in kept if name in os.environ}
+    return {**kept, **chosen, "ENVIRONMENT": "local", "PYTHONPATH": str(ROOT)}
+
+
+def terraform_environments() -> dict[str, dict[str, str]]:
+    """Each function's plain environment from terraform/, evaluated by Terraform (about 2 s)."""
+    with tempfile.TemporaryDirectory(prefix="devstack-terraform-") as workdir:
+        evaluated = evaluate_locals(routing.ROUTES_FILE, Path(workdir))
+    environments: dict[str, dict[str, str]] = evaluated["function_env"]
+    return environments
+
+
+def unit_services(config: Settings) -> list[Service]:
+    """One functions-framework process per deployed function, under its production server (gunicorn)."""
+    framework = Path(sys.executable).with_name("functions-framework")
+    environments = terraform_environments()
+    services = []
+    for key in unit_keys():
+        function, entry_point = key.split("-", 1)
+        url = unit_url(config, key)
+        argv = [
+            str(framework),
+            f"--target={entry_point}",
+            f"--source={ROOT / 'functions' / function / 'main.py'}",
+            "--host=127.0.0.1",
+            f"--port={unit_port(config, key)}",
+        ]
+        services.append(
+            Service(
+                name=key,
+                argv=argv,
+                healthy=http_ok(f"{url}/"),
+                url=url,
+                env=unit_environment(environments[key]),
+                restart=True,
+                niceness=BATCH_NICENESS if key in BATCH_UNITS else 0,
+            )
+        )
+    return services
+
+
+def openapi_file(config: Settings) -> Path:
+    """The OpenAPI document written for the gateway, which imports no function code to build it."""
+    from gateway import openapi
+
+    path = STATE_DIR / f"openapi.{config.gateway_port}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(openapi.dumps(openapi.document()))
+    return path
+
+
+def app_services(config: Settings, topology: Topology | None = None) -> list[Service]:
+    if (topology or default_topology()) == "units":
+        units = unit_services(config)
+        gateway_argv, gateway_env = ["--topology=units", f"--openapi={openapi_file(config)}"], {}
+    else:
+        # The send function lives in the gateway's process, so Cloud Tasks calls the gateway.
+        units, gateway_argv = [], ["--topology=single"]
+        gateway_env = {"REMINDERS_TASK_TARGET": f"{config.gateway_url}/internal/reminders/send"}
     return [
         Service(
             name="fcm",
@@ -181,11 +263,13 @@ def app_services(config: Settings) -> list[Service]:
             healthy=http_ok(f"{config.stripe_api_base}/_local/webhook_faults"),
             url=config.stripe_api_base,
         ),
+        *units,
         Service(
             name="gateway",
-            argv=[sys.executable, "-m", "gateway"],
-            healthy=http_ok(f"{config.gateway_url}/healthz"),
+            argv=[sys.executable, "-m", "gateway", *gateway_argv],
+            healthy=http_ok(f"{config.gateway_url}/openapi.json"),
             url=config.gateway_url,
+            env=gateway_env,
         ),
     ]
 
@@ -198,41 +282,81 @@ def _log_tail(path: Path, lines: int = 40) -> str:
 
 
 class Stack:
-    """A set of running children, stopped together."""
+    """A set of running children, stopped together, and killed together by a watchdog when the
+    stack's own process dies."""
 
-    def __init__(self, config: Settings) -> None:
+    def __init__(self, config: Settings, report: Callable[[str], None] = print) -> None:
         self.config = config
         self.running: list[Running] = []
-        self.log_dir = STATE_DIR / "logs"
+        # One folder per stack, so a second stack (another port base) keeps its logs apart.
+        self.log_dir = STATE_DIR / "logs" / str(config.gateway_port)
+        self.report = report
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._watchdog: subprocess.Popen[bytes] | None = None
+        self._supervisor: threading.Thread | None = None
 
     def start(self, services: Sequence[Service], on_ready: Callable[[Service], None] | None = None) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **child_environment(self.config)}
-        pending = []
         for service in services:
             if service.healthy():
                 raise StackError(
                     f"{service.name}: something already answers at {service.url}; stop it or choose another port"
                 )
-            log_path = self.log_dir / f"{service.name}.log"
-            log_file = log_path.open("wb")
+        pending = [self._spawn(service, "wb") for service in services]
+        with self._lock:
+            self.running.extend(pending)
+        for running in pending:
+            self._wait_healthy(running)
+            if on_ready:
+                on_ready(running.service)
+        if self._supervisor is None:
+            self._supervisor = threading.Thread(target=self._supervise, name="stack-supervisor", daemon=True)
+            self._supervisor.start()
+
+    def _spawn(self, service: Service, log_mode: str) -> Running:
+        env = {**os.environ, **child_environment(self.config), **service.env}
+        argv = list(service.argv)
+        if service.niceness:
+            argv = ["nice", "-n", str(service.niceness), *argv]
+        log_path = self.log_dir / f"{service.name}.log"
+        with log_path.open(log_mode) as log_file:
             process = subprocess.Popen(
-                list(service.argv),
+                argv,
                 cwd=ROOT,
-                env={**env, **service.env},
+                env=env,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-            log_file.close()
-            running = Running(service, process, log_path)
-            self.running.append(running)
-            pending.append(running)
-        for running in pending:
-            self._wait_healthy(running)
-            if on_ready:
-                on_ready(running.service)
+        self._tell_watchdog(f"+{process.pid}")
+        return Running(service, process, log_path)
+
+    def _tell_watchdog(self, line: str) -> None:
+        if self._watchdog is None:
+            self._watchdog = subprocess.Popen(
+                [sys.executable, "-m", "devstack.watchdog"], cwd=ROOT, stdin=subprocess.PIPE, start_new_session=True
+            )
+        assert self._watchdog.stdin is not None
+        self._watchdog.stdin.write(f"{line}\n".encode())
+        self._watchdog.stdin.flush()
+
+    def _supervise(self) -> None:
+        """Starts again each restartable child that died, at most once a second each."""
+        while not self._stopping.wait(0.5):
+            with self._lock:
+                for index, running in enumerate(self.running):
+                    code = running.process.poll()
+                    if code is None or not running.service.restart:
+                        continue
+                    if time.monotonic() - running.started_at < 1.0:
+                        continue
+                    _kill_group(running.process.pid)
+                    self._tell_watchdog(f"-{running.process.pid}")
+                    how = f"signal {-code}" if code < 0 else f"exit code {code}"
+                    self.running[index] = self._spawn(running.service, "ab")
+                    self.report(f"  ↻ {running.service.name} died ({how}); started again")
 
     def _wait_healthy(self, running: Running) -> None:
         deadline = time.monotonic() + running.service.start_timeout_s
@@ -248,31 +372,81 @@ class Stack:
         raise StackError(f"{running.service.name} not healthy after {waited:.0f}s:\n{_log_tail(running.log_path)}")
 
     def stop(self) -> None:
-        for running in reversed(self.running):
-            _stop_group(running.process)
-        self.running.clear()
+        self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join()
+        with self._lock:
+            _stop_groups([r.process for r in reversed(self.running)])
+            for running in self.running:
+                self._tell_watchdog(f"-{running.process.pid}")
+            self.running.clear()
+        if self._watchdog is not None and self._watchdog.stdin is not None:
+            # Nothing is left registered, so end of file only ends the watchdog.
+            self._watchdog.stdin.close()
+            self._watchdog.wait(timeout=30)
 
     def process(self, name: str) -> subprocess.Popen[bytes]:
-        return next(r.process for r in self.running if r.service.name == name)
+        with self._lock:
+            return next(r.process for r in self.running if r.service.name == name)
+
+    def pids(self) -> list[int]:
+        """Every process of the stack: each child's whole group, grandchildren included."""
+        with self._lock:
+            groups = {r.process.pid for r in self.running}
+        return [pid for pid in _all_pids() if _group_of(pid) in groups]
 
 
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    for sig, wait_s in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+@dataclass(frozen=True)
+class Memory:
+    # Summed resident sets: pages shared between processes (a gunicorn master and its forked
+    # worker, the same libraries) count once per process.
+    rss_bytes: int
+    # Summed proportional sets: each shared page divided among its sharers, so the stack's real share.
+    pss_bytes: int
+
+
+def resident_memory(pids: Sequence[int]) -> Memory:
+    """From /proc/<pid>/smaps_rollup; processes gone meanwhile are left out."""
+    rss = pss = 0
+    for pid in pids:
         try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait_s)
-            # A child of the group (the Firestore emulator's JVM) may outlive its parent.
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
+            fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:])
+            rss += int(fields["Rss"].split()[0]) * 1024
+            pss += int(fields["Pss"].split()[0]) * 1024
+        except (OSError, KeyError, ValueError):
             continue
-        return
+    return Memory(rss, pss)
+
+
+def _all_pids() -> list[int]:
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+
+
+def _group_of(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
+def _kill_group(group: int) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
+
+
+def _stop_groups(processes: Sequence[subprocess.Popen[bytes]], grace_s: float = 10.0) -> None:
+    """SIGTERM to every group at once, then SIGKILL to whatever is left of each group (a child
+    of the group, such as the Firestore emulator's JVM, may outlive its parent)."""
+    for process in processes:
+        if process.poll() is None:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    for process in processes:
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        _kill_group(process.pid)
+        process.wait()
 
 
 @contextmanager

@@ -1,10 +1,10 @@
-"""The local gateway: one WSGI app that routes by the route table to each function's
-functions-framework app, with the load balancer's and Cloud Armor's duties done here:
-per-client rate limits, a request size limit and JSON errors for unknown routes."""
+"""The local gateway: the load balancer in front of the functions. It routes by the route table
+to each function's process (gateway/upstream.py; or, in the single-process topology, to its app
+in this process), with the load balancer's and Cloud Armor's duties done here: per-client rate
+limits, a request size limit and JSON errors for unknown routes. It imports no function code."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import re
@@ -12,27 +12,22 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import functions_framework
 from werkzeug.wrappers import Request, Response
 
 from gateway.rate_limit import TokenBuckets
+from gateway.upstream import WsgiApp
 from lib import errors, routing
-from lib.config import Settings, settings
+from lib.config import Settings
 from lib.http import error_response
-from lib.routing import ROUTES_FILE, Route
+from lib.routing import Route
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# The app serving a deployed function, by its `<function>-<entry_point>` key.
+Backend = Callable[[str], WsgiApp]
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-FUNCTIONS_DIR = ROUTES_FILE.parent.parent / "functions"
 
 
-@functools.cache
-def function_app(function: str, entry_point: str) -> WsgiApp:
-    """The same app `functions-framework --target=<entry_point>` serves in the cloud."""
-    app: WsgiApp = functions_framework.create_app(
-        target=entry_point, source=str(FUNCTIONS_DIR / function / "main.py"), signature_type="http"
-    )
-    return app
+def _no_backend(key: str) -> WsgiApp:
+    raise errors.Unavailable(f"{key} is not served here")
 
 
 def client_key(request: Request) -> str:
@@ -44,8 +39,11 @@ def client_key(request: Request) -> str:
 
 
 class Gateway:
-    def __init__(self, config: Settings, own_handlers: dict[str, Callable[..., Response]]) -> None:
+    def __init__(
+        self, config: Settings, own_handlers: dict[str, Callable[..., Response]], backend: Backend = _no_backend
+    ) -> None:
         self.config = config
+        self.backend = backend
         self.routes = {r.name: r for r in routing.routes()}
         self.matcher = routing.url_map(routing.routes())
         self.own_handlers = own_handlers
@@ -66,7 +64,7 @@ class Gateway:
             if route.function == "gateway":
                 return self.own_handlers[route.name](request, **params)(environ, start_response)
             self._buffer_body(environ, request)
-            return function_app(route.function, route.entry_point)(environ, start_response)
+            return self.backend(f"{route.function}-{route.entry_point}")(environ, start_response)
         except errors.ApiError as exc:
             return error_response(exc)(environ, start_response)
 
@@ -92,18 +90,14 @@ class Gateway:
         environ.pop("HTTP_TRANSFER_ENCODING", None)
 
 
-def create_gateway(config: Settings | None = None) -> Gateway:
-    from gateway import cdn, openapi
+def create_gateway(config: Settings, backend: Backend, openapi_json: str) -> Gateway:
+    from gateway import cdn
 
-    config = config or settings()
-    document = openapi.document()
-    for route in routing.routes():
-        if route.function != "gateway":
-            function_app(route.function, route.entry_point)
     return Gateway(
         config,
         {
-            "openapi": lambda request: Response(openapi.dumps(document), mimetype="application/json"),
+            "openapi": lambda request: Response(openapi_json, mimetype="application/json"),
             "media": cdn.LocalCdn(config),
         },
+        backend,
     )

@@ -9,6 +9,7 @@ import requests
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from devstack.demo import seed_demo_data
+from devstack.units import unit_url
 from lib import firestore as db
 from lib.config import settings
 from tests.conftest import GatewayClient
@@ -34,7 +35,8 @@ def test_demo_user_has_a_due_reminder_and_a_device() -> None:
 def test_first_tick_sends_the_demo_user_one_notification_and_counts_it(gateway: GatewayClient) -> None:
     demo = seed_demo_data()
     fcm = settings().fcm_endpoint
-    assert gateway.post("/internal/reminders/tick").status_code == 200
+    tick = f"{unit_url(settings(), 'reminders-tick')}/internal/reminders/tick"
+    assert requests.post(tick, timeout=120).status_code == 200
 
     def received() -> list[object]:
         answer = requests.get(f"{fcm}/_local/messages", params={"token": "demo-installation-id"}, timeout=10)

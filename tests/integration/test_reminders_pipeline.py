@@ -6,6 +6,7 @@ import json
 import threading
 from datetime import UTC, datetime, timedelta
 
+from devstack.stack import Stack
 from functions.reminders import devices
 from functions.reminders.batch import DueUser
 from functions.reminders.notification_preferences import NotificationPreferences, save_preferences
@@ -158,7 +159,7 @@ def test_retryable_user_is_retried_by_cloud_tasks_and_sent_once(gateway: Gateway
 
 
 def test_last_attempt_records_the_final_failure_and_logs_error(
-    gateway: GatewayClient, fcm: Fcm, world: World, config: object
+    gateway: GatewayClient, fcm: Fcm, world: World, stack: Stack
 ) -> None:
     [doomed] = world.add(1)
     world.add(2)
@@ -169,7 +170,7 @@ def test_last_attempt_records_the_final_failure_and_logs_error(
     assert_adds_up(found)
     record = send_record(doomed.uid, world.day) or {}
     assert (record["status"], record["error"]) == ("failed", "RESOURCE_EXHAUSTED")
-    log = (reminders_support.LOG_DIR / "gateway.log").read_text().splitlines()
+    log = (stack.log_dir / "reminders-send_batch.log").read_text().splitlines()
     errors = [json.loads(line) for line in log if line.startswith("{") and '"ERROR"' in line]
     assert any(e["message"].startswith("reminders failed for good") and e.get("failed") == 1 for e in errors)
 

@@ -13,13 +13,11 @@ from typing import Any
 import pytest
 import requests
 
-from devstack.stack import STATE_DIR
+from devstack.units import unit_url
 from lib import firestore as db
 from lib.config import settings
 from tests.conftest import GatewayClient
 from tests.support.waiting import wait_for
-
-LOG_DIR = STATE_DIR / "logs"
 
 
 class Fcm:
@@ -151,7 +149,9 @@ def world(stack: object) -> Iterator[World]:
 
 
 def tick(gateway: GatewayClient, now: datetime) -> dict[str, Any]:
-    response = gateway.post("/internal/reminders/tick", json={"now": now.isoformat()})
+    """The scheduler's tick, sent to the tick function's own process as Cloud Scheduler sends it."""
+    url = f"{unit_url(settings(), 'reminders-tick')}/internal/reminders/tick"
+    response = gateway.session.post(url, json={"now": now.isoformat()}, timeout=120)
     assert response.status_code == 200, response.text
     return dict(response.json())
 

@@ -1,0 +1,85 @@
+"""Terraform's locals of terraform/routes.tf as Terraform itself computes them: `terraform console`
+on a copy of routes.tf, which holds only locals read from files and from local.deployment, so with
+stand-ins for the latter it needs no provider and no network. The tests read them, and the local
+stack starts each function with the environment they give it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+TERRAFORM = ROOT / "terraform"
+ROUTES_FILE = ROOT / "gateway" / "routes.yaml"
+
+# The locals read; jsonencode keeps their types.
+EVALUATED = (
+    "functions",
+    "functions_by_path",
+    "url_rules",
+    "function_config",
+    "function_settings",
+    "secrets",
+    "secret_readers",
+    "role_bindings",
+    "scheduler_jobs",
+    "scheduled",
+    "tasks_target_function",
+    "internal_invokers",
+    "blocking_functions",
+    "ttl_fields",
+    "function_env",
+    "function_secrets",
+    "tasks_enqueuers",
+    "reminders_max_attempts",
+    "function_urls",
+)
+
+# Stand-ins for local.deployment (terraform/functions.tf): the values of variables and resources
+# that Terraform knows only at plan time.
+DEPLOYMENT_STAND_INS = {
+    "project": "wellness-prod",
+    "region": "europe-west1",
+    "domain": "api.wellness.example",
+    "reminders_queue": "reminders",
+    "project_number": "123456789012",
+    "reminders_task_service_account": "reminders-tasks@wellness-prod.iam.gserviceaccount.com",
+    "scheduler_service_account": "scheduler-caller@wellness-prod.iam.gserviceaccount.com",
+    "stripe_price_id": "price_1PremiumMonthly",
+    "app_return_url": "https://app.wellness.example/billing/done",
+    "cdn_signing_key_name": "media-key-1",
+}
+
+
+def evaluate_locals(routes_yaml: Path, workdir: Path, function_settings: Path | None = None) -> dict[str, Any]:
+    """The route-derived locals of terraform/routes.tf for a given route table (and the settings
+    file that goes with it), with DEPLOYMENT_STAND_INS for local.deployment."""
+    (workdir / "terraform").mkdir(parents=True)
+    (workdir / "gateway").mkdir()
+    (workdir / "lib").mkdir()
+    shutil.copy(TERRAFORM / "routes.tf", workdir / "terraform" / "routes.tf")
+    stand_ins = "\n".join(f"    {key} = {json.dumps(value)}" for key, value in DEPLOYMENT_STAND_INS.items())
+    (workdir / "terraform" / "deployment.tf").write_text(f"locals {{\n  deployment = {{\n{stand_ins}\n  }}\n}}\n")
+    shutil.copy(routes_yaml, workdir / "gateway" / "routes.yaml")
+    shutil.copy(
+        function_settings or ROOT / "lib" / "function_settings.yaml", workdir / "lib" / "function_settings.yaml"
+    )
+    shutil.copy(ROOT / "firestore.indexes.json", workdir / "firestore.indexes.json")
+    expression = "jsonencode({" + ", ".join(f"{name} = local.{name}" for name in EVALUATED) + "})"
+    result = subprocess.run(
+        ["terraform", f"-chdir={workdir / 'terraform'}", "console"],
+        input=expression + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1"},
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"terraform console failed:\n{result.stderr}")
+    evaluated: dict[str, Any] = json.loads(json.loads(result.stdout.strip()))
+    return evaluated

@@ -1,0 +1,109 @@
+"""The local stack's processes: a function process that dies is started again, and no child
+(nor grandchild) outlives a stack killed with SIGKILL, so the next `make run` starts cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from devstack.ports import OFFSETS, stack_environment
+from devstack.stack import ROOT, Stack, http_ok, tcp_open
+from devstack.units import unit_keys, unit_url
+from lib.config import Settings
+from tests.support.waiting import wait_for
+
+# A stack of one child that starts a grandchild; it prints every process id of the stack.
+KILLED_STACK = """
+import pathlib, sys, time
+from devstack.stack import Service, Stack
+from lib.config import settings
+
+marker = pathlib.Path(sys.argv[1])
+grandparent = (
+    "import subprocess, sys, time;"
+    "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)']);"
+    "open(sys.argv[1], 'w').close(); time.sleep(600)"
+)
+argv = [sys.executable, "-c", grandparent, str(marker)]
+stack = Stack(settings())
+stack.start([Service(name="sleeper", argv=argv, healthy=marker.exists, url="-")])
+print(" ".join(map(str, stack.pids())), flush=True)
+time.sleep(600)
+"""
+
+
+def piece_port(base: int, piece: str) -> int:
+    return base + OFFSETS[piece] if piece in OFFSETS else base + 1 + unit_keys().index(piece)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def test_a_killed_function_process_is_started_again_says_so_and_answers(
+    stack: Stack, config: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = stack.process("reminders-sweep")
+    os.killpg(before.pid, signal.SIGKILL)
+    wait_for(lambda: stack.process("reminders-sweep").pid != before.pid, "a new reminders-sweep process", 30)
+    assert "↻ reminders-sweep died (signal 9); started again" in capsys.readouterr().out
+    url = unit_url(config, "reminders-sweep")
+    wait_for(http_ok(f"{url}/"), "the new reminders-sweep process to answer", 90)
+    answer = requests.post(f"{url}/internal/reminders/sweep", timeout=60)
+    assert answer.status_code == 200, answer.text
+
+
+def test_no_child_or_grandchild_outlives_a_stack_killed_with_sigkill(tmp_path: Path) -> None:
+    script = [sys.executable, "-c", KILLED_STACK, str(tmp_path / "started")]
+    with subprocess.Popen(script, cwd=ROOT, stdout=subprocess.PIPE, text=True) as owner:
+        assert owner.stdout is not None
+        pids = [int(pid) for pid in owner.stdout.readline().split()]
+        assert len(pids) == 2
+        assert all(_alive(pid) for pid in pids)
+        owner.kill()
+    wait_for(lambda: not any(_alive(pid) for pid in pids), "the stack's child and grandchild to be gone", 30)
+
+
+def test_after_make_run_is_killed_with_sigkill_the_next_make_run_starts_cleanly(config: Settings) -> None:
+    """`python -m devstack` (what `make run` runs) on ports of its own, SIGKILLed once up, then again."""
+    base = config.gateway_port + 200
+    env = {**os.environ, **stack_environment(base)}
+
+    def run_until_up() -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devstack"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+        )
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("The stack is up"):
+                return process
+        process.wait()
+        raise AssertionError("the stack did not start:\n" + "".join(lines[-30:]))
+
+    first = run_until_up()
+    first.kill()
+    first.wait()
+    assert first.stdout is not None
+    first.stdout.close()
+    for piece in ("gateway", "firestore", "reminders-tick"):
+        answers = tcp_open(f"127.0.0.1:{piece_port(base, piece)}")
+        wait_for(lambda answers=answers: not answers(), f"the killed stack's {piece} to be gone", 30)
+    second = run_until_up()
+    try:
+        assert requests.get(f"http://127.0.0.1:{base}/openapi.json", timeout=30).status_code == 200
+    finally:
+        second.terminate()
+        assert second.wait(timeout=120) == 0
+        assert second.stdout is not None
+        second.stdout.close()
