@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from google.cloud import firestore
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from functions.reminders import schedule
 from lib import firestore as db
@@ -42,12 +42,6 @@ class ReminderSetting(BaseModel):
     def _hh_mm(cls, value: str) -> str:
         schedule.parse_local_time(value)
         return value
-
-    @model_validator(mode="after")
-    def _quiet_at_most_12_hours(self) -> ReminderSetting:
-        if quiet_hours_of(self.model_dump()).length > schedule.MAX_QUIET:
-            raise ValueError("quiet_start to quiet_end: at most 12 hours")
-        return self
 
 
 class ReminderState(ReminderSetting):

@@ -8,9 +8,9 @@ DST rule. A reminder is a wall-clock time in an IANA zone and fires once per loc
   at its first occurrence (fold=0), never at the second.
 
 Quiet hours. Nothing fires while the local wall clock is inside the user's quiet hours
-[start, end) (wrapping midnight when start > end), at most MAX_QUIET long; a firing that would
-fall inside moves to their end, which the DST rule above then places (an end inside a gap
-fires up to an hour later, still outside the quiet hours, since they are at most 12 h).
+[start, end) (wrapping midnight when start > end); a firing that would fall inside moves to
+their end, which the DST rule above then places. Only quiet hours of 23 h or more can have an
+end that a DST gap pushes back inside them; such a firing moves to the next end.
 """
 
 from __future__ import annotations
@@ -42,11 +42,6 @@ class QuietHours:
     start: time
     end: time
 
-    @property
-    def length(self) -> timedelta:
-        start, end = (timedelta(hours=t.hour, minutes=t.minute) for t in (self.start, self.end))
-        return (end - start) % timedelta(days=1)
-
     def holds(self, wall: time) -> bool:
         """Whether the local wall-clock time `wall` is inside; equal ends mean no quiet hours."""
         if self.start <= self.end:
@@ -54,7 +49,6 @@ class QuietHours:
         return wall >= self.start or wall < self.end
 
 
-MAX_QUIET = timedelta(hours=12)
 DEFAULT_QUIET_START = "22:00"
 DEFAULT_QUIET_END = "07:00"
 DEFAULT_QUIET = QuietHours(time(22, 0), time(7, 0))
@@ -62,12 +56,11 @@ NO_QUIET = QuietHours(time(0, 0), time(0, 0))
 
 
 def out_of_quiet(instant: datetime, quiet: QuietHours, zone: ZoneInfo) -> datetime:
-    """`instant` (UTC), or the end of the quiet hours it falls in."""
-    wall = instant.astimezone(zone)
-    if not quiet.holds(wall.time().replace(tzinfo=None)):
-        return instant
-    day = wall.date() if wall.time().replace(tzinfo=None) < quiet.end else wall.date() + timedelta(days=1)
-    return fire_at(day, quiet.end, zone)
+    """`instant` (UTC), or the first end of quiet hours after it that is not itself quiet."""
+    while quiet.holds((wall := instant.astimezone(zone)).time().replace(tzinfo=None)):
+        day = wall.date() if wall.time().replace(tzinfo=None) < quiet.end else wall.date() + timedelta(days=1)
+        instant = fire_at(day, quiet.end, zone)
+    return instant
 
 
 def fire_at(day: date, local_time: time, zone: ZoneInfo) -> datetime:

@@ -178,6 +178,7 @@ def _request(route: routing.Route, deployed: Deployed) -> requests.Response:
         "checkin_create": {},
         "reminder_put": {"enabled": True, "local_time": "08:00", "timezone": "Europe/Paris"},
         "device_put": {"platform": "android", "token": "fcm-token-production-start"},
+        "notifications_put": {"daily_reminder": True, "streak_at_risk": False, "account_notices": True},
         "reminders_tick": {},
         "reminders_send": {
             "batch": f"prod-{uuid.uuid4().hex[:8]}",

@@ -116,12 +116,28 @@ def test_batch_name_depends_only_on_its_users() -> None:
 def test_advance_takes_the_local_date_of_the_slot_and_moves_past_now() -> None:
     user = {
         "uid": "u1",
-        "reminder": {"enabled": True, "local_time": "23:30", "timezone": "America/New_York"},
+        "reminder": {
+            "enabled": True,
+            "local_time": "23:30",
+            "timezone": "America/New_York",
+            "quiet_start": "00:00",
+            "quiet_end": "00:00",
+        },
         "next_at": datetime(2026, 1, 3, 4, 30, tzinfo=UTC),  # 23:30 EST on Jan 2
     }
     advance = advance_of("u1", user, datetime(2026, 1, 5, 12, 0, tzinfo=UTC))
     assert advance.due == DueUser(uid="u1", local_date=date(2026, 1, 2), due_at=datetime(2026, 1, 3, 4, 30, tzinfo=UTC))
     assert advance.next_at == datetime(2026, 1, 6, 4, 30, tzinfo=UTC)
+
+
+def test_advance_of_a_reminder_without_quiet_hours_stored_uses_the_default_ones() -> None:
+    user = {
+        "uid": "u1",
+        "reminder": {"enabled": True, "local_time": "23:30", "timezone": "America/New_York"},
+        "next_at": datetime(2026, 1, 3, 4, 30, tzinfo=UTC),
+    }
+    advance = advance_of("u1", user, datetime(2026, 1, 5, 12, 0, tzinfo=UTC))
+    assert advance.next_at == datetime(2026, 1, 6, 12, 0, tzinfo=UTC)  # 07:00 EST, the end of 22:00-07:00
 
 
 def test_advance_of_a_broken_reminder_removes_next_at() -> None:
