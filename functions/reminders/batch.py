@@ -7,6 +7,8 @@ from datetime import date
 
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
+from functions.reminders.kinds import Kind
+
 
 class DueUser(BaseModel):
     # A Firestore document ID: printable ASCII without '/', and not of the reserved __x__ form.
@@ -15,6 +17,8 @@ class DueUser(BaseModel):
     # The slot's instant: "already checked in today" is judged for it. Absent in tasks enqueued
     # before it was added; those are judged at the send.
     due_at: AwareDatetime | None = None
+    # Absent in tasks enqueued before there were kinds: those were all daily reminders.
+    kind: Kind = Kind.DAILY_REMINDER
 
     @field_validator("uid")
     @classmethod

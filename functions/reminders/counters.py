@@ -3,13 +3,20 @@
 Fields: due (users in a batch, counted once per batch name), sent, skipped_done (checked in
 already), skipped_off (reminder turned off since), skipped_duplicate (another batch had the
 user-day), no_device, failed (final), retried (hand-backs, not final), tokens_pruned,
-tokens_swept, docs_read. Every due user ends in exactly one of sent, skipped_*, no_device
+tokens_swept, docs_read, opened. Every due user-kind ends in exactly one of sent, skipped_*
+(skipped_cap: over the daily cap; skipped_not_at_risk: a streak under 3 at the nudge), no_device
 or failed, and each final count is committed together with the record it counts.
+
+The same per kind in `kinds.{kind}.{counter}` (the flat fields are their sums), and each copy
+variant's `variants.{kind}.{variant}.sent` and `.opened`; an open is counted on the day its
+message was sent, so one day's opened over sent is its open rate.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
+from typing import Any
 
 from google.cloud import firestore
 
@@ -19,10 +26,35 @@ from lib import firestore as db
 IAM_PERMISSIONS = db.WRITES
 
 
-def increment(day: str, deltas: Mapping[str, int]) -> list[Write]:
-    """The write adding `deltas` to the day's counters (none when all are zero), to commit
-    alongside the records they count."""
-    fields = {name: firestore.Increment(value) for name, value in deltas.items() if value}
+Counts = Mapping[str, int]
+
+
+def _increments(counts: Counts) -> dict[str, Any]:
+    return {name: firestore.Increment(value) for name, value in counts.items() if value}
+
+
+def increment(
+    day: str,
+    deltas: Counts | None = None,
+    by_kind: Mapping[str, Counts] | None = None,
+    variants: Mapping[tuple[str, str], Counts] | None = None,
+) -> list[Write]:
+    """The write adding to the day's counters (none when all are zero), to commit alongside the
+    records they count: `deltas` to flat fields only, `by_kind` to its kind's and the flat ones,
+    `variants` to each (kind, variant)'s."""
+    by_kind, variants = by_kind or {}, variants or {}
+    totals: Counter[str] = Counter(deltas or {})
+    for counts in by_kind.values():
+        totals.update(counts)
+    fields: dict[str, Any] = _increments(totals)
+    if kinds := {kind: found for kind, counts in by_kind.items() if (found := _increments(counts))}:
+        fields["kinds"] = kinds
+    per_variant: dict[str, dict[str, Any]] = {}
+    for (kind, variant), counts in variants.items():
+        if found := _increments(counts):
+            per_variant.setdefault(kind, {})[variant] = found
+    if per_variant:
+        fields["variants"] = per_variant
     if not fields:
         return []
     ref = db.client().collection("ops_daily").document(day)

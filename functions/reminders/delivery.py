@@ -13,13 +13,14 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from functions.reminders import counters, devices, send_records, wording
 from functions.reminders.batch import Batch, DueUser
 from functions.reminders.conditional_writes import Write, commit
-from functions.reminders.notification_preferences import Category, wants
+from functions.reminders.kinds import AT_RISK_MIN_STREAK, DAILY_CAP, Kind, message_id, variant_of
+from functions.reminders.notification_preferences import wants
 from functions.reminders.send_records import Claim, Owner, SendStatus
 from functions.streaks.public import StreakToday, streak_today, use_freezes
 from lib import firestore as db
@@ -57,13 +58,31 @@ def line_fields(users: int, counts: Mapping[str, int]) -> dict[str, int | float]
     }
 
 
-def first_status(user: Mapping[str, Any], streak: StreakToday) -> SendStatus:
-    """What a claimed user-day starts as: skipped when nothing is to be sent, else claimed."""
-    if not (user.get("reminder") or {}).get("enabled") or not wants(user, Category.DAILY_REMINDER):
+def first_status(user: Mapping[str, Any], kind: Kind, streak: StreakToday) -> SendStatus:
+    """What a claimed user-day-kind starts as: skipped when nothing is to be sent, else claimed."""
+    if not (user.get("reminder") or {}).get("enabled") or not wants(user, kind.category):
         return SendStatus.SKIPPED_OFF
     if streak.today_done:
         return SendStatus.SKIPPED_DONE
+    if kind is Kind.STREAK_AT_RISK and streak.current < AT_RISK_MIN_STREAK:
+        return SendStatus.SKIPPED_NOT_AT_RISK
     return SendStatus.CLAIMED
+
+
+def over_cap(
+    claimed: Sequence[DueUser], pushes_before: Mapping[tuple[str, date], int], cap: int = DAILY_CAP
+) -> set[int]:
+    """The positions in `claimed` (in kind order) whose push would exceed the cap of their user's
+    local day, given the pushes other records of that day already made or hold."""
+    pushes = Counter(pushes_before)
+    over = set()
+    for position, user in sorted(enumerate(claimed), key=lambda item: list(Kind).index(item[1].kind)):
+        day = (user.uid, user.local_date)
+        if pushes[day] >= cap:
+            over.add(position)
+        else:
+            pushes[day] += 1
+    return over
 
 
 def _use_due_freezes(users: Mapping[str, Mapping[str, Any]], now: datetime) -> None:
@@ -99,16 +118,17 @@ def deliver(batch: Batch, retry_count: int, now: datetime) -> BatchReport:
     """Every count is committed in the same write batch as the records it counts, so a crash
     can neither lose nor double one."""
     config = settings()
-    owner = Owner(batch.batch, retry_count)
+    owner = Owner(batch.batch, retry_count, batch.day)
     last_attempt = retry_count + 1 >= config.reminders_max_attempts
-    day = batch.day.isoformat()
-    report = BatchReport(day)
-    due = {send_records.record_id(u.uid, u.local_date.isoformat()): u for u in batch.users}
+    report = BatchReport(batch.day.isoformat())
+    due = {send_records.record_id(u): u for u in batch.users}
+    # The user-day's records of every kind: the daily cap counts those of other batches too.
+    day_keys = sorted({key for u in due.values() for key in send_records.day_records(u)})
 
-    refs = [db.client().collection("users").document(u.uid) for u in due.values()]
+    refs = [db.client().collection("users").document(uid) for uid in sorted({u.uid for u in due.values()})]
     with ThreadPoolExecutor(max_workers=3) as reader:
         users_read = reader.submit(lambda: {s.id: s.to_dict() or {} for s in db.client().get_all(refs)})
-        records_read = reader.submit(send_records.read, list(due))
+        records_read = reader.submit(send_records.read, day_keys)
         started = reader.submit(send_records.batch_started, batch.batch)
         users, existing, first = users_read.result(), records_read.result(), not started.result()
     by_decision: dict[Claim, list[str]] = {claim: [] for claim in Claim}
@@ -119,22 +139,28 @@ def deliver(batch: Batch, retry_count: int, now: datetime) -> BatchReport:
 
     # The batch's due users and those another batch already has are counted by its first
     # attempt only, in the commit that also holds its claims.
-    claim_counts = Counter(docs_read=len(users) + len(existing) + 1)
+    claim_counts = _tally({key: "due" for key in due} if first else {}, due)
     if first:
-        claim_counts.update(due=len(due), skipped_duplicate=len(by_decision[Claim.DUPLICATE]))
-    shared = counters.increment(day, claim_counts) + ([send_records.batch_marker(batch.batch, now)] if first else [])
-    wanted = {key: SendStatus.CLAIMED for key in by_decision[Claim.TAKE]}
+        _add(claim_counts, _tally({key: "skipped_duplicate" for key in by_decision[Claim.DUPLICATE]}, due))
+    reads = Counter(docs_read=len(users) + len(existing) + 1)
+    marker = [send_records.batch_marker(batch.batch, now)] if first else []
+    wanted = {key: due[key] for key in by_decision[Claim.TAKE]}
+    shared = counters.increment(report.day, reads, claim_counts) + marker
     held = send_records.claim(wanted, existing, owner, now, shared)
-    report.counts.update(claim_counts)
-    if lost := len(wanted) - len(held):
+    _add_report(report, reads, claim_counts)
+    if lost := [key for key in wanted if key not in held]:
         # Taken by another batch between our read and our write (contention only).
-        _count(report, Counter(skipped_duplicate=lost), [])
+        _count(report, _tally({key: "skipped_duplicate" for key in lost}, due), [])
 
     _use_due_freezes(users, now)
     streaks = {key: streak_today(users.get(due[key].uid, {}), due[key].due_at or now) for key in due}
-    skipped = {key: first_status(users.get(due[key].uid, {}), streaks[key]) for key in held}
-    skipped = {key: status for key, status in skipped.items() if status is not SendStatus.CLAIMED}
-    _count(report, Counter(s.value for s in skipped.values()), send_records.settled(skipped, owner, now, {}))
+    first_statuses = {key: first_status(users.get(due[key].uid, {}), due[key].kind, streaks[key]) for key in held}
+    claimed = [key for key, status in first_statuses.items() if status is SendStatus.CLAIMED]
+    for position in over_cap([due[key] for key in claimed], _pushes_elsewhere(existing, held)):
+        first_statuses[claimed[position]] = SendStatus.SKIPPED_CAP
+    skipped = {key: status for key, status in first_statuses.items() if status is not SendStatus.CLAIMED}
+    skip_writes = send_records.settled(skipped, due, owner, now, {})
+    _count(report, _tally({key: status.value for key, status in skipped.items()}, due), skip_writes)
     to_send = [key for key in wanted if key in held and key not in skipped]
 
     by_uid = {due[key].uid: devices.devices_in(due[key].uid, users.get(due[key].uid, {})) for key in to_send}
@@ -149,10 +175,48 @@ def deliver(batch: Batch, retry_count: int, now: datetime) -> BatchReport:
     return report
 
 
-def _count(report: BatchReport, step: Counter[str], writes: list[Write]) -> None:
+def _pushes_elsewhere(existing: Mapping[str, send_records.Snapshot], held: set[str]) -> Counter[tuple[str, date]]:
+    """Per user-day, the pushes made or held by records this batch does not hold."""
+    pushes: Counter[tuple[str, date]] = Counter()
+    for key, snapshot in existing.items():
+        record = snapshot.to_dict() or {}
+        if key not in held and SendStatus(record["status"]).pushes:
+            pushes[(record["uid"], date.fromisoformat(record["local_date"]))] += 1
+    return pushes
+
+
+ByKind = dict[str, Counter[str]]
+
+
+def _tally(outcomes: Mapping[str, str], due: Mapping[str, DueUser]) -> ByKind:
+    """Counter names per record key, as counts per kind."""
+    by_kind: ByKind = {}
+    for key, name in outcomes.items():
+        by_kind.setdefault(due[key].kind.value, Counter())[name] += 1
+    return by_kind
+
+
+def _add(into: ByKind, more: ByKind) -> None:
+    for kind, counts in more.items():
+        into.setdefault(kind, Counter()).update(counts)
+
+
+def _add_report(report: BatchReport, deltas: Mapping[str, int], by_kind: ByKind) -> None:
+    report.counts.update(deltas)
+    for counts in by_kind.values():
+        report.counts.update(counts)
+
+
+def _count(
+    report: BatchReport,
+    by_kind: ByKind,
+    writes: list[Write],
+    deltas: Mapping[str, int] | None = None,
+    variants: Mapping[tuple[str, str], Mapping[str, int]] | None = None,
+) -> None:
     """Commits `writes` and their counts together."""
-    commit(writes + counters.increment(report.day, step))
-    report.counts.update(step)
+    commit(writes + counters.increment(report.day, deltas, by_kind, variants))
+    _add_report(report, deltas or {}, by_kind)
 
 
 def _send_chunk(
@@ -171,8 +235,14 @@ def _send_chunk(
     messages = []
     for key in keys:
         user = due[key]
-        title, body = wording.reminder_text(streaks[key])
-        data = {"kind": "daily_reminder", "local_date": user.local_date.isoformat()}
+        variant = variant_of(user.uid, user.kind)
+        title, body = wording.text(user.kind, variant, streaks[key])
+        data = {
+            "kind": user.kind.value,
+            "local_date": user.local_date.isoformat(),
+            "message_id": message_id(key),
+            "variant": variant,
+        }
         for device in by_uid.get(user.uid, []):
             plan.append((key, device))
             messages.append(push.message(device.address, title, body, data))
@@ -186,9 +256,19 @@ def _send_chunk(
             dead.append(device)
     statuses = {key: user_status(found, last_attempt) for key, found in per_user.items()}
     errors = {key: code for key, found in per_user.items() for code in [o.error_code for o in found] if code}
-    step = Counter("retried" if status is SendStatus.RETRY else status.value for status in statuses.values())
-    step["tokens_pruned"] = len(dead)
-    _count(report, step, send_records.settled(statuses, owner, now, errors) + devices.deletions(dead))
+    outcome_names = {key: "retried" if status is SendStatus.RETRY else status.value for key, status in statuses.items()}
+    sent = Counter(
+        (due[key].kind.value, variant_of(due[key].uid, due[key].kind))
+        for key, status in statuses.items()
+        if status is SendStatus.SENT
+    )
+    _count(
+        report,
+        _tally(outcome_names, due),
+        send_records.settled(statuses, due, owner, now, errors) + devices.deletions(dead),
+        deltas=Counter(tokens_pruned=len(dead)),
+        variants={pair: {"sent": count} for pair, count in sent.items()},
+    )
 
     retrying = [o for key, found in per_user.items() if statuses[key] is SendStatus.RETRY for o in found]
     if retrying:

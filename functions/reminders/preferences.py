@@ -1,20 +1,25 @@
-"""The reminder setting on users/{uid}: `reminder {enabled, local_time, timezone, quiet_start,
-quiet_end}` and `next_at`."""
+"""The reminder setting on users/{uid}: `reminder {enabled, local_time, at_risk_time, timezone,
+quiet_start, quiet_end}`, each kind's next firing in `next_by_kind`, and the earliest of them in
+`next_at`, the one field the tick's query orders by."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from google.cloud import firestore
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from functions.reminders import schedule
+from functions.reminders.kinds import Kind
 from lib import firestore as db
-from lib.timezones import IanaTimezone, zone
+from lib.timezones import IanaTimezone, check_timezone, zone
 
 IAM_PERMISSIONS = db.WRITES
+
+
+DEFAULT_AT_RISK_TIME = "20:00"
 
 
 class ReminderSetting(BaseModel):
@@ -26,6 +31,11 @@ class ReminderSetting(BaseModel):
         json_schema_extra={"pattern": schedule.LOCAL_TIME_PATTERN},
     )
     timezone: IanaTimezone
+    at_risk_time: str = Field(
+        default=DEFAULT_AT_RISK_TIME,
+        description="When a streak of 3 or more days that is not checked in today gets its nudge, HH:MM local.",
+        json_schema_extra={"pattern": schedule.LOCAL_TIME_PATTERN},
+    )
     quiet_start: str = Field(
         default=schedule.DEFAULT_QUIET_START,
         description="Start of the quiet hours, HH:MM local; nothing is sent from then until quiet_end.",
@@ -37,7 +47,7 @@ class ReminderSetting(BaseModel):
         json_schema_extra={"pattern": schedule.LOCAL_TIME_PATTERN},
     )
 
-    @field_validator("local_time", "quiet_start", "quiet_end")
+    @field_validator("local_time", "at_risk_time", "quiet_start", "quiet_end")
     @classmethod
     def _hh_mm(cls, value: str) -> str:
         schedule.parse_local_time(value)
@@ -45,7 +55,8 @@ class ReminderSetting(BaseModel):
 
 
 class ReminderState(ReminderSetting):
-    next_at: datetime | None
+    next_at: datetime | None = Field(description="The earliest next push of any kind; null when off.")
+    next_by_kind: dict[Kind, datetime] = Field(description="Each kind's next push.")
 
 
 def quiet_hours_of(reminder: Mapping[str, Any]) -> schedule.QuietHours:
@@ -56,21 +67,32 @@ def quiet_hours_of(reminder: Mapping[str, Any]) -> schedule.QuietHours:
     )
 
 
-def first_firing(setting: ReminderSetting, now: datetime) -> datetime | None:
-    if not setting.enabled:
-        return None
-    local_time = schedule.parse_local_time(setting.local_time)
-    return schedule.next_reminder_at(local_time, zone(setting.timezone), now, quiet_hours_of(setting.model_dump()))
+def local_time_of(reminder: Mapping[str, Any], kind: Kind) -> time:
+    """A stored reminder's wall-clock time for `kind`; ValueError if malformed."""
+    if kind is Kind.STREAK_AT_RISK:
+        return schedule.parse_local_time(str(reminder.get("at_risk_time", DEFAULT_AT_RISK_TIME)))
+    return schedule.parse_local_time(str(reminder.get("local_time")))
+
+
+def next_firing(reminder: Mapping[str, Any], kind: Kind, after: datetime) -> datetime:
+    """`kind`'s first firing after `after` under the reminder's zone and quiet hours; ValueError
+    if the stored reminder is malformed."""
+    tz = zone(check_timezone(str(reminder.get("timezone"))))
+    return schedule.next_reminder_at(local_time_of(reminder, kind), tz, after, quiet_hours_of(reminder))
+
+
+def schedule_fields(next_by_kind: Mapping[Kind, datetime]) -> dict[str, Any]:
+    """The user-document fields of a schedule; none (both removed) when nothing is scheduled."""
+    if not next_by_kind:
+        return {"next_at": firestore.DELETE_FIELD, "next_by_kind": firestore.DELETE_FIELD}
+    return {"next_at": min(next_by_kind.values()), "next_by_kind": {k.value: v for k, v in next_by_kind.items()}}
 
 
 def save_reminder(uid: str, setting: ReminderSetting, now: datetime) -> ReminderState:
-    """Stores the setting and its next firing; a disabled reminder has no `next_at`, so the
-    tick's query never sees it."""
-    next_at = first_firing(setting, now)
-    fields: dict[str, Any] = {
-        "uid": uid,
-        "reminder": setting.model_dump(),
-        "next_at": next_at if next_at else firestore.DELETE_FIELD,
-    }
+    """Stores the setting and each kind's next firing; a disabled reminder has no `next_at`, so
+    the tick's query never sees it."""
+    stored = setting.model_dump()
+    next_by_kind = {kind: next_firing(stored, kind, now) for kind in Kind} if setting.enabled else {}
+    fields: dict[str, Any] = {"uid": uid, "reminder": stored, **schedule_fields(next_by_kind)}
     db.client().collection("users").document(uid).set(fields, merge=True)
-    return ReminderState(**setting.model_dump(), next_at=next_at)
+    return ReminderState(**stored, next_at=min(next_by_kind.values(), default=None), next_by_kind=next_by_kind)

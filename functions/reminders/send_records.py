@@ -1,5 +1,7 @@
-"""The per user-day send record, reminder_sends/{uid}_{local_date}: the idempotency key of
-reminders. Claimed before anything is sent, settled after; what is settled is never redone.
+"""The per user-day-kind send record, reminder_sends/{uid}_{local_date} for the daily reminder and
+reminder_sends/{uid}_{local_date}_{kind} for the others: the idempotency key of reminders.
+Claimed before anything is sent, settled after; what is settled is never redone. It also holds
+the message's id, copy variant and open, for the open rates.
 
 A record names the batch task that owns it and the attempt that wrote it, so a retry of the
 same task takes back what its crashed or handed-back earlier attempt left, while any other
@@ -11,12 +13,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from google.cloud import firestore
 
+from functions.reminders.batch import DueUser
 from functions.reminders.conditional_writes import Write, apply_each, set_merged
+from functions.reminders.kinds import Kind, message_id, variant_of
 from lib import firestore as db
 
 IAM_PERMISSIONS = db.WRITES
@@ -39,12 +43,19 @@ class SendStatus(enum.StrEnum):
     SENT = "sent"
     SKIPPED_DONE = "skipped_done"
     SKIPPED_OFF = "skipped_off"
+    SKIPPED_CAP = "skipped_cap"
+    SKIPPED_NOT_AT_RISK = "skipped_not_at_risk"
     NO_DEVICE = "no_device"
     FAILED = "failed"
 
     @property
     def final(self) -> bool:
         return self not in (SendStatus.CLAIMED, SendStatus.RETRY)
+
+    @property
+    def pushes(self) -> bool:
+        """Whether the record's message went out or still may: what the daily cap counts."""
+        return self in (SendStatus.CLAIMED, SendStatus.RETRY, SendStatus.SENT)
 
 
 class Claim(enum.Enum):
@@ -57,6 +68,8 @@ class Claim(enum.Enum):
 class Owner:
     batch: str
     attempt: int
+    # The batch's counter day (ops_daily): an open is counted on the day its message was sent.
+    day: date
 
 
 def claim_decision(record: Mapping[str, Any] | None, owner: Owner) -> Claim:
@@ -71,8 +84,16 @@ def claim_decision(record: Mapping[str, Any] | None, owner: Owner) -> Claim:
     return Claim.TAKE if earlier else Claim.DUPLICATE
 
 
-def record_id(uid: str, local_date: str) -> str:
-    return f"{uid}_{local_date}"
+def record_id(user: DueUser) -> str:
+    # The daily reminder keeps the id it had before there were kinds, so a task retried across
+    # the change still finds its record.
+    key = f"{user.uid}_{user.local_date.isoformat()}"
+    return key if user.kind is Kind.DAILY_REMINDER else f"{key}_{user.kind.value}"
+
+
+def day_records(user: DueUser) -> list[str]:
+    """The records of every kind on the user's local day: what the daily cap looks at."""
+    return [record_id(user.model_copy(update={"kind": kind})) for kind in Kind]
 
 
 def _ref(key: str) -> firestore.DocumentReference:
@@ -85,11 +106,15 @@ def read(keys: Sequence[str]) -> dict[str, Snapshot]:
     return {snapshot.id: snapshot for snapshot in snapshots if snapshot.exists}
 
 
-def _fields(key: str, status: SendStatus, owner: Owner, now: datetime) -> dict[str, Any]:
-    uid, _, local_date = key.rpartition("_")
+def _fields(user: DueUser, status: SendStatus, owner: Owner, now: datetime) -> dict[str, Any]:
+    key = record_id(user)
     return {
-        "uid": uid,
-        "local_date": local_date,
+        "uid": user.uid,
+        "local_date": user.local_date.isoformat(),
+        "kind": user.kind.value,
+        "variant": variant_of(user.uid, user.kind),
+        "message_id": message_id(key),
+        "day": owner.day.isoformat(),
         "status": status.value,
         "batch": owner.batch,
         "attempt": owner.attempt,
@@ -109,27 +134,30 @@ def _write(key: str, fields: dict[str, Any], existing: Snapshot | None) -> Write
 
 
 def claim(
-    wanted: Mapping[str, SendStatus],
+    wanted: Mapping[str, DueUser],
     existing: Mapping[str, Snapshot],
     owner: Owner,
     now: datetime,
     shared: Sequence[Write] = (),
 ) -> set[str]:
-    """Takes each record in `wanted` with its first status, conditionally: created when absent,
-    updated only if unchanged since read; `shared` writes commit with them. The keys this
-    owner now holds."""
+    """Takes each record in `wanted` as claimed, conditionally: created when absent, updated
+    only if unchanged since read; `shared` writes commit with them. The keys this owner now holds."""
     keys = list(wanted)
-    writes = [_write(key, _fields(key, wanted[key], owner, now), existing.get(key)) for key in keys]
+    writes = [_write(key, _fields(wanted[key], SendStatus.CLAIMED, owner, now), existing.get(key)) for key in keys]
     return {key for key, applied in zip(keys, apply_each(writes, shared), strict=True) if applied}
 
 
 def settled(
-    statuses: Mapping[str, SendStatus], owner: Owner, now: datetime, error_codes: Mapping[str, str]
+    statuses: Mapping[str, SendStatus],
+    due: Mapping[str, DueUser],
+    owner: Owner,
+    now: datetime,
+    error_codes: Mapping[str, str],
 ) -> list[Write]:
     """The writes recording the outcome of records this owner holds."""
     writes: list[Write] = []
     for key, status in statuses.items():
-        fields = _fields(key, status, owner, now)
+        fields = _fields(due[key], status, owner, now)
         if status is SendStatus.SENT:
             fields["sent_at"] = now
         if key in error_codes:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -25,8 +25,10 @@ from pydantic import AwareDatetime, BaseModel
 from functions.reminders import counters, schedule
 from functions.reminders.batch import Batch, DueUser
 from functions.reminders.conditional_writes import Write, apply_each, commit
-from functions.reminders.preferences import quiet_hours_of
+from functions.reminders.kinds import Kind
+from functions.reminders.preferences import next_firing, schedule_fields
 from functions.reminders.queues import enqueue_batch, reminder_queues
+from functions.reminders.send_records import record_id
 from lib import firestore as db
 from lib.config import Settings, settings
 from lib.timezones import check_timezone, zone
@@ -43,31 +45,48 @@ class TickRequest(BaseModel):
 
 @dataclass(frozen=True)
 class Advance:
-    """A due user's reminder for this slot and where next_at goes next (None: nothing due
-    after all, the reminder is off or broken, so next_at is removed)."""
+    """A user's pushes due in this slot, one per kind, and each kind's next firing (empty:
+    nothing is due after all, the reminder is off or broken, so the schedule is removed)."""
 
-    due: DueUser | None
-    next_at: datetime | None
+    due: tuple[DueUser, ...]
+    next_by_kind: Mapping[Kind, datetime]
+
+    @property
+    def next_at(self) -> datetime | None:
+        return min(self.next_by_kind.values(), default=None)
+
+
+def scheduled_of(user: Mapping[str, object]) -> dict[Kind, datetime]:
+    """Each kind's stored next firing; a document from before kinds has only `next_at`, its daily one."""
+    stored = user.get("next_by_kind")
+    if not isinstance(stored, dict):
+        stored = {Kind.DAILY_REMINDER.value: user.get("next_at")}
+    return {kind: at for kind in Kind if isinstance(at := stored.get(kind.value), datetime)}
 
 
 def advance_of(uid: str, user: dict[str, object], now: datetime) -> Advance:
+    """Each kind whose firing has come is due once, for the local date it fired on, however late
+    the tick; it then moves to its first firing after `now`. A kind not scheduled yet is scheduled."""
     reminder = user.get("reminder")
-    due_at = user.get("next_at")
-    if not isinstance(reminder, dict) or not reminder.get("enabled") or not isinstance(due_at, datetime):
-        return Advance(None, None)
+    if not isinstance(reminder, dict) or not reminder.get("enabled"):
+        return Advance((), {})
+    scheduled = scheduled_of(user)
     try:
         tz = zone(check_timezone(str(reminder.get("timezone"))))
-        local_time = schedule.parse_local_time(str(reminder.get("local_time")))
-        quiet = quiet_hours_of(reminder)
+        due = tuple(
+            DueUser(uid=uid, local_date=schedule.local_date_of(at, tz), due_at=at, kind=kind)
+            for kind, at in scheduled.items()
+            if at <= now
+        )
+        moved = {kind: next_firing(reminder, kind, now) for kind in Kind if scheduled.get(kind, now) <= now}
     except ValueError:
-        return Advance(None, None)
-    due = DueUser(uid=uid, local_date=schedule.local_date_of(due_at, tz), due_at=due_at)
-    return Advance(due, schedule.next_reminder_at(local_time, tz, now, quiet))
+        return Advance((), {})
+    return Advance(due, {**scheduled, **moved})
 
 
 def batch_name(day: date, users: Sequence[DueUser]) -> str:
     """The same page of users always gives the same task name."""
-    digest = hashlib.sha256("|".join(f"{u.uid}/{u.local_date}" for u in users).encode()).hexdigest()
+    digest = hashlib.sha256("|".join(record_id(u) for u in users).encode()).hexdigest()
     return f"r-{day.isoformat()}-{digest[:40]}"
 
 
@@ -91,7 +110,7 @@ def run_tick(now: datetime) -> TickReport:
         .collection("users")
         .where(filter=FieldFilter("next_at", "<=", now))
         .order_by("next_at")
-        .select(["reminder", "next_at"])
+        .select(["reminder", "next_at", "next_by_kind"])
         .limit(config.reminders_tick_page_size)
     )
     report = TickReport()
@@ -141,7 +160,7 @@ def _pages(
         if not page:
             return
         advances = [(s, advance_of(s.id, s.to_dict() or {}, now)) for s in page]
-        due = [a.due for _, a in advances if a.due is not None]
+        due = [user for _, a in advances for user in a.due]
         # The window starts when the page is enqueued, so a slow tick does not crowd its first
         # seconds; a tick for a past instant stays in the past and is dispatched at once.
         window_start = now + timedelta(seconds=time.monotonic() - started)
@@ -163,8 +182,8 @@ def _advance(advances: Sequence[tuple[Snapshot, Advance]]) -> None:
     the query read it: a concurrent settings change or overlapping tick wins."""
 
     def write(snapshot: Snapshot, advance: Advance) -> Write:
-        value = advance.next_at if advance.next_at else firestore.DELETE_FIELD
+        fields = schedule_fields(advance.next_by_kind)
         option = db.client().write_option(last_update_time=snapshot.update_time)
-        return lambda batch: batch.update(snapshot.reference, {"next_at": value}, option=option)
+        return lambda batch: batch.update(snapshot.reference, fields, option=option)
 
     apply_each([write(snapshot, advance) for snapshot, advance in advances])

@@ -9,12 +9,14 @@ without being listed in user_data.py makes this test fail.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.field_path import FieldPath
 
 from functions.reminders import send_records
+from functions.reminders.batch import DueUser
+from functions.reminders.kinds import Kind
 from lib import firestore as db
 from tests.conftest import AppUser, GatewayClient, MakeUser
 from tests.support.payments import checkout
@@ -57,9 +59,9 @@ def use_every_feature(gateway: GatewayClient, user: AppUser) -> None:
     checkout(gateway, user)
     wait_for(lambda: db.client().collection("entitlements").document(user.uid).get().exists, "entitlement")
     # A send record, as the reminder sender claims one.
-    key = send_records.record_id(user.uid, "2026-12-01")
-    owner = send_records.Owner(batch="test-batch", attempt=1)
-    send_records.claim({key: send_records.SendStatus.CLAIMED}, {}, owner, datetime.now(UTC))
+    due = DueUser(uid=user.uid, local_date=date(2026, 12, 1), kind=Kind.STREAK_AT_RISK)
+    owner = send_records.Owner(batch="test-batch", attempt=1, day=date(2026, 12, 1))
+    send_records.claim({send_records.record_id(due): due}, {}, owner, datetime.now(UTC))
 
 
 def test_every_document_naming_the_user_is_exported_and_deleted(gateway: GatewayClient, user: AppUser) -> None:

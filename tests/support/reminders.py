@@ -161,7 +161,16 @@ def counters(day: date) -> dict[str, int]:
     return {k: v for k, v in data.items() if isinstance(v, int)}
 
 
-FINAL = ("sent", "skipped_done", "skipped_off", "skipped_duplicate", "no_device", "failed")
+FINAL = (
+    "sent",
+    "skipped_done",
+    "skipped_off",
+    "skipped_duplicate",
+    "skipped_cap",
+    "skipped_not_at_risk",
+    "no_device",
+    "failed",
+)
 
 
 def settled(day: date) -> int:

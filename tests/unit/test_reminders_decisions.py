@@ -8,14 +8,15 @@ from datetime import UTC, date, datetime
 import pytest
 
 from functions.reminders.batch import DueUser
-from functions.reminders.delivery import backoff_s, first_status, line_fields, user_status
-from functions.reminders.send_records import Claim, Owner, SendStatus, claim_decision
+from functions.reminders.delivery import backoff_s, first_status, line_fields, over_cap, user_status
+from functions.reminders.kinds import Kind, message_id, variant_of
+from functions.reminders.send_records import Claim, Owner, SendStatus, claim_decision, day_records, record_id
 from functions.reminders.tick import advance_of, batch_name, shard_of
-from functions.reminders.wording import reminder_text
+from functions.reminders.wording import text
 from functions.streaks.public import StreakToday, streak_today
 from lib.push import Delivery, Outcome
 
-OWNER = Owner("r-batch", 1)
+OWNER = Owner("r-batch", 1, date(2026, 1, 2))
 
 
 def test_no_record_is_taken() -> None:
@@ -73,8 +74,8 @@ def test_backoff_doubles_per_attempt_and_honours_retry_after() -> None:
     assert backoff_s([retry(30), retry(5)], 0, 2) == 30
 
 
-def status_at(user: dict[str, object], at: datetime) -> SendStatus:
-    return first_status(user, streak_today(user, at))
+def status_at(user: dict[str, object], at: datetime, kind: Kind = Kind.DAILY_REMINDER) -> SendStatus:
+    return first_status(user, kind, streak_today(user, at))
 
 
 def test_first_status_skips_checked_in_and_disabled_users() -> None:
@@ -94,15 +95,79 @@ def test_first_status_judges_today_by_the_profile_day_start() -> None:
     assert status_at(checked, datetime(2026, 5, 4, 19, 30, tzinfo=UTC)) is SendStatus.CLAIMED
 
 
+def test_the_at_risk_nudge_goes_to_streaks_of_three_or_more_not_done_today() -> None:
+    evening = datetime(2026, 5, 4, 20, 0, tzinfo=UTC)
+    on = {"reminder": {"enabled": True}}
+
+    def streak(current: int, last_day: str) -> dict[str, object]:
+        return on | {"streak": {"current": current, "longest": current, "last_day": last_day}}
+
+    assert status_at(streak(3, "2026-05-03"), evening, Kind.STREAK_AT_RISK) is SendStatus.CLAIMED
+    assert status_at(streak(2, "2026-05-03"), evening, Kind.STREAK_AT_RISK) is SendStatus.SKIPPED_NOT_AT_RISK
+    assert status_at(streak(5, "2026-05-04"), evening, Kind.STREAK_AT_RISK) is SendStatus.SKIPPED_DONE
+    # Two days missed and no freeze: the streak is gone, there is nothing to keep.
+    assert status_at(streak(9, "2026-05-01"), evening, Kind.STREAK_AT_RISK) is SendStatus.SKIPPED_NOT_AT_RISK
+
+
+def test_each_kind_honours_its_own_category() -> None:
+    evening = datetime(2026, 5, 4, 20, 0, tzinfo=UTC)
+    user = {
+        "reminder": {"enabled": True},
+        "streak": {"current": 4, "longest": 4, "last_day": "2026-05-03"},
+        "notifications": {"streak_at_risk": False},
+    }
+    assert status_at(user, evening, Kind.STREAK_AT_RISK) is SendStatus.SKIPPED_OFF
+    assert status_at(user, evening, Kind.DAILY_REMINDER) is SendStatus.CLAIMED
+
+
+def due(uid: str, kind: Kind, day: date = date(2026, 1, 2)) -> DueUser:
+    return DueUser(uid=uid, local_date=day, kind=kind)
+
+
+def test_the_cap_counts_pushes_of_other_batches_then_this_ones_in_kind_order() -> None:
+    claimed = [due("a", Kind.STREAK_AT_RISK), due("a", Kind.DAILY_REMINDER), due("b", Kind.DAILY_REMINDER)]
+    assert over_cap(claimed, {}) == set()
+    assert over_cap(claimed, {}, cap=1) == {0}  # the daily reminder comes first
+    assert over_cap(claimed, {("b", date(2026, 1, 2)): 2}) == {2}
+    assert over_cap(claimed, {("a", date(2026, 1, 1)): 2}) == set()  # another local day
+
+
+def test_records_of_a_user_day_one_per_kind_the_daily_one_keeping_its_old_id() -> None:
+    user = due("u_1", Kind.STREAK_AT_RISK)
+    assert record_id(due("u_1", Kind.DAILY_REMINDER)) == "u_1_2026-01-02"
+    assert record_id(user) == "u_1_2026-01-02_streak_at_risk"
+    assert day_records(user) == ["u_1_2026-01-02", "u_1_2026-01-02_streak_at_risk"]
+
+
+def test_variants_and_message_ids_are_fixed_per_user_and_kind() -> None:
+    uids = [f"user-{i}" for i in range(200)]
+    for kind in Kind:
+        assert {variant_of(uid, kind) for uid in uids} == {"a", "b"}
+        assert all(variant_of(uid, kind) == variant_of(uid, kind) for uid in uids)
+    assert message_id("u_2026-01-02") == message_id("u_2026-01-02") != message_id("u_2026-01-03")
+
+
+def streak_of(current: int) -> StreakToday:
+    return StreakToday(date(2026, 5, 4), False, current=current, freezes=0, freeze_due=False)
+
+
 def test_text_mentions_a_live_streak() -> None:
-    title, body = reminder_text(StreakToday(date(2026, 5, 4), False, current=4, freezes=0, freeze_due=False))
+    title, body = text(Kind.DAILY_REMINDER, "a", streak_of(4))
     assert title == "Keep your 4-day streak going"
     assert "make it 5" in body
 
 
 def test_text_without_a_live_streak_invites_a_new_one() -> None:
-    title, _ = reminder_text(StreakToday(date(2026, 5, 4), False, current=0, freezes=0, freeze_due=False))
+    title, _ = text(Kind.DAILY_REMINDER, "a", streak_of(0))
     assert title == "Time for your check-in"
+
+
+@pytest.mark.parametrize("variant", ["a", "b"])
+def test_the_at_risk_nudge_names_the_streak_and_differs_from_the_daily_text(variant: str) -> None:
+    nudge = text(Kind.STREAK_AT_RISK, variant, streak_of(6))
+    assert "6-day streak" in " ".join(nudge)
+    assert nudge not in {text(Kind.DAILY_REMINDER, v, streak_of(6)) for v in ("a", "b")}
+    assert nudge != text(Kind.STREAK_AT_RISK, "b" if variant == "a" else "a", streak_of(6))
 
 
 def test_batch_name_depends_only_on_its_users() -> None:
@@ -126,8 +191,33 @@ def test_advance_takes_the_local_date_of_the_slot_and_moves_past_now() -> None:
         "next_at": datetime(2026, 1, 3, 4, 30, tzinfo=UTC),  # 23:30 EST on Jan 2
     }
     advance = advance_of("u1", user, datetime(2026, 1, 5, 12, 0, tzinfo=UTC))
-    assert advance.due == DueUser(uid="u1", local_date=date(2026, 1, 2), due_at=datetime(2026, 1, 3, 4, 30, tzinfo=UTC))
-    assert advance.next_at == datetime(2026, 1, 6, 4, 30, tzinfo=UTC)
+    daily = DueUser(uid="u1", local_date=date(2026, 1, 2), due_at=datetime(2026, 1, 3, 4, 30, tzinfo=UTC))
+    assert advance.due == (daily,)
+    assert advance.next_by_kind[Kind.DAILY_REMINDER] == datetime(2026, 1, 6, 4, 30, tzinfo=UTC)
+    # A document from before kinds gets its first at-risk firing scheduled, not sent at once.
+    assert advance.next_by_kind[Kind.STREAK_AT_RISK] == datetime(2026, 1, 6, 1, 0, tzinfo=UTC)  # 20:00 EST
+    assert advance.next_at == datetime(2026, 1, 6, 1, 0, tzinfo=UTC)
+
+
+def test_advance_sends_each_kind_whose_firing_came_once_and_leaves_the_others() -> None:
+    at_risk = datetime(2026, 1, 5, 20, 0, tzinfo=UTC)
+    user = {
+        "reminder": {"enabled": True, "local_time": "08:00", "timezone": "UTC", "at_risk_time": "20:00"},
+        "next_at": at_risk,
+        "next_by_kind": {"daily_reminder": datetime(2026, 1, 6, 8, 0, tzinfo=UTC), "streak_at_risk": at_risk},
+    }
+    advance = advance_of("u1", user, datetime(2026, 1, 5, 20, 1, tzinfo=UTC))
+    assert advance.due == (DueUser(uid="u1", local_date=date(2026, 1, 5), due_at=at_risk, kind=Kind.STREAK_AT_RISK),)
+    assert advance.next_by_kind == {
+        Kind.DAILY_REMINDER: datetime(2026, 1, 6, 8, 0, tzinfo=UTC),
+        Kind.STREAK_AT_RISK: datetime(2026, 1, 6, 20, 0, tzinfo=UTC),
+    }
+    # A tick two days late sends both kinds once, for the local dates they fired on.
+    late = advance_of("u1", user, datetime(2026, 1, 7, 21, 0, tzinfo=UTC))
+    assert [(u.kind, u.local_date) for u in late.due] == [
+        (Kind.DAILY_REMINDER, date(2026, 1, 6)),
+        (Kind.STREAK_AT_RISK, date(2026, 1, 5)),
+    ]
 
 
 def test_advance_of_a_reminder_without_quiet_hours_stored_uses_the_default_ones() -> None:
@@ -137,7 +227,8 @@ def test_advance_of_a_reminder_without_quiet_hours_stored_uses_the_default_ones(
         "next_at": datetime(2026, 1, 3, 4, 30, tzinfo=UTC),
     }
     advance = advance_of("u1", user, datetime(2026, 1, 5, 12, 0, tzinfo=UTC))
-    assert advance.next_at == datetime(2026, 1, 6, 12, 0, tzinfo=UTC)  # 07:00 EST, the end of 22:00-07:00
+    # 07:00 EST, the end of 22:00-07:00
+    assert advance.next_by_kind[Kind.DAILY_REMINDER] == datetime(2026, 1, 6, 12, 0, tzinfo=UTC)
 
 
 def test_advance_of_a_broken_reminder_removes_next_at() -> None:
