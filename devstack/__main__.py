@@ -8,7 +8,8 @@ import sys
 import threading
 import time
 
-from devstack.demo import seed_demo_data
+from devstack import scheduler
+from devstack.demo import DEMO_INSTALLATION_ID, DEMO_NUDGE_AFTER, seed_demo_data
 from devstack.stack import Service, Stack, StackError, app_services, emulator_services, resident_memory
 from devstack.units import TOPOLOGIES, default_topology, unit_url
 from lib.config import settings
@@ -58,12 +59,12 @@ Everything binds 127.0.0.1.
         curl -H "Authorization: Bearer $TOKEN" {gateway}/v1/me
         curl -H "Authorization: Bearer $TOKEN" {gateway}/v1/content
         curl -X POST -H "Authorization: Bearer $TOKEN" {gateway}/v1/content/morning-breath/access
-  Reminders: the demo user's reminder is due; run the scheduler's tick (it calls the tick
-  function's own process, as Cloud Scheduler does), then see the notification the local FCM
-  received (within a minute: a tick spreads its sends) and the day's counters:
-        curl -X POST {tick}
-        curl {config.fcm_endpoint}/_local/messages
-        (counters: Firestore ops_daily/<today, UTC>, e.g. in the emulator's REST API)
+  Reminders: the local scheduler calls the tick function's own process every minute, as Cloud
+  Scheduler does ({tick}). The demo user has a 3-day streak and has not checked in today: its
+  daily reminder is due now and its streak-at-risk nudge in {DEMO_NUDGE_AFTER.seconds // 60} minutes (a tick spreads
+  its sends over a minute). See what the local FCM received, and the counters per kind and copy variant:
+        curl '{config.fcm_endpoint}/_local/messages?token={DEMO_INSTALLATION_ID}'
+        .venv/bin/wellness-ops stats
   A fresh token:  POST http://{config.firebase_auth_emulator_host}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=any
                   with {{"email": "{demo.email}", "password": "{demo.password}", "returnSecureToken": true}}
 
@@ -72,6 +73,7 @@ Ctrl-C stops everything.""",
             flush=True,
         )
         signal.signal(signal.SIGINT, lambda *_: stop.set())
+        scheduler.start(tick, stop, lambda line: print(line, flush=True))
         stop.wait()
     except KeyboardInterrupt:
         pass

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from functions.content_urls.catalogue import CONTENT_ID_PATTERN
 from functions.reminders.devices import INSTALLATION_ID_PATTERN
+from functions.reminders.opens import MESSAGE_ID_PATTERN
 from lib import routing
 from lib.routing import Route
 from lib.timezones import TIMEZONE_SCHEMA_TITLE, timezone_json_schema
@@ -45,6 +46,7 @@ _NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]+$"
 PATH_PARAMETER_PATTERNS: dict[str, str] = {
     "installation_id": INSTALLATION_ID_PATTERN,
     "content_id": CONTENT_ID_PATTERN,
+    "message_id": MESSAGE_ID_PATTERN,
 }
 
 

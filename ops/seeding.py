@@ -111,16 +111,14 @@ def _ensure_account(user: DemoUser) -> None:
         accounts.create_user(user.email, PASSWORD, user.display_name, uid=user.uid)
 
 
-def _write_history(user: DemoUser, now: datetime) -> None:
-    """Writes the history once: a user who already has a streak keeps it (so a second run, or
-    check-ins made since, are left alone)."""
-    ref = profile.user_ref(user.uid)
+def write_history(uid: str, tz_name: str, days: list[date]) -> None:
+    """Writes check-ins on the local `days` (oldest first) and the streak they make, once: a user
+    who already has a streak keeps it (so a second run, or check-ins made since, are left alone)."""
+    ref = profile.user_ref(uid)
     snapshot = ref.get()
     if (snapshot.to_dict() or {}).get("streak") is not None:
         return
-    today = DayRule(user.timezone).local_day(now)
-    days = history(user, today)
-    summaries = summaries_after(days, user.timezone)
+    summaries = summaries_after(days, tz_name)
     # At most 31 check-ins and the summary: one atomic commit, conditional like the streaks
     # concern's own, so a check-in racing the seed is not overwritten.
     batch = db.client().batch()
@@ -129,7 +127,7 @@ def _write_history(user: DemoUser, now: datetime) -> None:
             ref.collection("checkins").document(day.isoformat()),
             {
                 "local_date": day.isoformat(),
-                "timezone": user.timezone,
+                "timezone": tz_name,
                 "at": firestore.SERVER_TIMESTAMP,
                 "streak": summary.current,
             },
@@ -150,6 +148,6 @@ def seed_user(user: DemoUser, now: datetime) -> None:
     for device in user.devices:
         registration = devices.DeviceRegistration(platform=device.platform, token=device.token, app_version="seed")
         devices.register_device(user.uid, device.installation_id, registration, now)
-    _write_history(user, now)
+    write_history(user.uid, user.timezone, history(user, DayRule(user.timezone).local_day(now)))
     if user.checked_in_today:
         checkins.check_in(user.uid, CheckinRequest())

@@ -1,4 +1,5 @@
-"""Entry points of reminders: reminder settings and devices (app), tick, batch send and
+"""Entry points of reminders: reminder settings, notification preferences and opens, devices
+(app), tick, batch send and
 token sweep (Cloud Scheduler and Cloud Tasks).
 
 Each entry point is its own Cloud Function, and each imports its concern module on its first
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 
 import flask
 
-from functions.reminders import devices, notification_preferences, preferences
+from functions.reminders import devices, notification_preferences, opens, preferences
 from functions.reminders.batch import Batch
 from lib import errors, log
 from lib.auth import Caller
@@ -37,6 +38,10 @@ def get_notification_preferences(request: flask.Request, caller: Caller) -> Repl
 def put_notification_preferences(request: flask.Request, caller: Caller) -> Reply:
     chosen = parse_body(request, notification_preferences.NotificationPreferences)
     return notification_preferences.save_preferences(caller.uid, chosen).model_dump()
+
+
+def post_notification_opened(request: flask.Request, caller: Caller, message_id: str) -> Reply:
+    return opens.record_open(caller.uid, message_id, _now()).model_dump(mode="json")
 
 
 def _installation_id(value: str) -> str:
@@ -96,6 +101,7 @@ settings = serve(
         "reminder_put": put_reminder,
         "notifications_get": get_notification_preferences,
         "notifications_put": put_notification_preferences,
+        "notification_opened": post_notification_opened,
         "device_put": put_device,
         "device_delete": delete_device,
     },

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
+from typing import Any
 
 import requests
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from devstack.demo import seed_demo_data
+from devstack.demo import DEMO_INSTALLATION_ID, seed_demo_data
 from devstack.units import unit_url
 from lib import firestore as db
 from lib.config import settings
 from tests.conftest import GatewayClient
+from tests.support.waiting import wait_for
 
 
 def test_seeding_twice_gives_one_working_demo_user_and_the_catalogue(gateway: GatewayClient) -> None:
@@ -24,29 +25,48 @@ def test_seeding_twice_gives_one_working_demo_user_and_the_catalogue(gateway: Ga
     assert db.client().collection("content").document("morning-breath").get().exists
 
 
-def test_demo_user_has_a_due_reminder_and_a_device() -> None:
+def test_demo_user_has_a_due_reminder_a_later_nudge_a_streak_and_a_device() -> None:
     demo = seed_demo_data()
     user = db.client().collection("users").document(demo.uid).get().to_dict() or {}
     assert user["reminder"]["enabled"] is True
-    assert user["next_at"] <= datetime.now(UTC)
+    assert user["next_at"] <= datetime.now(UTC) < user["next_by_kind"]["streak_at_risk"]
+    assert user["streak"]["current"] == 3
     assert "demo-installation-id" in user["devices"]
 
 
-def test_first_tick_sends_the_demo_user_one_notification_and_counts_it(gateway: GatewayClient) -> None:
-    demo = seed_demo_data()
-    fcm = settings().fcm_endpoint
+def demo_messages() -> list[dict[str, Any]]:
+    answer = requests.get(
+        f"{settings().fcm_endpoint}/_local/messages", params={"token": DEMO_INSTALLATION_ID}, timeout=10
+    )
+    return list(answer.json()["messages"])
+
+
+def tick_and_wait(count: int) -> list[dict[str, Any]]:
     tick = f"{unit_url(settings(), 'reminders-tick')}/internal/reminders/tick"
     assert requests.post(tick, timeout=120).status_code == 200
+    wait_for(lambda: len(demo_messages()) >= count, f"{count} demo messages", 120)  # a tick spreads its sends
+    return demo_messages()
 
-    def received() -> list[object]:
-        answer = requests.get(f"{fcm}/_local/messages", params={"token": "demo-installation-id"}, timeout=10)
-        return list(answer.json()["messages"])
 
-    deadline = time.monotonic() + 120  # the tick spreads sends over a minute
-    while not received() and time.monotonic() < deadline:
-        time.sleep(0.25)
-    assert len(received()) == 1
-    record = db.client().collection("reminder_sends").where(filter=FieldFilter("uid", "==", demo.uid)).get()
-    assert [r.to_dict()["status"] for r in record] == ["sent"]
+def test_the_demo_user_gets_a_daily_reminder_then_a_nudge_counted_per_kind_and_variant(gateway: GatewayClient) -> None:
+    demo = seed_demo_data()
+    [daily] = tick_and_wait(1)
+    assert daily["data"]["kind"] == "daily_reminder"
+    # The evening comes: the nudge's firing is moved to now instead of waiting for it.
+    db.client().collection("users").document(demo.uid).update(
+        {"next_at": datetime.now(UTC), "next_by_kind.streak_at_risk": datetime.now(UTC)}
+    )
+    messages = tick_and_wait(2)
+    assert [m["data"]["kind"] for m in messages] == ["daily_reminder", "streak_at_risk"]
+    assert "3-day streak" in messages[1]["notification"]["title"] + messages[1]["notification"]["body"]
+    records = db.client().collection("reminder_sends").where(filter=FieldFilter("uid", "==", demo.uid)).get()
+    assert sorted((r.to_dict()["kind"], r.to_dict()["status"]) for r in records) == [
+        ("daily_reminder", "sent"),
+        ("streak_at_risk", "sent"),
+    ]
     day = datetime.now(UTC).date().isoformat()
-    assert (db.client().collection("ops_daily").document(day).get().to_dict() or {})["sent"] >= 1
+    stats = db.client().collection("ops_daily").document(day).get().to_dict() or {}
+    for message in messages:
+        kind, variant = message["data"]["kind"], message["data"]["variant"]
+        assert stats["kinds"][kind]["sent"] >= 1
+        assert stats["variants"][kind][variant]["sent"] >= 1

@@ -9,8 +9,11 @@ from datetime import UTC, datetime, timedelta
 from devstack.stack import Stack
 from functions.reminders import devices
 from functions.reminders.batch import DueUser
+from functions.reminders.kinds import Kind, variant_of
 from functions.reminders.notification_preferences import NotificationPreferences, save_preferences
 from functions.reminders.tick import spread, spread_offset_s
+from functions.reminders.wording import text
+from functions.streaks.public import StreakToday
 from lib import firestore as db
 from lib.config import settings
 from tests.conftest import GatewayClient
@@ -48,10 +51,19 @@ def test_due_users_get_one_reminder_each_by_fid_or_token(gateway: GatewayClient,
     assert_adds_up(found)
     sent = fcm.count_by_address(addresses_of(world))
     assert sent == {a: 1 for a in addresses_of(world)}
-    message = next(m for m in fcm.messages() if m["token"] == world.users[0].addresses[0])
-    assert message["notification"]["title"] == "Keep your 3-day streak going"
-    assert message["data"] == {"kind": "daily_reminder", "local_date": world.day.isoformat()}
-    assert (send_record(world.users[0].uid, world.day) or {})["status"] == "sent"
+    first = world.users[0]
+    message = next(m for m in fcm.messages() if m["token"] == first.addresses[0])
+    variant = variant_of(first.uid, Kind.DAILY_REMINDER)
+    streak = StreakToday(world.day, False, current=3, freezes=0, freeze_due=False)
+    assert message["notification"]["title"] == text(Kind.DAILY_REMINDER, variant, streak)[0]
+    record = send_record(first.uid, world.day) or {}
+    assert message["data"] == {
+        "kind": "daily_reminder",
+        "local_date": world.day.isoformat(),
+        "message_id": record["message_id"],
+        "variant": variant,
+    }
+    assert record["status"] == "sent"
 
 
 def test_send_records_and_batch_markers_carry_the_expiry_their_ttl_policy_reads(
@@ -77,7 +89,9 @@ def test_tick_advances_next_at_to_the_next_local_day(gateway: GatewayClient, fcm
     [user] = world.add(1)
     tick(gateway, world.tick_at)
     stored = db.client().collection("users").document(user.uid).get().to_dict() or {}
-    assert stored["next_at"] == world.due_at + timedelta(days=1)
+    at_risk = datetime(world.day.year, world.day.month, world.day.day, 20, 0, tzinfo=UTC)
+    assert stored["next_by_kind"] == {"daily_reminder": world.due_at + timedelta(days=1), "streak_at_risk": at_risk}
+    assert stored["next_at"] == at_risk  # the earliest of them, the field the tick's query reads
 
 
 def test_checked_in_users_are_skipped(gateway: GatewayClient, fcm: Fcm, world: World) -> None:
@@ -113,7 +127,7 @@ def test_late_tick_catches_up_with_one_reminder(gateway: GatewayClient, fcm: Fcm
     wait_until_settled(world.day, 1)
     assert sum(fcm.count_by_address(addresses_of(world)).values()) == 1
     stored = db.client().collection("users").document(user.uid).get().to_dict() or {}
-    assert stored["next_at"] == world.due_at + timedelta(days=1)
+    assert stored["next_by_kind"]["daily_reminder"] == world.due_at + timedelta(days=1)
     assert tick(gateway, world.tick_at)["due"] == 0
 
 

@@ -1,0 +1,79 @@
+"""Opens of reminder messages: POST /v1/notifications/{message_id}/opened, once per message.
+
+The message id is on the send record the message was sent under (functions/reminders/kinds.py
+derives it from the record's key); the first open by the record's user stamps the record and
+counts in the send day's counters for its kind and copy variant, in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+from pydantic import BaseModel
+
+from functions.reminders import counters, send_records
+from functions.reminders.conditional_writes import Write
+from functions.reminders.kinds import Kind
+from lib import errors
+from lib import firestore as db
+
+IAM_PERMISSIONS = db.WRITES
+
+MESSAGE_ID_PATTERN = r"^[0-9a-f]{32}$"
+_MESSAGE_ID = re.compile(MESSAGE_ID_PATTERN)
+
+
+class OpenedReply(BaseModel):
+    message_id: str
+    kind: Kind
+    variant: str
+    local_date: date
+    opened_at: datetime
+    # False when this message's open was already recorded: the call changed nothing.
+    first_open: bool
+
+
+def _not_found(message_id: str) -> errors.NotFound:
+    # The same answer for a message of another user as for none, so ids cannot be probed.
+    return errors.NotFound(f"no notification {message_id!r} sent to you")
+
+
+def record_open(uid: str, message_id: str, now: datetime) -> OpenedReply:
+    if not _MESSAGE_ID.fullmatch(message_id):
+        raise _not_found(message_id)
+    query = db.client().collection(send_records.COLLECTION).where(filter=FieldFilter("message_id", "==", message_id))
+    found = [s for s in query.limit(1).get() if (s.to_dict() or {}).get("uid") == uid]
+    if not found:
+        raise _not_found(message_id)
+    ref = found[0].reference
+
+    def mark(transaction: firestore.Transaction) -> OpenedReply:
+        record: dict[str, Any] = ref.get(transaction=transaction).to_dict() or {}
+        if record.get("status") != send_records.SendStatus.SENT.value:
+            raise _not_found(message_id)
+        first = record.get("opened_at") is None
+        if first:
+            transaction.update(ref, {"opened_at": now})
+            for write in _counted(record):
+                write(transaction)
+        return OpenedReply(
+            message_id=message_id,
+            kind=record["kind"],
+            variant=record["variant"],
+            local_date=record["local_date"],
+            opened_at=now if first else record["opened_at"],
+            first_open=first,
+        )
+
+    return db.run_transaction(mark)
+
+
+def _counted(record: dict[str, Any]) -> list[Write]:
+    """The open, counted on the day its message was sent."""
+    return counters.increment(
+        str(record["day"]), {"opened": 1}, variants={(str(record["kind"]), str(record["variant"])): {"opened": 1}}
+    )
