@@ -134,6 +134,12 @@ def ensure_profile(uid: str, email: str | None, display_name: str | None = None)
     return ref.get().to_dict() or {}
 
 
+def _daily_next_at(data: dict[str, Any]) -> Any:
+    """The daily reminder's next push: reminders keeps each kind's in `next_by_kind` (its
+    `next_at` is the earliest of any kind); a document from before kinds has only `next_at`."""
+    return (data.get("next_by_kind") or {}).get("daily_reminder", data.get("next_at"))
+
+
 def profile_view(uid: str, data: dict[str, Any], plan: str) -> Profile:
     reminder = data.get("reminder")
     return Profile(
@@ -143,7 +149,7 @@ def profile_view(uid: str, data: dict[str, Any], plan: str) -> Profile:
         timezone=data.get("timezone", DEFAULT_TIMEZONE),
         day_start=day_rule.rule_of(data).day_start_text,
         next_timezone_change_at=day_rule.next_change_at(data),
-        reminder=ReminderView(**reminder, next_at=data.get("next_at")) if isinstance(reminder, dict) else None,
+        reminder=ReminderView(**reminder, next_at=_daily_next_at(data)) if isinstance(reminder, dict) else None,
         streak=StreakView(**(data.get("streak") or {})),
         plan=plan,
     )

@@ -55,8 +55,8 @@ class ReminderSetting(BaseModel):
 
 
 class ReminderState(ReminderSetting):
-    next_at: datetime | None = Field(description="The earliest next push of any kind; null when off.")
-    next_by_kind: dict[Kind, datetime] = Field(description="Each kind's next push.")
+    next_at: datetime | None = Field(description="The daily reminder's next push; null when off.")
+    next_by_kind: dict[Kind, datetime] = Field(description="Each kind's next push; empty when off.")
 
 
 def quiet_hours_of(reminder: Mapping[str, Any]) -> schedule.QuietHours:
@@ -95,4 +95,4 @@ def save_reminder(uid: str, setting: ReminderSetting, now: datetime) -> Reminder
     next_by_kind = {kind: next_firing(stored, kind, now) for kind in Kind} if setting.enabled else {}
     fields: dict[str, Any] = {"uid": uid, "reminder": stored, **schedule_fields(next_by_kind)}
     db.client().collection("users").document(uid).set(fields, merge=True)
-    return ReminderState(**stored, next_at=min(next_by_kind.values(), default=None), next_by_kind=next_by_kind)
+    return ReminderState(**stored, next_at=next_by_kind.get(Kind.DAILY_REMINDER), next_by_kind=next_by_kind)

@@ -27,10 +27,28 @@ def test_put_reminder_answers_and_stores_next_at_in_utc(gateway: GatewayClient, 
     assert response.status_code == 200, response.text
     answer = response.json()
     next_at = datetime.fromisoformat(answer["next_at"])
-    assert answer | {"next_at": None} == body | {"next_at": None, "quiet_start": "22:00", "quiet_end": "07:00"}
+    at_risk = datetime.fromisoformat(answer["next_by_kind"]["streak_at_risk"])
+    defaults = {"at_risk_time": "20:00", "quiet_start": "22:00", "quiet_end": "07:00"}
+    assert answer | {"next_at": None, "next_by_kind": None} == body | defaults | {"next_at": None, "next_by_kind": None}
     assert datetime.now(UTC) < next_at <= datetime.now(UTC) + timedelta(days=1)
     assert (next_at.hour, next_at.minute) == (15, 0)  # 20:30 IST
-    assert user_doc(user.uid)["next_at"] == next_at
+    assert (at_risk.hour, at_risk.minute) == (14, 30)  # 20:00 IST
+    assert datetime.fromisoformat(answer["next_by_kind"]["daily_reminder"]) == next_at
+    stored = user_doc(user.uid)
+    assert stored["next_by_kind"] == {"daily_reminder": next_at, "streak_at_risk": at_risk}
+    assert stored["next_at"] == min(next_at, at_risk)  # what the tick's query orders by
+    assert gateway.get("/v1/me", headers=user.headers).json()["reminder"]["next_at"] == answer["next_at"]
+
+
+def test_the_at_risk_time_is_settable_and_moves_out_of_the_quiet_hours(gateway: GatewayClient, user: AppUser) -> None:
+    body = {"enabled": True, "local_time": "08:00", "timezone": "UTC", "at_risk_time": "21:15"}
+    answer = gateway.put("/v1/reminder", json=body, headers=user.headers).json()
+    assert datetime.fromisoformat(answer["next_by_kind"]["streak_at_risk"]).strftime("%H:%M") == "21:15"
+    late = gateway.put("/v1/reminder", json=body | {"at_risk_time": "23:30"}, headers=user.headers).json()
+    assert datetime.fromisoformat(late["next_by_kind"]["streak_at_risk"]).strftime("%H:%M") == "07:00"
+    assert_refused_naming(
+        gateway.put("/v1/reminder", json=body | {"at_risk_time": "9pm"}, headers=user.headers), "at_risk_time"
+    )
 
 
 def test_a_reminder_time_inside_the_quiet_hours_fires_at_their_end(gateway: GatewayClient, user: AppUser) -> None:
@@ -39,7 +57,7 @@ def test_a_reminder_time_inside_the_quiet_hours_fires_at_their_end(gateway: Gate
     assert response.status_code == 200, response.text
     next_at = datetime.fromisoformat(response.json()["next_at"])
     assert (next_at.hour, next_at.minute) == (6, 45)
-    assert user_doc(user.uid)["reminder"] == body
+    assert user_doc(user.uid)["reminder"] == body | {"at_risk_time": "20:00"}
 
 
 def test_disabling_the_reminder_removes_next_at(gateway: GatewayClient, user: AppUser) -> None:
@@ -50,7 +68,9 @@ def test_disabling_the_reminder_removes_next_at(gateway: GatewayClient, user: Ap
     assert response.json()["next_at"] is None
     stored = user_doc(user.uid)
     assert "next_at" not in stored
-    assert stored["reminder"] == on | {"enabled": False, "quiet_start": "22:00", "quiet_end": "07:00"}
+    assert "next_by_kind" not in stored
+    defaults = {"at_risk_time": "20:00", "quiet_start": "22:00", "quiet_end": "07:00"}
+    assert stored["reminder"] == on | {"enabled": False} | defaults
 
 
 @pytest.mark.parametrize(
