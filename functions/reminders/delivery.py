@@ -249,11 +249,14 @@ def _send_chunk(
     outcomes = push.send_each(messages)
 
     per_user: dict[str, list[Outcome]] = {key: [] for key in keys}
-    dead = []
+    dead: dict[devices.Device, None] = {}  # ordered and without repeats: a user's two kinds share devices
     for (key, device), outcome in zip(plan, outcomes, strict=True):
         per_user[key].append(outcome)
         if outcome.delivery is Delivery.DEAD_ADDRESS:
-            dead.append(device)
+            dead[device] = None
+    for uid in {device.uid for device in dead}:
+        # Later chunks of the batch (the user's other kind) do not send to an address known dead.
+        by_uid[uid][:] = [device for device in by_uid[uid] if device not in dead]
     statuses = {key: user_status(found, last_attempt) for key, found in per_user.items()}
     errors = {key: code for key, found in per_user.items() for code in [o.error_code for o in found] if code}
     outcome_names = {key: "retried" if status is SendStatus.RETRY else status.value for key, status in statuses.items()}
@@ -265,7 +268,7 @@ def _send_chunk(
     _count(
         report,
         _tally(outcome_names, due),
-        send_records.settled(statuses, due, owner, now, errors) + devices.deletions(dead),
+        send_records.settled(statuses, due, owner, now, errors) + devices.deletions(list(dead)),
         deltas=Counter(tokens_pruned=len(dead)),
         variants={pair: {"sent": count} for pair, count in sent.items()},
     )

@@ -112,6 +112,8 @@ def _fields(user: DueUser, status: SendStatus, owner: Owner, now: datetime) -> d
         "uid": user.uid,
         "local_date": user.local_date.isoformat(),
         "kind": user.kind.value,
+        # The slot's instant, so the record shows when the push was due (quiet hours included).
+        "due_at": user.due_at,
         "variant": variant_of(user.uid, user.kind),
         "message_id": message_id(key),
         "day": owner.day.isoformat(),

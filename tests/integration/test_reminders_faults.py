@@ -1,22 +1,37 @@
 """Reminders under a fault mix (10% UNREGISTERED, 5% 429, 2% 503, 20 ms latency) and a
-worker killed mid-batch (of 500 users): every due user gets exactly one reminder, except users in the one
-documented crash window, every dead token is gone and the day's counters add up."""
+worker killed mid-batch (of 500 user-kinds), with both kinds due for every user: each due user-kind
+gets exactly one push, except those in the one documented crash window; no user gets more than the
+daily cap, nothing is due inside quiet hours, every dead token is gone and the counters add up."""
 
 from __future__ import annotations
 
 import random
 import subprocess
 import sys
+from collections import Counter
+from datetime import UTC, date, time, timedelta
 
 from google.cloud import tasks_v2
 
 from functions.reminders.batch import Batch, DueUser
+from functions.reminders.kinds import DAILY_CAP, Kind
 from functions.reminders.queues import reminder_queues
+from functions.reminders.schedule import DEFAULT_QUIET, QuietHours
+from lib import firestore as db
 from lib import tasks
 from lib.config import Settings
 from tests.conftest import GatewayClient
 from tests.support import reminders as reminders_support
-from tests.support.reminders import FINAL, Fcm, World, device_count, send_record, tick, wait_until_settled
+from tests.support.reminders import (
+    FINAL,
+    Fcm,
+    SeededUser,
+    World,
+    device_count,
+    send_record,
+    tick,
+    wait_until_settled,
+)
 from tests.support.waiting import wait_for, wait_until_stable
 
 fcm = reminders_support.fcm
@@ -81,10 +96,18 @@ def retry_as_cloud_tasks_would(gateway: GatewayClient, task: tasks_v2.Task, conf
     raise AssertionError("the crashed batch never completed")
 
 
-def test_fault_mix_and_a_crash_give_each_due_user_one_reminder(
+def test_fault_mix_and_a_crash_give_each_due_user_kind_one_push(
     gateway: GatewayClient, fcm: Fcm, world: World, config: Settings
 ) -> None:
-    users = world.add(900) + world.add(100, legacy=True)
+    # Every kind scheduled by the reminders' own rules from the morning: the daily one at 18:00 and
+    # the nudge at 20:00, or, for a tenth, both moved to 20:30 by quiet hours from 17:00.
+    morning = world.due_at - timedelta(hours=12)
+    users = (
+        world.add(800, scheduled_from=morning)
+        + world.add(100, scheduled_from=morning, quiet=("17:00", "20:30"))
+        + world.add(100, legacy=True, scheduled_from=morning)
+    )
+    quiet = {u.uid: QuietHours(time(17, 0), time(20, 30)) for u in users[800:900]}
     dead = random.Random(20260526).sample(users, 100)
     fcm.faults(
         unregistered_tokens=[a for u in dead for a in u.addresses],
@@ -98,22 +121,23 @@ def test_fault_mix_and_a_crash_give_each_due_user_one_reminder(
     for queue in queues:
         client.pause_queue(name=queue)
     try:
-        assert tick(gateway, world.tick_at)["due"] == 1000
+        assert tick(gateway, world.due_at + timedelta(hours=2, minutes=31))["due"] == 2000
         pending = [(queue, task) for queue in queues for task in client.list_tasks(parent=queue)]
         for queue in queues:
             client.purge_queue(name=queue)
         crashed, others = one_big_batch(pending, config)
         batch = Batch.model_validate_json(crashed.http_request.body)
-        in_batch = {u.uid for u in batch.users}
-        addresses = {a for u in users if u.uid in in_batch for a in u.addresses}
+        in_batch = {(u.uid, u.kind) for u in batch.users}
+        addresses = {a for u in users for a in u.addresses if any((u.uid, k) in in_batch for k in Kind)}
 
         crash_mid_batch(crashed.http_request.body, addresses, fcm, after_messages=120)
         received = fcm.count_by_address(addresses)
         window = {
-            u.uid
+            (u.uid, kind)
             for u in users
-            if u.uid in in_batch
-            and (send_record(u.uid, world.day) or {}).get("status") == "claimed"
+            for kind in Kind
+            if (u.uid, kind) in in_batch
+            and (send_record(u.uid, world.day, kind) or {}).get("status") == "claimed"
             and any(received[a] for a in u.addresses)
         }
         retry_as_cloud_tasks_would(gateway, crashed, config)
@@ -123,20 +147,43 @@ def test_fault_mix_and_a_crash_give_each_due_user_one_reminder(
         for queue in queues:
             client.resume_queue(name=queue)
 
-    found = wait_until_settled(world.day, 1000, timeout_s=300)
-    assert found["due"] == 1000
-    assert sum(found.get(k, 0) for k in FINAL) == 1000
-    assert (found["sent"], found["no_device"], found["tokens_pruned"]) == (900, 100, 100)
+    found = wait_until_settled(world.day, 2000, timeout_s=400)
+    assert found["due"] == 2000
+    assert sum(found.get(k, 0) for k in FINAL) == 2000
+    assert (found["sent"], found["no_device"], found["tokens_pruned"]) == (1800, 200, 100)
+    assert all(found_kind["sent"] == 900 for found_kind in kinds_of(world.day).values())
 
-    everyone = {a for u in users for a in u.addresses}
-    counts = fcm.count_by_address(everyone)
+    pushes = pushes_by_user_kind(fcm, users)
     dead_uids = {u.uid for u in dead}
-    per_user = {u.uid: sum(counts[a] for a in u.addresses) for u in users}
-    assert all(per_user[uid] == 0 and device_count(uid) == 0 for uid in dead_uids)
-    doubled = {uid for uid, n in per_user.items() if n > 1}
-    assert {uid for uid, n in per_user.items() if uid not in dead_uids and n != 1} == doubled
-    assert max(per_user.values()) <= 2
-    # The crash window: users FCM had accepted while their records were still "claimed";
-    # it holds at most one chunk, and only those users can get a second reminder.
+    assert all(pushes[(uid, kind)] == 0 and device_count(uid) == 0 for uid in dead_uids for kind in Kind)
+    doubled = {key for key, n in pushes.items() if n > 1}
+    assert {key for key, n in pushes.items() if key[0] not in dead_uids and n != 1} == doubled
+    assert max(pushes.values()) <= 2
+    # The crash window: user-kinds FCM had accepted while their records were still "claimed";
+    # it holds at most one chunk, and only those can get a second push.
     assert doubled <= window
     assert len(window) <= config.reminders_send_concurrency
+    # The cap: no user's local day has more pushes than it allows, the crash window's repeats aside.
+    per_user = Counter(uid for (uid, _), n in pushes.items() for _ in range(n))
+    assert all(n <= DAILY_CAP for uid, n in per_user.items() if not any((uid, k) in doubled for k in Kind))
+    # Quiet hours: every push was due at an instant outside its user's quiet hours.
+    for user in users:
+        for kind in Kind:
+            record = send_record(user.uid, world.day, kind) or {}
+            if record.get("status") == "sent":
+                wall = record["due_at"].astimezone(UTC).time().replace(tzinfo=None)
+                assert not quiet.get(user.uid, DEFAULT_QUIET).holds(wall), (user.uid, kind, wall)
+
+
+def kinds_of(day: date) -> dict[str, dict[str, int]]:
+    return dict((db.client().collection("ops_daily").document(day.isoformat()).get().to_dict() or {})["kinds"])
+
+
+def pushes_by_user_kind(fcm: Fcm, users: list[SeededUser]) -> Counter[tuple[str, Kind]]:
+    """Messages the local FCM accepted, per user and kind (from the message's data)."""
+    owner = {a: u.uid for u in users for a in u.addresses}
+    pushes: Counter[tuple[str, Kind]] = Counter({(u.uid, k): 0 for u in users for k in Kind})
+    for message in fcm.messages():
+        if message["token"] in owner:
+            pushes[(owner[message["token"]], Kind(message["data"]["kind"]))] += 1
+    return pushes

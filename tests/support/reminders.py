@@ -14,6 +14,10 @@ import pytest
 import requests
 
 from devstack.units import unit_url
+from functions.reminders import preferences
+from functions.reminders.batch import DueUser
+from functions.reminders.kinds import Kind
+from functions.reminders.send_records import record_id
 from lib import firestore as db
 from lib.config import settings
 from tests.conftest import GatewayClient
@@ -87,7 +91,12 @@ class World:
         checked_in: bool = False,
         enabled: bool = True,
         due_at: datetime | None = None,
+        scheduled_from: datetime | None = None,
+        quiet: tuple[str, str] = ("22:00", "07:00"),
     ) -> list[SeededUser]:
+        """Users whose daily reminder (only) is due at `due_at`; or, with `scheduled_from`, users
+        whose every kind is scheduled by the reminders' own rules as PUT /v1/reminder at that
+        instant would, with `quiet` hours."""
         batch = db.client().batch()
         made = []
         for i in range(count):
@@ -96,16 +105,13 @@ class World:
             streak = {"current": 3, "longest": 5, "last_day": (self.day - timedelta(days=1)).isoformat()}
             if checked_in:
                 streak["last_day"] = self.day.isoformat()
-            batch.set(
-                user_ref,
-                {
-                    "uid": uid,
-                    "timezone": "UTC",
-                    "reminder": {"enabled": enabled, "local_time": "18:00", "timezone": "UTC"},
-                    "next_at": due_at or self.due_at,
-                    "streak": streak,
-                },
-            )
+            reminder: dict[str, Any] = {"enabled": enabled, "local_time": "18:00", "timezone": "UTC"}
+            schedule: dict[str, Any] = {"next_at": due_at or self.due_at}
+            if scheduled_from:
+                reminder |= {"quiet_start": quiet[0], "quiet_end": quiet[1]}
+                fired = {kind: preferences.next_firing(reminder, kind, scheduled_from) for kind in Kind}
+                schedule = preferences.schedule_fields(fired)
+            batch.set(user_ref, {"uid": uid, "timezone": "UTC", "reminder": reminder, **schedule, "streak": streak})
             addresses = []
             mirror = {}
             for d in range(devices_each):
@@ -189,8 +195,9 @@ def wait_until_settled(day: date, expected_due: int, timeout_s: float = 120.0) -
     return counters(day)
 
 
-def send_record(uid: str, day: date) -> dict[str, Any] | None:
-    return db.client().collection("reminder_sends").document(f"{uid}_{day.isoformat()}").get().to_dict()
+def send_record(uid: str, day: date, kind: Kind = Kind.DAILY_REMINDER) -> dict[str, Any] | None:
+    key = record_id(DueUser(uid=uid, local_date=day, kind=kind))
+    return db.client().collection("reminder_sends").document(key).get().to_dict()
 
 
 def device_count(uid: str) -> int:
