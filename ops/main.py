@@ -110,12 +110,16 @@ def seed(
 @reported
 def stats(
     day: Annotated[str | None, typer.Option("--date", help="Last day shown, YYYY-MM-DD (UTC); default today.")] = None,
-    days: Annotated[int, typer.Option("--days", help="How many days up to --date.")] = 7,
+    days: Annotated[int, typer.Option("--days", help="How many days up to --date in the tables.")] = 7,
     as_json: JsonOption = False,
 ) -> None:
-    """Reminder counters (due, sent, skipped, pruned, retried, failed) and webhook outcomes per day."""
+    """Reminder counters (due, sent, opened, skipped, pruned, retried, failed) and webhook outcomes per
+    day; sent, opened and open rate per reminder kind and copy variant; a chart of the 14 days up to
+    --date, per kind: a bar of sent with its opened part, the number sent and the open rate.
+
+    --json prints the days only (no chart), each with its raw counters, `kinds` and `variants`."""
     from functions.stripe_webhook import daily_counts
-    from ops import daily_stats
+    from ops import daily_stats, kind_counters, open_chart
 
     last = parse_day(day, "--date") if day else datetime.now(UTC).date()
     wanted = days_ending(last, days)
@@ -126,10 +130,25 @@ def stats(
         return
     _day_table(
         "Reminders per UTC day",
-        ("due", "sent", "skipped", "pruned", "retried", "failed"),
+        ("due", "sent", "opened", "skipped", "pruned", "retried", "failed"),
         [
-            (r.day, *(r.reminders[k] for k in ("due", "sent")), r.skipped, *(r.reminders[k] for k in _AFTER_SKIPPED))
+            (
+                r.day,
+                *(r.reminders[k] for k in ("due", "sent", "opened")),
+                r.skipped,
+                *(r.reminders[k] for k in _AFTER_SKIPPED),
+            )
             for r in rows
+        ],
+    )
+    _day_table(
+        "Reminders per kind and variant",
+        ("kind", "variant", "sent", "opened", "open rate"),
+        [
+            (r.day, kind, name, opens.sent, opens.opened, kind_counters.rate_text(opens.rate))
+            for r in rows
+            for kind, by_variant in r.variants.items()
+            for name, opens in by_variant.items()
         ],
     )
     _day_table(
@@ -137,6 +156,10 @@ def stats(
         daily_counts.OUTCOMES,
         [(r.day, *(r.webhooks[k] for k in daily_counts.OUTCOMES)) for r in rows],
     )
+    out.print(f"Sent and opened per kind, {open_chart.DAYS} days to {last.isoformat()}", markup=False)
+    out.print(open_chart.LEGEND, markup=False)
+    for line in open_chart.chart_lines(daily_stats.read_opens(days_ending(last, open_chart.DAYS))):
+        out.print(line, markup=False)
 
 
 _AFTER_SKIPPED = ("tokens_pruned", "retried", "failed")
