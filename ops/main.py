@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
+from rich.text import Text
 
 from lib import log
 from lib.config import Settings, settings
@@ -143,13 +144,14 @@ def stats(
     )
     _day_table(
         "Reminders per kind and variant",
-        ("kind", "variant", "sent", "opened", "open rate"),
+        ("sent", "opened", "open rate"),
         [
             (r.day, kind, name, opens.sent, opens.opened, kind_counters.rate_text(opens.rate))
             for r in rows
             for kind, by_variant in r.variants.items()
             for name, opens in by_variant.items()
         ],
+        labels=("kind", "variant"),
     )
     _day_table(
         "Webhooks per UTC day",
@@ -165,13 +167,19 @@ def stats(
 _AFTER_SKIPPED = ("tokens_pruned", "retried", "failed")
 
 
-def _day_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+def _day_table(
+    title: str, columns: Sequence[str], rows: Sequence[Sequence[object]], labels: Sequence[str] = ()
+) -> None:
+    """A table of counts per day, after the day the `labels` columns (names, left-aligned); cells
+    are plain text, so a name found in the data is never read as markup."""
     table = Table(title=title, title_justify="left")
-    table.add_column("day", no_wrap=True)
+    table.add_column("day", no_wrap=True, min_width=len("YYYY-MM-DD"))
+    for label in labels:
+        table.add_column(label, no_wrap=True)
     for column in columns:
         table.add_column(column, justify="right", no_wrap=True)
     for row in rows:
-        table.add_row(*map(str, row))
+        table.add_row(*(Text(str(cell)) for cell in row))
     out.print(table)
 
 
