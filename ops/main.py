@@ -115,10 +115,11 @@ def stats(
     as_json: JsonOption = False,
 ) -> None:
     """Reminder counters (due, sent, opened, skipped, pruned, retried, failed) and webhook outcomes per
-    day; sent, opened and open rate per reminder kind and copy variant; a chart of the 14 days up to
-    --date, per kind: a bar of sent with its opened part, the number sent and the open rate.
+    day; sent, opened and open rate (opened/sent; an open counts on its message's send day) per reminder
+    kind and copy variant; then a chart of the 14 days up to --date, whatever --days is: per kind a bar
+    of sent with its opened part solid, the number sent and the open rate.
 
-    --json prints the days only (no chart), each with its raw counters, `kinds` and `variants`."""
+    --json: the days without the chart, each with `kinds` and `variants` (open_rate a fraction, null if none sent)."""
     from functions.stripe_webhook import daily_counts
     from ops import daily_stats, kind_counters, open_chart
 
