@@ -121,7 +121,7 @@ def stats(
 
     --json: the days without the chart, each with `kinds` and `variants` (open_rate a fraction, null if none sent)."""
     from functions.stripe_webhook import daily_counts
-    from ops import daily_stats, kind_counters, open_chart
+    from ops import daily_stats, kind_counters
 
     last = parse_day(day, "--date") if day else datetime.now(UTC).date()
     wanted = days_ending(last, days)
@@ -159,13 +159,19 @@ def stats(
         daily_counts.OUTCOMES,
         [(r.day, *(r.webhooks[k] for k in daily_counts.OUTCOMES)) for r in rows],
     )
+    _open_chart(last)
+
+
+_AFTER_SKIPPED = ("tokens_pruned", "retried", "failed")
+
+
+def _open_chart(last: date) -> None:
+    from ops import daily_stats, open_chart
+
     out.print(f"Sent and opened per kind, {open_chart.DAYS} days to {last.isoformat()}", markup=False)
     out.print(open_chart.LEGEND, markup=False)
     for line in open_chart.chart_lines(daily_stats.read_opens(days_ending(last, open_chart.DAYS))):
         out.print(line, markup=False)
-
-
-_AFTER_SKIPPED = ("tokens_pruned", "retried", "failed")
 
 
 def _day_table(

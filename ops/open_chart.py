@@ -13,6 +13,7 @@ SENT, OPENED = "░", "█"
 LEGEND = f"{OPENED} opened, {SENT} sent but not opened; then the number sent and the open rate"
 _DAY = len("2026-12-01")
 _RATE = len("100.0%")
+# Beyond four kinds the bars stop shrinking and a line grows past `width` rather than lose its bars.
 _MIN_BAR = 4
 
 
@@ -35,10 +36,10 @@ def chart_lines(days: Sequence[tuple[str, Mapping[str, Opens]]], width: int = WI
     kinds = list(dict.fromkeys(kind for _, by_kind in days for kind in by_kind))
     top = max((opens.sent for _, by_kind in days for opens in by_kind.values()), default=0)
     digits = len(str(top))
-    segment = (width - _DAY) // max(1, len(kinds))
-    bar_width = max(_MIN_BAR, segment - len("  ") - 1 - digits - 1 - _RATE)
-    segment = len("  ") + bar_width + 1 + digits + 1 + _RATE
-    header = " " * _DAY + "".join(f"  {kind[: segment - 2]:<{segment - 2}}" for kind in kinds)
+    numbers = 1 + digits + 1 + _RATE
+    bar_width = max(_MIN_BAR, (width - _DAY) // max(1, len(kinds)) - len("  ") - numbers)
+    label = bar_width + numbers
+    header = " " * _DAY + "".join(f"  {kind[:label]:<{label}}" for kind in kinds)
     lines = [header.rstrip()]
     for day, by_kind in days:
         parts = []
