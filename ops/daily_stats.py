@@ -4,21 +4,25 @@ and webhook outcomes from its shards (written by stripe_webhook), as rows an ope
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from functions.stripe_webhook import daily_counts
 from lib import firestore as db
+from ops.kind_counters import Opens, count_of, kinds_of, skipped_of, total, variants_of
 
 COLLECTION = "ops_daily"
 
 REMINDER_FIELDS = (
     "due",
     "sent",
+    "opened",
     "skipped_done",
     "skipped_off",
     "skipped_duplicate",
+    "skipped_cap",
+    "skipped_not_at_risk",
     "no_device",
     "retried",
     "failed",
@@ -26,7 +30,6 @@ REMINDER_FIELDS = (
     "tokens_swept",
     "docs_read",
 )
-SKIPPED = ("skipped_done", "skipped_off", "skipped_duplicate", "no_device")
 
 
 @dataclass(frozen=True)
@@ -34,31 +37,51 @@ class DayStats:
     day: str
     reminders: dict[str, int] = field(default_factory=dict)
     webhooks: dict[str, int] = field(default_factory=dict)
+    kinds: dict[str, dict[str, int]] = field(default_factory=dict)
+    variants: dict[str, dict[str, Opens]] = field(default_factory=dict)
 
     @property
     def skipped(self) -> int:
-        """Due users who got no reminder on purpose: checked in, turned off, already reminded, no device."""
-        return sum(self.reminders[name] for name in SKIPPED)
+        return skipped_of(self.reminders)
 
     def as_json(self) -> dict[str, Any]:
-        return {**asdict(self), "reminders": {**self.reminders, "skipped": self.skipped}}
+        return {
+            "day": self.day,
+            "reminders": {**self.reminders, "skipped": self.skipped},
+            "webhooks": self.webhooks,
+            "kinds": {kind: {**counters, "skipped": skipped_of(counters)} for kind, counters in self.kinds.items()},
+            "variants": {
+                kind: {name: opens.as_json() for name, opens in by_variant.items()}
+                for kind, by_variant in self.variants.items()
+            },
+        }
 
 
 def stats_of(day: date, counters: Mapping[str, Any], webhooks: Mapping[str, int]) -> DayStats:
     """A day's counters, zero where nothing was counted."""
-
-    def number(name: str) -> int:
-        value = counters.get(name, 0)
-        return int(value) if isinstance(value, int | float) else 0
-
     return DayStats(
         day=day.isoformat(),
-        reminders={name: number(name) for name in REMINDER_FIELDS},
+        reminders={name: count_of(counters.get(name)) for name in REMINDER_FIELDS},
         webhooks={name: int(webhooks.get(name, 0)) for name in daily_counts.OUTCOMES},
+        kinds=kinds_of(counters),
+        variants=variants_of(counters),
     )
 
 
 def read_days(days: Sequence[date]) -> list[DayStats]:
-    collection = db.client().collection(COLLECTION)
-    found = {s.id: s.to_dict() or {} for s in db.client().get_all([collection.document(d.isoformat()) for d in days])}
+    found = _documents(days)
     return [stats_of(d, found.get(d.isoformat(), {}), daily_counts.totals(d)) for d in days]
+
+
+def read_opens(days: Sequence[date]) -> list[tuple[str, dict[str, Opens]]]:
+    """Per day and kind, reminders sent and opened summed over the kind's variants."""
+    found = _documents(days)
+    return [
+        (d.isoformat(), {kind: total(v.values()) for kind, v in variants_of(found.get(d.isoformat(), {})).items()})
+        for d in days
+    ]
+
+
+def _documents(days: Sequence[date]) -> dict[str, dict[str, Any]]:
+    collection = db.client().collection(COLLECTION)
+    return {s.id: s.to_dict() or {} for s in db.client().get_all([collection.document(d.isoformat()) for d in days])}

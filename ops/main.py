@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
+from rich.text import Text
 
 from lib import log
 from lib.config import Settings, settings
@@ -110,12 +111,17 @@ def seed(
 @reported
 def stats(
     day: Annotated[str | None, typer.Option("--date", help="Last day shown, YYYY-MM-DD (UTC); default today.")] = None,
-    days: Annotated[int, typer.Option("--days", help="How many days up to --date.")] = 7,
+    days: Annotated[int, typer.Option("--days", help="How many days up to --date in the tables.")] = 7,
     as_json: JsonOption = False,
 ) -> None:
-    """Reminder counters (due, sent, skipped, pruned, retried, failed) and webhook outcomes per day."""
+    """Reminder counters (due, sent, opened, skipped, pruned, retried, failed) and webhook outcomes per
+    day; sent, opened and open rate (opened/sent; an open counts on its message's send day) per reminder
+    kind and copy variant; then a chart of the 14 days up to --date, whatever --days is: per kind a bar
+    of sent with its opened part solid, the number sent and the open rate.
+
+    --json: the days without the chart, each with `kinds` and `variants` (open_rate a fraction, null if none sent)."""
     from functions.stripe_webhook import daily_counts
-    from ops import daily_stats
+    from ops import daily_stats, kind_counters
 
     last = parse_day(day, "--date") if day else datetime.now(UTC).date()
     wanted = days_ending(last, days)
@@ -126,29 +132,61 @@ def stats(
         return
     _day_table(
         "Reminders per UTC day",
-        ("due", "sent", "skipped", "pruned", "retried", "failed"),
+        ("due", "sent", "opened", "skipped", "pruned", "retried", "failed"),
         [
-            (r.day, *(r.reminders[k] for k in ("due", "sent")), r.skipped, *(r.reminders[k] for k in _AFTER_SKIPPED))
+            (
+                r.day,
+                *(r.reminders[k] for k in ("due", "sent", "opened")),
+                r.skipped,
+                *(r.reminders[k] for k in _AFTER_SKIPPED),
+            )
             for r in rows
         ],
+    )
+    _day_table(
+        "Reminders per kind and variant",
+        ("sent", "opened", "open rate"),
+        [
+            (r.day, kind, name, opens.sent, opens.opened, kind_counters.rate_text(opens.rate))
+            for r in rows
+            for kind, by_variant in r.variants.items()
+            for name, opens in by_variant.items()
+        ],
+        labels=("kind", "variant"),
     )
     _day_table(
         "Webhooks per UTC day",
         daily_counts.OUTCOMES,
         [(r.day, *(r.webhooks[k] for k in daily_counts.OUTCOMES)) for r in rows],
     )
+    _open_chart(last)
 
 
 _AFTER_SKIPPED = ("tokens_pruned", "retried", "failed")
 
 
-def _day_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+def _open_chart(last: date) -> None:
+    from ops import daily_stats, open_chart
+
+    out.print(f"Sent and opened per kind, {open_chart.DAYS} days to {last.isoformat()}", markup=False)
+    out.print(open_chart.LEGEND, markup=False)
+    for line in open_chart.chart_lines(daily_stats.read_opens(days_ending(last, open_chart.DAYS))):
+        out.print(line, markup=False)
+
+
+def _day_table(
+    title: str, columns: Sequence[str], rows: Sequence[Sequence[object]], labels: Sequence[str] = ()
+) -> None:
+    """A table of counts per day, after the day the `labels` columns (names, left-aligned); cells
+    are plain text, so a name found in the data is never read as markup."""
     table = Table(title=title, title_justify="left")
-    table.add_column("day", no_wrap=True)
+    table.add_column("day", no_wrap=True, min_width=len("YYYY-MM-DD"))
+    for label in labels:
+        table.add_column(label, no_wrap=True)
     for column in columns:
         table.add_column(column, justify="right", no_wrap=True)
     for row in rows:
-        table.add_row(*map(str, row))
+        table.add_row(*(Text(str(cell)) for cell in row))
     out.print(table)
 
 

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from functions.reminders.batch import DueUser
 from functions.reminders.tick import spread
 from functions.stripe_webhook import customers
 from lib import firebase, stripe_api
+from lib import firestore as db
 from lib.config import settings
 from ops import seeding
 from ops.main import app
@@ -132,6 +133,102 @@ def test_stats_reports_the_days_reminder_counters(stack: object, fcm: Fcm, world
     table = ops("stats", "--date", world.day.isoformat(), "--days", "1")
     assert table.exit_code == 0
     assert world.day.isoformat() in table.stdout
+
+
+def seed_daily(day: date, fields: dict[str, Any]) -> None:
+    """A day's counters as the delivery code writes them: merged into ops_daily/{day}, nested maps included."""
+    db.client().collection("ops_daily").document(day.isoformat()).set({"day": day.isoformat(), **fields}, merge=True)
+
+
+def table_rows(output: str, title: str) -> list[list[str]]:
+    """The cells of each body row of the rich table under `title`."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(title))
+    rows = []
+    for line in lines[start + 4 :]:
+        if not line.startswith("│"):
+            break
+        rows.append([cell.strip() for cell in line.strip("│").split("│")])
+    return rows
+
+
+def test_stats_shows_sent_opened_and_open_rate_per_kind_and_variant_and_a_14_day_chart(stack: object) -> None:
+    last = date(2001, 1, 1) + timedelta(days=uuid.uuid4().int % 9_000)
+    seed_daily(
+        last,
+        {
+            "due": 10,
+            "sent": 7,
+            "opened": 3,
+            "skipped_done": 1,
+            "skipped_cap": 1,
+            "skipped_not_at_risk": 1,
+            "kinds": {
+                "daily_reminder": {"due": 7, "sent": 5, "skipped_done": 1, "skipped_cap": 1},
+                "streak_at_risk": {"due": 3, "sent": 2, "skipped_not_at_risk": 1},
+            },
+        },
+    )
+    seed_daily(
+        last,
+        {
+            "variants": {
+                "daily_reminder": {"a": {"sent": 4, "opened": 2}, "b": {"sent": 1, "opened": 0}},
+                "streak_at_risk": {"a": {"sent": 1, "opened": 1}, "c": {"sent": 1, "opened": 0}, "d": "bad"},
+            }
+        },
+    )
+    seed_daily(last - timedelta(days=1), {"due": 2, "sent": 2})
+    seed_daily(last - timedelta(days=10), {"variants": {"daily_reminder": {"a": {"sent": 8, "opened": 2}}}})
+
+    days = ops_json("stats", "--date", last.isoformat(), "--days", "3")
+    assert [row["day"] for row in days] == [(last - timedelta(days=n)).isoformat() for n in (2, 1, 0)]
+    assert days[0]["variants"]["daily_reminder"]["a"] == {"sent": 0, "opened": 0, "open_rate": None}
+    assert days[1]["reminders"]["sent"] == 2
+    assert days[1]["kinds"]["daily_reminder"]["sent"] == 0
+    today = days[2]
+    assert (today["reminders"]["skipped"], today["reminders"]["opened"]) == (3, 3)
+    assert today["kinds"]["daily_reminder"]["skipped"] == 2
+    assert today["kinds"]["streak_at_risk"]["skipped_not_at_risk"] == 1
+    assert today["variants"]["daily_reminder"]["a"] == {"sent": 4, "opened": 2, "open_rate": 0.5}
+    assert today["variants"]["streak_at_risk"] == {
+        "a": {"sent": 1, "opened": 1, "open_rate": 1.0},
+        "b": {"sent": 0, "opened": 0, "open_rate": None},
+        "c": {"sent": 1, "opened": 0, "open_rate": 0.0},
+    }
+
+    shown = ops("stats", "--date", last.isoformat(), "--days", "3")
+    assert shown.exit_code == 0, shown.output
+    assert table_rows(shown.stdout, "Reminders per UTC day")[2] == [
+        last.isoformat(),
+        "10",
+        "7",
+        "3",
+        "3",
+        "0",
+        "0",
+        "0",
+    ]
+    variants = table_rows(shown.stdout, "Reminders per kind and variant")
+    assert len(variants) == 3 * 4 + 1
+    assert [last.isoformat(), "daily_reminder", "a", "4", "2", "50.0%"] in variants
+    assert [last.isoformat(), "streak_at_risk", "c", "1", "0", "0.0%"] in variants
+    assert [last.isoformat(), "daily_reminder", "b", "1", "0", "0.0%"] in variants
+    assert [(last - timedelta(days=2)).isoformat(), "streak_at_risk", "b", "0", "0", "—"] in variants
+
+    lines = shown.stdout.splitlines()
+    title = next(i for i, line in enumerate(lines) if line.startswith("Sent and opened per kind"))
+    assert lines[title + 2].split() == ["daily_reminder", "streak_at_risk"]
+    chart = lines[title + 3 :]
+    assert [line[:10] for line in chart] == [(last - timedelta(days=n)).isoformat() for n in range(13, -1, -1)]
+    top_bar, *top_numbers = chart[3].split()[1:4]
+    assert top_numbers == ["8", "25.0%"]
+    assert top_bar.count("█") * 4 == len(top_bar)
+    cells = chart[-1].split()
+    assert (cells[2:4], cells[5:]) == (["5", "40.0%"], ["2", "50.0%"])
+    assert len(cells[1]) == round(len(top_bar) * 5 / 8)
+    assert cells[1].count("█") == round(len(top_bar) * 2 / 8)
+    assert all(len(line) <= 80 for line in chart)
 
 
 def test_user_show_reports_every_concern_with_tokens_masked(gateway: GatewayClient, user: AppUser) -> None:
