@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import requests
 from google.cloud.firestore_v1.base_query import FieldFilter
+from typer.testing import CliRunner
 
 from devstack.demo import DEMO_INSTALLATION_ID, seed_demo_data
 from devstack.units import unit_url
 from lib import firestore as db
 from lib.config import settings
+from ops.main import app
 from tests.conftest import GatewayClient
+from tests.support import ops as ops_support
 from tests.support.waiting import wait_for
+
+backend_logger_restored = ops_support.backend_logger_restored
 
 
 def test_seeding_twice_gives_one_working_demo_user_and_the_catalogue(gateway: GatewayClient) -> None:
@@ -59,14 +65,17 @@ def test_the_demo_user_gets_a_daily_reminder_then_a_nudge_counted_per_kind_and_v
     messages = tick_and_wait(2)
     assert [m["data"]["kind"] for m in messages] == ["daily_reminder", "streak_at_risk"]
     assert "3-day streak" in messages[1]["notification"]["title"] + messages[1]["notification"]["body"]
-    records = db.client().collection("reminder_sends").where(filter=FieldFilter("uid", "==", demo.uid)).get()
-    assert sorted((r.to_dict()["kind"], r.to_dict()["status"]) for r in records) == [
-        ("daily_reminder", "sent"),
-        ("streak_at_risk", "sent"),
-    ]
-    day = datetime.now(UTC).date().isoformat()
-    stats = db.client().collection("ops_daily").document(day).get().to_dict() or {}
+
+    def records() -> list[tuple[str, str]]:
+        found = db.client().collection("reminder_sends").where(filter=FieldFilter("uid", "==", demo.uid)).get()
+        return sorted((r.to_dict()["kind"], r.to_dict()["status"]) for r in found)
+
+    # FCM answers before the record is settled; the counters are committed with it.
+    wait_for(lambda: records() == [("daily_reminder", "sent"), ("streak_at_risk", "sent")], "both settled", 60)
+    result = CliRunner().invoke(app, ["stats", "--days", "1", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    [today] = json.loads(result.stdout)
     for message in messages:
         kind, variant = message["data"]["kind"], message["data"]["variant"]
-        assert stats["kinds"][kind]["sent"] >= 1
-        assert stats["variants"][kind][variant]["sent"] >= 1
+        assert today["kinds"][kind]["sent"] >= 1
+        assert today["variants"][kind][variant]["sent"] >= 1
