@@ -8,28 +8,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from functions.reminders.counters import OUTCOMES
 from functions.stripe_webhook import daily_counts
 from lib import firestore as db
 from ops.kind_counters import Opens, count_of, kinds_of, skipped_of, total, variants_of
 
 COLLECTION = "ops_daily"
 
-REMINDER_FIELDS = (
-    "due",
-    "sent",
-    "opened",
-    "skipped_done",
-    "skipped_off",
-    "skipped_duplicate",
-    "skipped_cap",
-    "skipped_not_at_risk",
-    "no_device",
-    "retried",
-    "failed",
-    "tokens_pruned",
-    "tokens_swept",
-    "docs_read",
-)
+REMINDER_FIELDS = ("due", "opened", *OUTCOMES, "retried", "tokens_pruned", "tokens_swept", "docs_read")
 
 
 @dataclass(frozen=True)

@@ -8,21 +8,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("daily_reminder", "streak_at_risk")
-VARIANTS = ("a", "b")
-KIND_FIELDS = (
-    "due",
-    "sent",
-    "skipped_done",
-    "skipped_off",
-    "skipped_duplicate",
-    "skipped_cap",
-    "skipped_not_at_risk",
-    "no_device",
-    "retried",
-    "failed",
-)
-SKIPPED = ("skipped_done", "skipped_off", "skipped_duplicate", "skipped_cap", "skipped_not_at_risk", "no_device")
+from functions.reminders import counters, kinds
+from functions.reminders.kinds import Kind
+
+KINDS = tuple(kind.value for kind in Kind)
+VARIANTS = kinds.VARIANTS
+KIND_FIELDS = counters.PER_KIND
+SKIPPED = tuple(name for name in counters.OUTCOMES if name not in ("sent", "failed"))
 
 
 def count_of(value: object) -> int:

@@ -68,9 +68,9 @@ def _devices(uid: str) -> list[dict[str, Any]]:
 
 
 def _sends(uid: str, first: date) -> list[dict[str, Any]]:
-    """The send records for local dates from `first`, newest first, found by document id
-    (`{uid}_{local_date}`): a key range needs no index, and ascending is the only key order
-    the emulator scans."""
+    """The send records of every kind for local dates from `first`, newest first, found by
+    document id (`{uid}_{local_date}[_{kind}]`): a key range needs no index, and ascending is
+    the only key order the emulator scans."""
     collection = db.client().collection(SENDS)
     key = FieldPath.document_id()
     query = collection.where(
@@ -78,7 +78,7 @@ def _sends(uid: str, first: date) -> list[dict[str, Any]]:
     ).where(filter=firestore.FieldFilter(key, "<", collection.document(f"{uid}_\uf8ff")))
     records = [s.to_dict() or {} for s in query.stream()]
     mine = [r for r in records if r.get("uid") == uid]
-    fields = ("local_date", "status", "attempt", "sent_at", "error")
+    fields = ("local_date", "kind", "status", "attempt", "sent_at", "opened_at", "error")
     return [{k: r.get(k) for k in fields} for r in reversed(mine)]
 
 

@@ -26,6 +26,20 @@ from lib import firestore as db
 IAM_PERMISSIONS = db.WRITES
 
 
+# Every due user-kind ends in exactly one of these; `due` and the hand-backs (`retried`) are the
+# other counters kept per kind.
+OUTCOMES = (
+    "sent",
+    "skipped_done",
+    "skipped_off",
+    "skipped_duplicate",
+    "skipped_cap",
+    "skipped_not_at_risk",
+    "no_device",
+    "failed",
+)
+PER_KIND = ("due", *OUTCOMES, "retried")
+
 Counts = Mapping[str, int]
 
 

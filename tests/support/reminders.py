@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from devstack.units import unit_url
+from functions.reminders import counters as counters_module
 from functions.reminders import preferences
 from functions.reminders.batch import DueUser
 from functions.reminders.kinds import Kind
@@ -167,16 +168,7 @@ def counters(day: date) -> dict[str, int]:
     return {k: v for k, v in data.items() if isinstance(v, int)}
 
 
-FINAL = (
-    "sent",
-    "skipped_done",
-    "skipped_off",
-    "skipped_duplicate",
-    "skipped_cap",
-    "skipped_not_at_risk",
-    "no_device",
-    "failed",
-)
+FINAL = counters_module.OUTCOMES
 
 
 def settled(day: date) -> int:
