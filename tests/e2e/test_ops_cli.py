@@ -68,6 +68,7 @@ def test_seed_creates_users_through_the_real_shapes(stack: object) -> None:
             "enabled": planned.reminder_on,
             "local_time": planned.local_time,
             "timezone": planned.timezone,
+            "at_risk_time": "20:00",
             "quiet_start": "22:00",
             "quiet_end": "07:00",
         }
@@ -241,7 +242,7 @@ def test_user_show_reports_every_concern_with_tokens_masked(gateway: GatewayClie
     completed = checkout(gateway, user)
     wait_for(lambda: (entitlement(user.uid) or {}).get("status") == "active", "the entitlement")
     shown = ops_json("user", "show", user.uid)
-    assert shown["reminder"] == reminder | {"quiet_start": "22:00", "quiet_end": "07:00"}
+    assert shown["reminder"] == reminder | {"at_risk_time": "20:00", "quiet_start": "22:00", "quiet_end": "07:00"}
     assert shown["next_at"] is not None
     assert shown["streak"]["current"] == 1
     assert [d["installation_id"] for d in shown["devices"]] == ["fid-show-1"]
