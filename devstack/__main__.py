@@ -9,7 +9,8 @@ import threading
 import time
 
 from devstack.demo import seed_demo_data
-from devstack.stack import Service, Stack, StackError, app_services, emulator_services, resident_memory
+from devstack.memory import resident_memory
+from devstack.stack import Service, Stack, StackError, app_services, emulator_services
 from devstack.units import TOPOLOGIES, default_topology, unit_url
 from lib.config import settings
 

@@ -26,7 +26,16 @@ from pathlib import Path
 import requests
 
 from deploy.terraform_locals import evaluate_locals
-from devstack.units import BATCH_NICENESS, BATCH_UNITS, Topology, default_topology, unit_keys, unit_port, unit_url
+from devstack.units import (
+    BATCH_NICENESS,
+    BATCH_UNITS,
+    STAND_IN_NICENESS,
+    Topology,
+    default_topology,
+    unit_keys,
+    unit_port,
+    unit_url,
+)
 from functions.reminders.queues import reminder_queues
 from lib import routing
 from lib.config import STAND_INS, Settings
@@ -180,6 +189,7 @@ def emulator_services(config: Settings) -> list[Service]:
             ],
             healthy=tcp_open(config.cloud_tasks_emulator_host),
             url=f"grpc://{config.cloud_tasks_emulator_host}",
+            niceness=STAND_IN_NICENESS,
         ),
     ]
 
@@ -256,6 +266,7 @@ def app_services(config: Settings, topology: Topology | None = None) -> list[Ser
             argv=[sys.executable, "-m", "devstack.fcm_server"],
             healthy=http_ok(f"{config.fcm_endpoint}/healthz"),
             url=config.fcm_endpoint,
+            niceness=STAND_IN_NICENESS,
         ),
         Service(
             name="stripe",
@@ -394,28 +405,6 @@ class Stack:
         with self._lock:
             groups = {r.process.pid for r in self.running}
         return [pid for pid in _all_pids() if _group_of(pid) in groups]
-
-
-@dataclass(frozen=True)
-class Memory:
-    # Summed resident sets: pages shared between processes (a gunicorn master and its forked
-    # worker, the same libraries) count once per process.
-    rss_bytes: int
-    # Summed proportional sets: each shared page divided among its sharers, so the stack's real share.
-    pss_bytes: int
-
-
-def resident_memory(pids: Sequence[int]) -> Memory:
-    """From /proc/<pid>/smaps_rollup; processes gone meanwhile are left out."""
-    rss = pss = 0
-    for pid in pids:
-        try:
-            fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:])
-            rss += int(fields["Rss"].split()[0]) * 1024
-            pss += int(fields["Pss"].split()[0]) * 1024
-        except (OSError, KeyError, ValueError):
-            continue
-    return Memory(rss, pss)
 
 
 def _all_pids() -> list[int]:
