@@ -31,7 +31,7 @@ import statistics
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 MEMORY_SAMPLE_S = 2.0
 
 
+# The stack's processes by piece (Stack.pieces).
+Pieces = Callable[[], Mapping[str, Sequence[int]]]
 # One call of a steady stream (its index in the stream); True when it was answered 2xx.
 Probe = Callable[[int], bool]
 
@@ -147,19 +149,32 @@ def document_probe(document: firestore.DocumentReference) -> Probe:
 
 @dataclass
 class MemoryPeak:
-    """The largest summed PSS and summed RSS seen among samples of the stack's processes."""
+    """The largest summed PSS among samples of the stack's memory, with that sample by piece; and
+    the largest summed RSS."""
 
     pss_bytes: int = 0
     rss_bytes: int = 0
+    pieces: dict[str, Memory] = field(default_factory=dict)
 
-    def add(self, sample: Memory) -> None:
-        self.pss_bytes = max(self.pss_bytes, sample.pss_bytes)
-        self.rss_bytes = max(self.rss_bytes, sample.rss_bytes)
+    def add(self, sample: Mapping[str, Memory]) -> None:
+        pss = sum(memory.pss_bytes for memory in sample.values())
+        if pss > self.pss_bytes:
+            self.pss_bytes, self.pieces = pss, dict(sample)
+        self.rss_bytes = max(self.rss_bytes, sum(memory.rss_bytes for memory in sample.values()))
+
+    def largest(self) -> str:
+        """The pieces of the peak sample, largest PSS first, in MiB."""
+        ranked = sorted(self.pieces.items(), key=lambda item: -item[1].pss_bytes)
+        return ", ".join(f"{name} {memory.pss_bytes / 2**20:.0f}" for name, memory in ranked)
 
 
-def sample_memory(pids: Callable[[], Sequence[int]], peak: MemoryPeak, until: Callable[[], bool]) -> None:
+def memory_sample(pieces: Pieces) -> dict[str, Memory]:
+    return {name: resident_memory(pids) for name, pids in pieces().items()}
+
+
+def sample_memory(pieces: Pieces, peak: MemoryPeak, until: Callable[[], bool]) -> None:
     while not until():
-        peak.add(resident_memory(pids()))
+        peak.add(memory_sample(pieces))
         time.sleep(MEMORY_SAMPLE_S)
 
 
@@ -236,10 +251,11 @@ def run(
     rate: float,
     idle_s: float,
     topology: str,
-    pids: Callable[[], Sequence[int]],
+    pieces: Pieces,
     warm_up_s: float = 5.0,
 ) -> str:
-    """Both phases on the stack the environment names, whose processes `pids` lists; the result line."""
+    """Both phases on the stack the environment names, whose processes `pieces` lists by piece; the
+    result line."""
     from bench import reminders_world as world
     from devstack import accounts
     from devstack.units import unit_url
@@ -258,7 +274,7 @@ def run(
     idle_until = time.monotonic() + idle_s
     idle = side_by_side(probes, rate, lambda: time.monotonic() >= idle_until)
     memory = MemoryPeak()
-    memory.add(resident_memory(pids()))
+    memory.add(memory_sample(pieces))
     idle_memory = replace(memory)
 
     day = date(1970, 1, 1) + timedelta(days=uuid.uuid4().int % 3000)
@@ -284,7 +300,7 @@ def run(
     started = time.monotonic()
     worker = threading.Thread(target=batch_work, daemon=True)
     worker.start()
-    sampler = threading.Thread(target=sample_memory, args=(pids, memory, lambda: not worker.is_alive()), daemon=True)
+    sampler = threading.Thread(target=sample_memory, args=(pieces, memory, lambda: not worker.is_alive()), daemon=True)
     sampler.start()
     try:
         busy = side_by_side(probes, rate, lambda: not worker.is_alive())
@@ -309,9 +325,10 @@ def run(
         flush=True,
     )
     print(
-        f"stack memory, {len(pids())} processes: idle PSS {idle_memory.pss_bytes / 2**20:.0f} MiB "
-        f"(RSS {idle_memory.rss_bytes / 2**20:.0f} MiB), peak PSS {memory.pss_bytes / 2**20:.0f} MiB "
-        f"(RSS {memory.rss_bytes / 2**20:.0f} MiB)",
+        f"stack memory, {sum(map(len, pieces().values()))} processes: idle PSS {idle_memory.pss_bytes / 2**20:.0f} "
+        f"MiB (RSS {idle_memory.rss_bytes / 2**20:.0f} MiB), peak PSS {memory.pss_bytes / 2**20:.0f} MiB "
+        f"(RSS {memory.rss_bytes / 2**20:.0f} MiB); PSS by piece idle (MiB): {idle_memory.largest()}; "
+        f"at the peak: {memory.largest()}",
         flush=True,
     )
     return Result(idle["user"], busy["user"], idle["floor"], busy["floor"], memory, topology).line()
@@ -341,7 +358,7 @@ def main() -> None:
     stack: Stack = Stack(settings())
     try:
         stack.start(emulator_services(settings()) + app_services(settings(), args.topology))
-        print(run(args.users, args.events, args.storm_concurrency, args.rate, args.idle_s, args.topology, stack.pids))
+        print(run(args.users, args.events, args.storm_concurrency, args.rate, args.idle_s, args.topology, stack.pieces))
     finally:
         stack.stop()
 

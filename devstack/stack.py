@@ -400,11 +400,19 @@ class Stack:
         with self._lock:
             return next(r.process for r in self.running if r.service.name == name)
 
-    def pids(self) -> list[int]:
-        """Every process of the stack: each child's whole group, grandchildren included."""
+    def pieces(self) -> dict[str, list[int]]:
+        """Every process of the stack by piece: each child's whole group, grandchildren included."""
         with self._lock:
-            groups = {r.process.pid for r in self.running}
-        return [pid for pid in _all_pids() if _group_of(pid) in groups]
+            names = {r.process.pid: r.service.name for r in self.running}
+        pieces: dict[str, list[int]] = {name: [] for name in names.values()}
+        for pid in _all_pids():
+            group = _group_of(pid)
+            if group in names:
+                pieces[names[group]].append(pid)
+        return pieces
+
+    def pids(self) -> list[int]:
+        return [pid for pids in self.pieces().values() for pid in pids]
 
 
 def _all_pids() -> list[int]:

@@ -14,7 +14,7 @@ fcm = reminders_support.fcm
 
 
 def test_small_isolation_run_answers_every_call_and_read_and_prints_its_line(fcm: Fcm, stack: Stack) -> None:
-    line = run(users=40, events=20, storm_concurrency=4, rate=8.0, idle_s=2.0, topology="units", pids=stack.pids)
+    line = run(users=40, events=20, storm_concurrency=4, rate=8.0, idle_s=2.0, topology="units", pieces=stack.pieces)
     pattern = (
         r"isolation idle_p99_ms=\d+ busy_p99_ms=\d+ ratio=[\d.]+ errors=0 topology=units "
         r"floor_idle_p99_ms=\d+ floor_busy_p99_ms=\d+ floor_ratio=[\d.]+ floor_errors=0 "

@@ -62,11 +62,20 @@ def test_a_ratio_over_an_idle_phase_without_calls_is_finite() -> None:
     assert p99_ratio(Calls(latencies_ms=[5.0]), Calls()) == 5000.0
 
 
-def test_the_memory_peak_keeps_the_largest_of_each_sum_apart() -> None:
+def test_the_memory_peak_keeps_the_sample_of_largest_pss_and_the_largest_rss() -> None:
     peak = MemoryPeak()
-    peak.add(Memory(rss_bytes=300, pss_bytes=200))
-    peak.add(Memory(rss_bytes=250, pss_bytes=220))
-    assert (peak.rss_bytes, peak.pss_bytes) == (300, 220)
+    peak.add({"a": Memory(rss_bytes=200, pss_bytes=100), "b": Memory(rss_bytes=100, pss_bytes=100)})
+    peak.add({"a": Memory(rss_bytes=150, pss_bytes=150), "b": Memory(rss_bytes=100, pss_bytes=70)})
+    peak.add({"a": Memory(rss_bytes=100, pss_bytes=90), "b": Memory(rss_bytes=100, pss_bytes=90)})
+    assert (peak.pss_bytes, peak.rss_bytes) == (220, 300)
+    assert peak.pieces == {"a": Memory(rss_bytes=150, pss_bytes=150), "b": Memory(rss_bytes=100, pss_bytes=70)}
+
+
+def test_the_peak_lists_its_pieces_largest_first_in_mib() -> None:
+    mib = 2**20
+    peak = MemoryPeak()
+    peak.add({"gateway": Memory(rss_bytes=60 * mib, pss_bytes=37 * mib), "auth": Memory(400 * mib, 348 * mib)})
+    assert peak.largest() == "auth 348, gateway 37"
 
 
 def test_the_result_line_sets_the_floor_ratio_beside_the_users() -> None:
