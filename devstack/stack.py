@@ -139,6 +139,14 @@ def _auth_emulator_config(config: Settings) -> Path:
     return path
 
 
+def firestore_jvm_options() -> str:
+    """The Firestore emulator's JVM options: JAVA_TOOL_OPTIONS when the stack's environment sets it,
+    else a 512 MiB heap, ended if it runs out rather than left to hang. The JVM's default limit, a
+    quarter of the machine's memory, let the heap alone take the stack past its memory limit
+    (docs/local-stack.md, "Memory")."""
+    return os.environ.get("JAVA_TOOL_OPTIONS", "-Xmx512m -XX:+ExitOnOutOfMemoryError")
+
+
 def emulator_services(config: Settings) -> list[Service]:
     project = config.google_cloud_project
     firestore_url = f"http://{config.firestore_emulator_host}"
@@ -157,7 +165,7 @@ def emulator_services(config: Settings) -> list[Service]:
             ],
             healthy=http_ok(firestore_url),
             url=firestore_url,
-            env={"CLOUDSDK_CORE_PROJECT": project},
+            env={"CLOUDSDK_CORE_PROJECT": project, "JAVA_TOOL_OPTIONS": firestore_jvm_options()},
         ),
         Service(
             name="auth",
