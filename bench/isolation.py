@@ -9,8 +9,9 @@ users (one tick, then Cloud Tasks batches) and a storm of --events signed Stripe
 Beside the user's calls, in both phases and at the same rate, the bench reads the user's profile
 document (the one GET /v1/me reads) directly from the Firestore emulator with the Firestore client:
 the floor. The emulator is one process that the user's calls share with the batch work here, and
-would not share in the cloud; when its own reads slow down by more than the target ratio, no
-topology of the functions can meet the target on this machine.
+would not share in the cloud. Each user call waits on such a read, so when the reads' busy p99
+alone exceeds 1.5 times the user's idle p99, no topology of the functions can meet the target on
+this machine.
 
 --topology units runs one process per deployed function (the default stack); single runs every
 function inside the gateway's process, as the local stack did before. Its last line:
