@@ -10,7 +10,8 @@ import time
 
 from devstack import scheduler
 from devstack.demo import DEMO_INSTALLATION_ID, DEMO_NUDGE_AFTER, seed_demo_data
-from devstack.stack import Service, Stack, StackError, app_services, emulator_services, resident_memory
+from devstack.memory import resident_memory
+from devstack.stack import Service, Stack, StackError, app_services, emulator_services
 from devstack.units import TOPOLOGIES, default_topology, unit_url
 from lib.config import settings
 

@@ -26,7 +26,16 @@ from pathlib import Path
 import requests
 
 from deploy.terraform_locals import evaluate_locals
-from devstack.units import BATCH_NICENESS, BATCH_UNITS, Topology, default_topology, unit_keys, unit_port, unit_url
+from devstack.units import (
+    BATCH_NICENESS,
+    BATCH_UNITS,
+    STAND_IN_NICENESS,
+    Topology,
+    default_topology,
+    unit_keys,
+    unit_port,
+    unit_url,
+)
 from functions.reminders.queues import reminder_queues
 from lib import routing
 from lib.config import STAND_INS, Settings
@@ -130,6 +139,14 @@ def _auth_emulator_config(config: Settings) -> Path:
     return path
 
 
+def firestore_jvm_options() -> str:
+    """The Firestore emulator's JVM options: JAVA_TOOL_OPTIONS when the stack's environment sets it,
+    else a 512 MiB heap, ended if it runs out rather than left to hang. The JVM's default limit, a
+    quarter of the machine's memory, let the heap alone take the stack past its memory limit
+    (docs/local-stack.md, "Memory")."""
+    return os.environ.get("JAVA_TOOL_OPTIONS", "-Xmx512m -XX:+ExitOnOutOfMemoryError")
+
+
 def emulator_services(config: Settings) -> list[Service]:
     project = config.google_cloud_project
     firestore_url = f"http://{config.firestore_emulator_host}"
@@ -148,7 +165,7 @@ def emulator_services(config: Settings) -> list[Service]:
             ],
             healthy=http_ok(firestore_url),
             url=firestore_url,
-            env={"CLOUDSDK_CORE_PROJECT": project},
+            env={"CLOUDSDK_CORE_PROJECT": project, "JAVA_TOOL_OPTIONS": firestore_jvm_options()},
         ),
         Service(
             name="auth",
@@ -180,6 +197,7 @@ def emulator_services(config: Settings) -> list[Service]:
             ],
             healthy=tcp_open(config.cloud_tasks_emulator_host),
             url=f"grpc://{config.cloud_tasks_emulator_host}",
+            niceness=STAND_IN_NICENESS,
         ),
     ]
 
@@ -256,6 +274,7 @@ def app_services(config: Settings, topology: Topology | None = None) -> list[Ser
             argv=[sys.executable, "-m", "devstack.fcm_server"],
             healthy=http_ok(f"{config.fcm_endpoint}/healthz"),
             url=config.fcm_endpoint,
+            niceness=STAND_IN_NICENESS,
         ),
         Service(
             name="stripe",
@@ -389,33 +408,19 @@ class Stack:
         with self._lock:
             return next(r.process for r in self.running if r.service.name == name)
 
-    def pids(self) -> list[int]:
-        """Every process of the stack: each child's whole group, grandchildren included."""
+    def pieces(self) -> dict[str, list[int]]:
+        """Every process of the stack by piece: each child's whole group, grandchildren included."""
         with self._lock:
-            groups = {r.process.pid for r in self.running}
-        return [pid for pid in _all_pids() if _group_of(pid) in groups]
+            names = {r.process.pid: r.service.name for r in self.running}
+        pieces: dict[str, list[int]] = {name: [] for name in names.values()}
+        for pid in _all_pids():
+            group = _group_of(pid)
+            if group in names:
+                pieces[names[group]].append(pid)
+        return pieces
 
-
-@dataclass(frozen=True)
-class Memory:
-    # Summed resident sets: pages shared between processes (a gunicorn master and its forked
-    # worker, the same libraries) count once per process.
-    rss_bytes: int
-    # Summed proportional sets: each shared page divided among its sharers, so the stack's real share.
-    pss_bytes: int
-
-
-def resident_memory(pids: Sequence[int]) -> Memory:
-    """From /proc/<pid>/smaps_rollup; processes gone meanwhile are left out."""
-    rss = pss = 0
-    for pid in pids:
-        try:
-            fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:])
-            rss += int(fields["Rss"].split()[0]) * 1024
-            pss += int(fields["Pss"].split()[0]) * 1024
-        except (OSError, KeyError, ValueError):
-            continue
-    return Memory(rss, pss)
+    def pids(self) -> list[int]:
+        return [pid for pids in self.pieces().values() for pid in pids]
 
 
 def _all_pids() -> list[int]:

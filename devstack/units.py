@@ -18,6 +18,9 @@ from lib.config import Settings
 # with the API's (docs/local-stack.md, "Processes").
 BATCH_UNITS = frozenset({"reminders-send_batch", "reminders-tick", "stripe_webhook-webhook"})
 BATCH_NICENESS = 10
+# The local FCM server and the Cloud Tasks emulator serve only the batch work; in the cloud they
+# are Google's services, on none of the app's CPUs, so they yield the CPU as the batch units do.
+STAND_IN_NICENESS = BATCH_NICENESS
 
 # units: one process per deployed function (the default); single: every function inside the
 # gateway's process, the topology before units, kept to measure what isolation buys (bench.isolation).

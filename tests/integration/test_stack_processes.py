@@ -107,3 +107,36 @@ def test_after_make_run_is_killed_with_sigkill_the_next_make_run_starts_cleanly(
         assert second.wait(timeout=120) == 0
         assert second.stdout is not None
         second.stdout.close()
+
+
+def test_batch_work_and_the_stand_ins_only_it_uses_run_at_a_lower_priority_and_the_users_path_does_not(
+    stack: Stack,
+) -> None:
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    lowered = min(own + 10, 19)
+    expected = {
+        "fcm": lowered,
+        "tasks": lowered,
+        "reminders-send_batch": lowered,
+        "reminders-tick": lowered,
+        "stripe_webhook-webhook": lowered,
+        "firestore": own,
+        "auth": own,
+        "gateway": own,
+        "auth_hooks-me": own,
+        "streaks-streaks": own,
+    }
+    pids = stack.pids()
+    for piece, niceness in expected.items():
+        group = stack.process(piece).pid
+        members = [pid for pid in pids if _group(pid) == group]
+        assert members, piece
+        # Every process of the piece: the JVM under gcloud, the workers under a gunicorn master.
+        assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in members} == {niceness}, piece
+
+
+def _group(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
