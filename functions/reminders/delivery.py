@@ -233,15 +233,15 @@ def _send_chunk(
     in one commit."""
     plan: list[tuple[str, devices.Device]] = []
     messages = []
+    variants = {key: variant_of(due[key].uid, due[key].kind) for key in keys}
     for key in keys:
         user = due[key]
-        variant = variant_of(user.uid, user.kind)
-        title, body = wording.text(user.kind, variant, streaks[key])
+        title, body = wording.text(user.kind, variants[key], streaks[key])
         data = {
             "kind": user.kind.value,
             "local_date": user.local_date.isoformat(),
             "message_id": message_id(key),
-            "variant": variant,
+            "variant": variants[key],
         }
         for device in by_uid.get(user.uid, []):
             plan.append((key, device))
@@ -260,11 +260,7 @@ def _send_chunk(
     statuses = {key: user_status(found, last_attempt) for key, found in per_user.items()}
     errors = {key: code for key, found in per_user.items() for code in [o.error_code for o in found] if code}
     outcome_names = {key: "retried" if status is SendStatus.RETRY else status.value for key, status in statuses.items()}
-    sent = Counter(
-        (due[key].kind.value, variant_of(due[key].uid, due[key].kind))
-        for key, status in statuses.items()
-        if status is SendStatus.SENT
-    )
+    sent = Counter((due[key].kind.value, variants[key]) for key, s in statuses.items() if s is SendStatus.SENT)
     _count(
         report,
         _tally(outcome_names, due),
