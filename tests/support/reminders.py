@@ -22,6 +22,7 @@ from functions.reminders.send_records import record_id
 from lib import firestore as db
 from lib.config import settings
 from tests.conftest import GatewayClient
+from tests.support.days import unique_day
 from tests.support.waiting import wait_for
 
 
@@ -53,11 +54,6 @@ def fcm(stack: object) -> Iterator[Fcm]:
     client.reset()
     yield client
     client.reset()
-
-
-def unique_day() -> date:
-    """A day in the past no other test uses, so counters and send records are this test's own."""
-    return date(1990, 1, 1) + timedelta(days=uuid.uuid4().int % 9000)
 
 
 @dataclass
