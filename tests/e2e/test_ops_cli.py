@@ -26,7 +26,7 @@ from ops.main import app
 from tests.conftest import AppUser, GatewayClient
 from tests.support import ops as ops_support
 from tests.support import reminders as reminders_support
-from tests.support.days import unique_days
+from tests.support.days import unique_day
 from tests.support.documents import checkin_days, device_ids, user_doc
 from tests.support.payments import checkout, entitlement, event_record, set_faults, undelivered_checkout
 from tests.support.reminders import Fcm, World, send_record, wait_until_settled
@@ -155,8 +155,7 @@ def table_rows(output: str, title: str) -> list[list[str]]:
 
 
 def test_stats_shows_sent_opened_and_open_rate_per_kind_and_variant_and_a_14_day_chart(stack: object) -> None:
-    # The chart reads 14 days back from `last`; all of them are this test's own.
-    last = unique_days(14)[-1]
+    last = unique_day()
     seed_daily(
         last,
         {

@@ -11,15 +11,14 @@ from datetime import date, timedelta
 # one run the days are handed out in order, so no two tests can share one.
 _FIRST = date(1990, 1, 1)
 _next_offset = itertools.count(uuid.uuid4().int % 6000)
-
-
-def unique_days(count: int) -> list[date]:
-    """`count` consecutive days no earlier call in this process was given."""
-    start = next(_next_offset)
-    for _ in range(count - 1):
-        next(_next_offset)
-    return [_FIRST + timedelta(days=start + i) for i in range(count)]
+# Unused days before each handout: a test also reads days before its own (the stats chart looks
+# back 14 days), and those must not be another test's.
+LOOK_BACK_DAYS = 14
 
 
 def unique_day() -> date:
-    return unique_days(1)[0]
+    """A day that neither it nor any of the `LOOK_BACK_DAYS` before it was given to an earlier
+    caller in this process."""
+    for _ in range(LOOK_BACK_DAYS):
+        next(_next_offset)
+    return _FIRST + timedelta(days=next(_next_offset))
