@@ -267,6 +267,7 @@ locals {
     stripe_events     = "expire_at"
     reminder_sends    = "expire_at"
     reminder_batches  = "expire_at"
+    account_notices   = "expire_at"
     checkout_attempts = "expire_at"
   }
 }

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from functions.reminders import counters, devices, send_records, wording
+from functions.reminders import counters, devices, notices, send_records, wording
 from functions.reminders.batch import Batch, DueUser
 from functions.reminders.conditional_writes import Write, commit
 from functions.reminders.kinds import AT_RISK_MIN_STREAK, DAILY_CAP, Kind, message_id, variant_of
@@ -58,9 +58,14 @@ def line_fields(users: int, counts: Mapping[str, int]) -> dict[str, int | float]
     }
 
 
-def first_status(user: Mapping[str, Any], kind: Kind, streak: StreakToday) -> SendStatus:
-    """What a claimed user-day-kind starts as: skipped when nothing is to be sent, else claimed."""
-    if not (user.get("reminder") or {}).get("enabled") or not wants(user, kind.category):
+def first_status(user: Mapping[str, Any], kind: Kind, streak: StreakToday, matter_open: bool) -> SendStatus:
+    """What a claimed user-day-kind starts as: skipped when nothing is to be sent, else claimed.
+    An account notice needs only its category and its matter still open (`matter_open`)."""
+    if not wants(user, kind.category):
+        return SendStatus.SKIPPED_OFF
+    if kind.is_notice:
+        return SendStatus.CLAIMED if matter_open else SendStatus.SKIPPED_RESOLVED
+    if not (user.get("reminder") or {}).get("enabled"):
         return SendStatus.SKIPPED_OFF
     if streak.today_done:
         return SendStatus.SKIPPED_DONE
@@ -154,7 +159,10 @@ def deliver(batch: Batch, retry_count: int, now: datetime) -> BatchReport:
 
     _use_due_freezes(users, now)
     streaks = {key: streak_today(users.get(due[key].uid, {}), due[key].due_at or now) for key in due}
-    first_statuses = {key: first_status(users.get(due[key].uid, {}), due[key].kind, streaks[key]) for key in held}
+    open_matters = {key for key in held if due[key].kind.is_notice and notices.still_open(due[key].uid, due[key].kind)}
+    first_statuses = {
+        key: first_status(users.get(due[key].uid, {}), due[key].kind, streaks[key], key in open_matters) for key in held
+    }
     claimed = [key for key, status in first_statuses.items() if status is SendStatus.CLAIMED]
     for position in over_cap([due[key] for key in claimed], _pushes_elsewhere(existing, held)):
         first_statuses[claimed[position]] = SendStatus.SKIPPED_CAP

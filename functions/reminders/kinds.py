@@ -1,5 +1,6 @@
-"""The kinds of reminder push, each its own notification category, its own time of day and its
-own send record per user-day, and the daily cap they share."""
+"""The kinds of push, each with its own send record per user-day and the daily cap they share:
+reminders, each its own notification category with its own time of day, and account notices,
+sent once when another concern asks (functions/reminders/notices.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,24 @@ from functions.reminders.notification_preferences import Category
 
 
 class Kind(enum.StrEnum):
+    # In this order the daily cap is given out within one batch.
     DAILY_REMINDER = "daily_reminder"
     STREAK_AT_RISK = "streak_at_risk"
+    PAYMENT_FAILED = "payment_failed"
 
     @property
     def category(self) -> Category:
-        return Category(self.value)
+        return Category.ACCOUNT_NOTICES if self.is_notice else Category(self.value)
+
+    @property
+    def is_notice(self) -> bool:
+        """Sent once on request, not on a daily schedule."""
+        return self in NOTICES
+
+
+NOTICES = frozenset({Kind.PAYMENT_FAILED})
+# The kinds a reminder setting schedules every day.
+SCHEDULED = tuple(kind for kind in Kind if kind not in NOTICES)
 
 
 # Pushes per user per local day, whatever their kinds.

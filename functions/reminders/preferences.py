@@ -12,7 +12,7 @@ from google.cloud import firestore
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from functions.reminders import schedule
-from functions.reminders.kinds import Kind
+from functions.reminders.kinds import SCHEDULED, Kind
 from lib import firestore as db
 from lib.timezones import IanaTimezone, check_timezone, zone
 
@@ -92,7 +92,7 @@ def save_reminder(uid: str, setting: ReminderSetting, now: datetime) -> Reminder
     """Stores the setting and each kind's next firing; a disabled reminder has no `next_at`, so
     the tick's query never sees it."""
     stored = setting.model_dump()
-    next_by_kind = {kind: next_firing(stored, kind, now) for kind in Kind} if setting.enabled else {}
+    next_by_kind = {kind: next_firing(stored, kind, now) for kind in SCHEDULED} if setting.enabled else {}
     fields: dict[str, Any] = {"uid": uid, "reminder": stored, **schedule_fields(next_by_kind)}
     db.client().collection("users").document(uid).set(fields, merge=True)
     return ReminderState(**stored, next_at=next_by_kind.get(Kind.DAILY_REMINDER), next_by_kind=next_by_kind)

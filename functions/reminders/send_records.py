@@ -45,6 +45,7 @@ class SendStatus(enum.StrEnum):
     SKIPPED_OFF = "skipped_off"
     SKIPPED_CAP = "skipped_cap"
     SKIPPED_NOT_AT_RISK = "skipped_not_at_risk"
+    SKIPPED_RESOLVED = "skipped_resolved"
     NO_DEVICE = "no_device"
     FAILED = "failed"
 

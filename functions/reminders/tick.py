@@ -6,6 +6,7 @@ content, enqueued before its users' next_at is advanced, so a tick that dies in 
 redone by the next one and the send records absorb the repeat. A late tick finds everything
 due since and sends each user one reminder. Sends are spread over `reminders_spread_s`: each
 user-day has a fixed second in that window, and its batch is dispatched at that second.
+Account notices due by then (functions/reminders/notice_queue.py) go out in batches of their own.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from pydantic import AwareDatetime, BaseModel
 
-from functions.reminders import counters, schedule
+from functions.reminders import counters, notice_queue, schedule
 from functions.reminders.batch import Batch, DueUser
 from functions.reminders.conditional_writes import Write, apply_each, commit
-from functions.reminders.kinds import Kind
+from functions.reminders.kinds import SCHEDULED, Kind
 from functions.reminders.preferences import next_firing, schedule_fields
 from functions.reminders.queues import enqueue_batch, reminder_queues
 from functions.reminders.send_records import record_id
@@ -61,7 +62,7 @@ def scheduled_of(user: Mapping[str, object]) -> dict[Kind, datetime]:
     stored = user.get("next_by_kind")
     if not isinstance(stored, dict):
         stored = {Kind.DAILY_REMINDER.value: user.get("next_at")}
-    return {kind: at for kind in Kind if isinstance(at := stored.get(kind.value), datetime)}
+    return {kind: at for kind in SCHEDULED if isinstance(at := stored.get(kind.value), datetime)}
 
 
 def advance_of(uid: str, user: dict[str, object], now: datetime) -> Advance:
@@ -78,7 +79,7 @@ def advance_of(uid: str, user: dict[str, object], now: datetime) -> Advance:
             for kind, at in scheduled.items()
             if at <= now
         )
-        moved = {kind: next_firing(reminder, kind, now) for kind in Kind if scheduled.get(kind, now) <= now}
+        moved = {kind: next_firing(reminder, kind, now) for kind in SCHEDULED if scheduled.get(kind, now) <= now}
     except ValueError:
         return Advance((), {})
     return Advance(due, {**scheduled, **moved})
@@ -119,6 +120,7 @@ def run_tick(now: datetime) -> TickReport:
         writes = [writer.submit(_advance, advances) for advances in _pages(query, now, config, queues, report)]
         for write in writes:
             write.result()
+    _hand_over_notices(now, config, queues, report)
     # The wall-clock day's document records when a tick last finished, in the same commit as the
     # counters (`wellness-ops doctor` reads it).
     finished = counters.set_fields(datetime.now(UTC).date().isoformat(), {"last_tick_at": firestore.SERVER_TIMESTAMP})
@@ -163,18 +165,42 @@ def _pages(
         due = [user for _, a in advances for user in a.due]
         # The window starts when the page is enqueued, so a slow tick does not crowd its first
         # seconds; a tick for a past instant stays in the past and is dispatched at once.
-        window_start = now + timedelta(seconds=time.monotonic() - started)
-        for second, users in spread(due, config.reminders_spread_s, size):
-            batch = Batch(batch=batch_name(now.date(), users), day=now.date(), users=users)
-            queue = queues[shard_of(batch.batch, len(queues))]
-            enqueue_batch(queue, batch, config, send_at=window_start + timedelta(seconds=second))
-            report.batches += 1
-            report.due += len(users)
+        _enqueue(due, now, now + timedelta(seconds=time.monotonic() - started), config, queues, report)
         for start in range(0, len(advances), size):
             yield advances[start : start + size]
         if len(page) < config.reminders_tick_page_size:
             return
         cursor = page[-1]
+
+
+def _enqueue(
+    due: Sequence[DueUser],
+    now: datetime,
+    window_start: datetime,
+    config: Settings,
+    queues: list[str],
+    report: TickReport,
+) -> None:
+    """`due` as spread batches, each one task on its queue shard."""
+    for second, users in spread(due, config.reminders_spread_s, config.reminders_batch_size):
+        batch = Batch(batch=batch_name(now.date(), users), day=now.date(), users=users)
+        queue = queues[shard_of(batch.batch, len(queues))]
+        enqueue_batch(queue, batch, config, send_at=window_start + timedelta(seconds=second))
+        report.batches += 1
+        report.due += len(users)
+
+
+def _hand_over_notices(now: datetime, config: Settings, queues: list[str], report: TickReport) -> None:
+    """The account notices due by `now`: enqueued like due reminders before they leave the
+    query, so a tick that dies in between hands them over again and the send records absorb it."""
+    found, users = notice_queue.due_notices(now, config.reminders_tick_page_size)
+    report.docs_read += max(1, len(found)) + len(users)
+    placed = []
+    for snapshot in found:
+        notice = snapshot.to_dict() or {}
+        placed.append((snapshot, notice_queue.placement(notice, users.get(str(notice.get("uid"))), now)))
+    _enqueue([place.due for _, place in placed if place.due], now, now, config, queues, report)
+    notice_queue.handed_over(placed, now)
 
 
 def _advance(advances: Sequence[tuple[Snapshot, Advance]]) -> None:

@@ -32,9 +32,17 @@ def _at_risk(variant: str, streak: StreakToday) -> tuple[str, str]:
     )
 
 
+def _payment_failed(variant: str) -> tuple[str, str]:
+    if variant == "b":
+        return "Your card was declined", "Update your payment details in the app to keep Premium."
+    return "Your payment didn't go through", "Update your card in the app to keep your Premium sessions."
+
+
 def text(kind: Kind, variant: str, streak: StreakToday) -> tuple[str, str]:
-    """(title, body) of `kind` in `variant` for a user who has not checked in today yet; the
-    at-risk nudge always names the streak."""
+    """(title, body) of `kind` in `variant`: a reminder is for a user who has not checked in
+    today yet, and the at-risk nudge always names the streak."""
+    if kind is Kind.PAYMENT_FAILED:
+        return _payment_failed(variant)
     if kind is Kind.STREAK_AT_RISK:
         return _at_risk(variant, streak)
     return _daily(variant, streak)

@@ -16,8 +16,9 @@ from typing import Any
 import stripe
 from google.cloud import firestore
 
+from functions.reminders import public as reminders
 from functions.stripe_webhook import customers, daily_counts, entitlement_store
-from functions.stripe_webhook.entitlement import Entitlement, entitlement_from, period_start
+from functions.stripe_webhook.entitlement import Entitlement, State, entitlement_from, period_start
 from lib import errors, log, stripe_api
 from lib import firestore as db
 from lib.config import settings
@@ -118,11 +119,21 @@ def sync_customer(customer_id: str) -> Outcome:
     written = entitlement_store.write_if_newer(uid, entitlement, synced_at)
     if not written.owned:
         return Outcome.ORPHANED
+    _notify_payment_failed(uid, entitlement, synced_at)
     if not written.applied:
         return Outcome.STALE
     if written.claim_stale:
         entitlement_store.sync_plan_claim(uid)
     return Outcome.APPLIED
+
+
+def _notify_payment_failed(uid: str, entitlement: Entitlement, now: datetime) -> None:
+    """A renewal that failed asks reminders for one account notice per grace period. It is asked
+    whenever Stripe shows the failure, not only on the change to it, so a delivery that crashed
+    after writing the entitlement still asks on its retry; the notice's key makes that once."""
+    if entitlement.state is State.PAST_DUE and entitlement.grace_until is not None:
+        key = f"{entitlement.customer_id}/{entitlement.grace_until.isoformat()}"
+        reminders.notify(uid, reminders.Kind.PAYMENT_FAILED, key, now)
 
 
 def _process(event: Mapping[str, Any]) -> Outcome:

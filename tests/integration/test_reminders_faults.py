@@ -14,7 +14,7 @@ from datetime import UTC, date, time, timedelta
 from google.cloud import tasks_v2
 
 from functions.reminders.batch import Batch, DueUser
-from functions.reminders.kinds import DAILY_CAP, Kind
+from functions.reminders.kinds import DAILY_CAP, SCHEDULED, Kind
 from functions.reminders.queues import reminder_queues
 from functions.reminders.schedule import DEFAULT_QUIET, QuietHours
 from lib import firestore as db
@@ -128,14 +128,14 @@ def test_fault_mix_and_a_crash_give_each_due_user_kind_one_push(
         crashed, others = one_big_batch(pending, config)
         batch = Batch.model_validate_json(crashed.http_request.body)
         in_batch = {(u.uid, u.kind) for u in batch.users}
-        addresses = {a for u in users for a in u.addresses if any((u.uid, k) in in_batch for k in Kind)}
+        addresses = {a for u in users for a in u.addresses if any((u.uid, k) in in_batch for k in SCHEDULED)}
 
         crash_mid_batch(crashed.http_request.body, addresses, fcm, after_messages=120)
         received = fcm.count_by_address(addresses)
         window = {
             (u.uid, kind)
             for u in users
-            for kind in Kind
+            for kind in SCHEDULED
             if (u.uid, kind) in in_batch
             and (send_record(u.uid, world.day, kind) or {}).get("status") == "claimed"
             and any(received[a] for a in u.addresses)
@@ -155,7 +155,7 @@ def test_fault_mix_and_a_crash_give_each_due_user_kind_one_push(
 
     pushes = pushes_by_user_kind(fcm, users)
     dead_uids = {u.uid for u in dead}
-    assert all(pushes[(uid, kind)] == 0 and device_count(uid) == 0 for uid in dead_uids for kind in Kind)
+    assert all(pushes[(uid, kind)] == 0 and device_count(uid) == 0 for uid in dead_uids for kind in SCHEDULED)
     doubled = {key for key, n in pushes.items() if n > 1}
     assert {key for key, n in pushes.items() if key[0] not in dead_uids and n != 1} == doubled
     assert max(pushes.values()) <= 2
@@ -165,10 +165,10 @@ def test_fault_mix_and_a_crash_give_each_due_user_kind_one_push(
     assert len(window) <= config.reminders_send_concurrency
     # The cap: no user's local day has more pushes than it allows, the crash window's repeats aside.
     per_user = Counter(uid for (uid, _), n in pushes.items() for _ in range(n))
-    assert all(n <= DAILY_CAP for uid, n in per_user.items() if not any((uid, k) in doubled for k in Kind))
+    assert all(n <= DAILY_CAP for uid, n in per_user.items() if not any((uid, k) in doubled for k in SCHEDULED))
     # Quiet hours: every push was due at an instant outside its user's quiet hours.
     for user in users:
-        for kind in Kind:
+        for kind in SCHEDULED:
             record = send_record(user.uid, world.day, kind) or {}
             if record.get("status") == "sent":
                 wall = record["due_at"].astimezone(UTC).time().replace(tzinfo=None)
@@ -182,7 +182,7 @@ def kinds_of(day: date) -> dict[str, dict[str, int]]:
 def pushes_by_user_kind(fcm: Fcm, users: list[SeededUser]) -> Counter[tuple[str, Kind]]:
     """Messages the local FCM accepted, per user and kind (from the message's data)."""
     owner = {a: u.uid for u in users for a in u.addresses}
-    pushes: Counter[tuple[str, Kind]] = Counter({(u.uid, k): 0 for u in users for k in Kind})
+    pushes: Counter[tuple[str, Kind]] = Counter({(u.uid, k): 0 for u in users for k in SCHEDULED})
     for message in fcm.messages():
         if message["token"] in owner:
             pushes[(owner[message["token"]], Kind(message["data"]["kind"]))] += 1

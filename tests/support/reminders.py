@@ -17,7 +17,7 @@ from devstack.units import unit_url
 from functions.reminders import counters as counters_module
 from functions.reminders import preferences
 from functions.reminders.batch import DueUser
-from functions.reminders.kinds import Kind
+from functions.reminders.kinds import SCHEDULED, Kind
 from functions.reminders.send_records import record_id
 from lib import firestore as db
 from lib.config import settings
@@ -106,7 +106,7 @@ class World:
             schedule: dict[str, Any] = {"next_at": due_at or self.due_at}
             if scheduled_from:
                 reminder |= {"quiet_start": quiet[0], "quiet_end": quiet[1]}
-                fired = {kind: preferences.next_firing(reminder, kind, scheduled_from) for kind in Kind}
+                fired = {kind: preferences.next_firing(reminder, kind, scheduled_from) for kind in SCHEDULED}
                 schedule = preferences.schedule_fields(fired)
             batch.set(user_ref, {"uid": uid, "timezone": "UTC", "reminder": reminder, **schedule, "streak": streak})
             addresses = []

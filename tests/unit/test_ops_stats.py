@@ -27,10 +27,12 @@ def test_a_day_without_kinds_or_variants_shows_every_known_kind_and_variant_at_z
     assert kinds_of({"sent": 4}) == {
         "daily_reminder": dict.fromkeys(kinds_of({})["daily_reminder"], 0),
         "streak_at_risk": dict.fromkeys(kinds_of({})["streak_at_risk"], 0),
+        "payment_failed": dict.fromkeys(kinds_of({})["payment_failed"], 0),
     }
     assert variants_of({"sent": 4}) == {
         "daily_reminder": {"a": Opens(), "b": Opens()},
         "streak_at_risk": {"a": Opens(), "b": Opens()},
+        "payment_failed": {"a": Opens(), "b": Opens()},
     }
 
 
@@ -51,13 +53,14 @@ def test_malformed_maps_and_values_are_ignored_without_a_crash() -> None:
             "weekly": 3,
         },
     }
-    assert set(kinds_of(document)) == {"daily_reminder", "streak_at_risk"}
+    assert set(kinds_of(document)) == {"daily_reminder", "streak_at_risk", "payment_failed"}
     assert kinds_of(document)["daily_reminder"]["sent"] == 0
     assert (kinds_of(document)["streak_at_risk"]["sent"], kinds_of(document)["streak_at_risk"]["due"]) == (0, 0)
     assert kinds_of(document)["streak_at_risk"]["failed"] == 1
     assert variants_of(document) == {
         "daily_reminder": {"a": Opens(4, 0), "b": Opens()},
         "streak_at_risk": {"a": Opens(), "b": Opens()},
+        "payment_failed": {"a": Opens(), "b": Opens()},
     }
     assert kinds_of({"kinds": "x", "variants": None}) == kinds_of({})
 
@@ -65,11 +68,11 @@ def test_malformed_maps_and_values_are_ignored_without_a_crash() -> None:
 def test_an_unknown_well_formed_kind_or_variant_is_shown_after_the_known_ones() -> None:
     document = {"variants": {"daily_reminder": {"c": {"sent": 3, "opened": 1}}, "weekly_digest": {"a": {"sent": 1}}}}
     variants = variants_of(document)
-    assert list(variants) == ["daily_reminder", "streak_at_risk", "weekly_digest"]
+    assert list(variants) == ["daily_reminder", "streak_at_risk", "payment_failed", "weekly_digest"]
     assert list(variants["daily_reminder"]) == ["a", "b", "c"]
     assert variants["daily_reminder"]["c"] == Opens(3, 1)
     assert variants["weekly_digest"]["a"] == Opens(1, 0)
-    assert list(kinds_of(document)) == ["daily_reminder", "streak_at_risk", "weekly_digest"]
+    assert list(kinds_of(document)) == ["daily_reminder", "streak_at_risk", "payment_failed", "weekly_digest"]
 
 
 def test_the_open_rate_is_opened_over_sent_and_none_when_nothing_was_sent() -> None:

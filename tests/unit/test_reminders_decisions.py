@@ -74,8 +74,10 @@ def test_backoff_doubles_per_attempt_and_honours_retry_after() -> None:
     assert backoff_s([retry(30), retry(5)], 0, 2) == 30
 
 
-def status_at(user: dict[str, object], at: datetime, kind: Kind = Kind.DAILY_REMINDER) -> SendStatus:
-    return first_status(user, kind, streak_today(user, at))
+def status_at(
+    user: dict[str, object], at: datetime, kind: Kind = Kind.DAILY_REMINDER, matter_open: bool = False
+) -> SendStatus:
+    return first_status(user, kind, streak_today(user, at), matter_open)
 
 
 def test_first_status_skips_checked_in_and_disabled_users() -> None:
@@ -120,6 +122,16 @@ def test_each_kind_honours_its_own_category() -> None:
     assert status_at(user, evening, Kind.DAILY_REMINDER) is SendStatus.CLAIMED
 
 
+def test_an_account_notice_needs_its_category_and_an_open_matter_but_no_reminder_setting() -> None:
+    evening = datetime(2026, 5, 4, 20, 0, tzinfo=UTC)
+    checked_in = {"streak": {"current": 4, "longest": 4, "last_day": "2026-05-04"}}
+    assert status_at(checked_in, evening, Kind.PAYMENT_FAILED, matter_open=True) is SendStatus.CLAIMED
+    assert status_at({}, evening, Kind.PAYMENT_FAILED, matter_open=False) is SendStatus.SKIPPED_RESOLVED
+    opted_out = {"reminder": {"enabled": True}, "notifications": {"account_notices": False}}
+    assert status_at(opted_out, evening, Kind.PAYMENT_FAILED, matter_open=True) is SendStatus.SKIPPED_OFF
+    assert status_at(opted_out, evening, Kind.DAILY_REMINDER) is SendStatus.CLAIMED
+
+
 def due(uid: str, kind: Kind, day: date = date(2026, 1, 2)) -> DueUser:
     return DueUser(uid=uid, local_date=day, kind=kind)
 
@@ -136,7 +148,7 @@ def test_records_of_a_user_day_one_per_kind_the_daily_one_keeping_its_old_id() -
     user = due("u_1", Kind.STREAK_AT_RISK)
     assert record_id(due("u_1", Kind.DAILY_REMINDER)) == "u_1_2026-01-02"
     assert record_id(user) == "u_1_2026-01-02_streak_at_risk"
-    assert day_records(user) == ["u_1_2026-01-02", "u_1_2026-01-02_streak_at_risk"]
+    assert day_records(user) == ["u_1_2026-01-02", "u_1_2026-01-02_streak_at_risk", "u_1_2026-01-02_payment_failed"]
 
 
 def test_variants_and_message_ids_are_fixed_per_user_and_kind() -> None:

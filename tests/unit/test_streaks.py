@@ -263,28 +263,6 @@ def test_streaks_imports_nothing_from_billing() -> None:
     assert billing == set()
 
 
-REMINDERS_DIR = STREAKS_DIR.parent / "reminders"
-
-
-def streaks_imports(path: Path) -> set[str]:
-    """The functions.streaks modules and names a file imports."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("functions.streaks"):
-            found.add(node.module)
-            if node.module == "functions.streaks":
-                found.update(f"functions.streaks.{alias.name}" for alias in node.names)
-        elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names if alias.name.startswith("functions.streaks"))
-    return found
-
-
-def test_reminders_import_only_the_public_module_of_streaks() -> None:
-    imported = {name for path in REMINDERS_DIR.glob("*.py") for name in streaks_imports(path)}
-    assert "functions.streaks.public" in imported  # the scan sees real imports
-    assert imported == {"functions.streaks.public"}
-
-
 def noon(rule: DayRule, day: date) -> datetime:
     return rule.day_starts_at(day) + timedelta(hours=12)
 

@@ -449,11 +449,14 @@ def test_identity_platform_triggers_point_at_the_functions(resources: dict[Any, 
     )
 
 
-def test_firestore_ttl_policies_on_event_send_batch_and_checkout_records(full: Any, resources: dict[Any, Any]) -> None:
+def test_firestore_ttl_policies_on_event_send_batch_notice_and_checkout_records(
+    full: Any, resources: dict[Any, Any]
+) -> None:
     assert full["ttl_fields"] == {
         "stripe_events": "expire_at",
         "reminder_sends": "expire_at",
         "reminder_batches": "expire_at",
+        "account_notices": "expire_at",
         "checkout_attempts": "expire_at",
     }
     field = resources[("google_firestore_field", "ttl")]
