@@ -26,7 +26,7 @@ def count_of(value: object) -> int:
 
 def skipped_of(counters: Mapping[str, int]) -> int:
     """Due users who got no reminder on purpose: checked in, turned off, already reminded, over
-    the daily cap, streak too short for an at-risk nudge, no device."""
+    the daily cap, streak too short for an at-risk nudge, account matter settled, no device."""
     return sum(counters.get(name, 0) for name in SKIPPED)
 
 

@@ -24,7 +24,7 @@ USER_SUBCOLLECTIONS = ("devices", "checkins", day_rule.CHANGES)  # under users/{
 # Collections whose document id is the uid.
 DOCUMENT_COLLECTIONS = ("entitlements", "stripe_customers", "checkout_attempts")
 # Collections whose documents name the uid in a `uid` field.
-UID_FIELD_COLLECTIONS = ("reminder_sends", "device_owners")
+UID_FIELD_COLLECTIONS = ("reminder_sends", "device_owners", "account_notices")
 
 
 def profile_ref(uid: str) -> firestore.DocumentReference:

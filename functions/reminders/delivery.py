@@ -19,7 +19,7 @@ from typing import Any
 from functions.reminders import counters, devices, notices, send_records, wording
 from functions.reminders.batch import Batch, DueUser
 from functions.reminders.conditional_writes import Write, commit
-from functions.reminders.kinds import AT_RISK_MIN_STREAK, DAILY_CAP, Kind, message_id, variant_of
+from functions.reminders.kinds import AT_RISK_MIN_STREAK, CAP_PRIORITY, DAILY_CAP, Kind, message_id, variant_of
 from functions.reminders.notification_preferences import wants
 from functions.reminders.send_records import Claim, Owner, SendStatus
 from functions.streaks.public import StreakToday, streak_today, use_freezes
@@ -77,11 +77,11 @@ def first_status(user: Mapping[str, Any], kind: Kind, streak: StreakToday, matte
 def over_cap(
     claimed: Sequence[DueUser], pushes_before: Mapping[tuple[str, date], int], cap: int = DAILY_CAP
 ) -> set[int]:
-    """The positions in `claimed` (in kind order) whose push would exceed the cap of their user's
+    """The positions in `claimed` (taken in `CAP_PRIORITY` order) whose push would exceed the cap of their user's
     local day, given the pushes other records of that day already made or hold."""
     pushes = Counter(pushes_before)
     over = set()
-    for position, user in sorted(enumerate(claimed), key=lambda item: list(Kind).index(item[1].kind)):
+    for position, user in sorted(enumerate(claimed), key=lambda item: CAP_PRIORITY.index(item[1].kind)):
         day = (user.uid, user.local_date)
         if pushes[day] >= cap:
             over.add(position)

@@ -11,7 +11,6 @@ from functions.reminders.notification_preferences import Category
 
 
 class Kind(enum.StrEnum):
-    # In this order the daily cap is given out within one batch.
     DAILY_REMINDER = "daily_reminder"
     STREAK_AT_RISK = "streak_at_risk"
     PAYMENT_FAILED = "payment_failed"
@@ -33,6 +32,9 @@ SCHEDULED = tuple(kind for kind in Kind if kind not in NOTICES)
 
 # Pushes per user per local day, whatever their kinds.
 DAILY_CAP = 2
+# The order in which one batch gives out what is left of the cap: an account notice (Premium
+# about to lapse) matters more than a reminder, and the day's reminder more than the nudge.
+CAP_PRIORITY = (Kind.PAYMENT_FAILED, Kind.DAILY_REMINDER, Kind.STREAK_AT_RISK)
 # A streak this long or longer gets the evening nudge when today is not done yet.
 AT_RISK_MIN_STREAK = 3
 VARIANTS = ("a", "b")

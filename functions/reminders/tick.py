@@ -6,7 +6,8 @@ content, enqueued before its users' next_at is advanced, so a tick that dies in 
 redone by the next one and the send records absorb the repeat. A late tick finds everything
 due since and sends each user one reminder. Sends are spread over `reminders_spread_s`: each
 user-day has a fixed second in that window, and its batch is dispatched at that second.
-Account notices due by then (functions/reminders/notice_queue.py) go out in batches of their own.
+Account notices due by then (functions/reminders/notice_queue.py) join their user's batch when
+the user has a reminder due too, and go out in batches of their own otherwise.
 """
 
 from __future__ import annotations
@@ -115,12 +116,21 @@ def run_tick(now: datetime) -> TickReport:
         .limit(config.reminders_tick_page_size)
     )
     report = TickReport()
+    notices = _due_notices(now, config, report)
+    # A due notice rides in its user's batch when the user also has a reminder due, so the daily
+    # cap sees both in one claim; what is left here afterwards goes out on its own.
+    waiting: dict[str, list[DueUser]] = {}
+    for _, place in notices:
+        if place.due:
+            waiting.setdefault(place.due.uid, []).append(place.due)
     # Each page's next_at writes overlap the next page's read; all are awaited before answering.
     with ThreadPoolExecutor(max_workers=2) as writer:
-        writes = [writer.submit(_advance, advances) for advances in _pages(query, now, config, queues, report)]
+        pages = _pages(query, now, config, queues, report, waiting)
+        writes = [writer.submit(_advance, advances) for advances in pages]
         for write in writes:
             write.result()
-    _hand_over_notices(now, config, queues, report)
+    _enqueue([due for dues in waiting.values() for due in dues], now, now, config, queues, report)
+    notice_queue.handed_over(notices, now)
     # The wall-clock day's document records when a tick last finished, in the same commit as the
     # counters (`wellness-ops doctor` reads it).
     finished = counters.set_fields(datetime.now(UTC).date().isoformat(), {"last_tick_at": firestore.SERVER_TIMESTAMP})
@@ -137,22 +147,36 @@ def spread_offset_s(user: DueUser, window_s: int) -> int:
 
 
 def spread(due: Sequence[DueUser], window_s: int, size: int) -> list[tuple[int, list[DueUser]]]:
-    """`due` as batches of at most `size` users, each with the offset its sends start at: users
-    of one second share batches, so each second of the window gets its own tasks."""
-    by_second: dict[int, list[DueUser]] = {}
+    """`due` as batches of at most `size` user-kinds, each with the offset its sends start at:
+    users of one second share batches, so each second of the window gets its own tasks, and a
+    user-day's kinds are never split between batches, so the daily cap sees them together."""
+    by_second: dict[int, dict[tuple[str, date], list[DueUser]]] = {}
     for user in due:
-        by_second.setdefault(spread_offset_s(user, window_s), []).append(user)
-    return [
-        (second, users[start : start + size])
-        for second, users in sorted(by_second.items())
-        for start in range(0, len(users), size)
-    ]
+        at_second = by_second.setdefault(spread_offset_s(user, window_s), {})
+        at_second.setdefault((user.uid, user.local_date), []).append(user)
+    batches: list[tuple[int, list[DueUser]]] = []
+    for second, user_days in sorted(by_second.items()):
+        batch: list[DueUser] = []
+        for kinds in user_days.values():
+            if batch and len(batch) + len(kinds) > size:
+                batches.append((second, batch))
+                batch = []
+            batch.extend(kinds)
+        if batch:
+            batches.append((second, batch))
+    return batches
 
 
 def _pages(
-    query: firestore.Query, now: datetime, config: Settings, queues: list[str], report: TickReport
+    query: firestore.Query,
+    now: datetime,
+    config: Settings,
+    queues: list[str],
+    report: TickReport,
+    waiting: dict[str, list[DueUser]],
 ) -> Iterator[list[tuple[Snapshot, Advance]]]:
-    """Each batch-sized slice of a page of due users, after the page's tasks are enqueued."""
+    """Each batch-sized slice of a page of due users, after the page's tasks are enqueued with
+    the `waiting` notices of its users (taken out of `waiting`)."""
     size = config.reminders_batch_size
     started = time.monotonic()
     cursor: Snapshot | None = None
@@ -162,7 +186,7 @@ def _pages(
         if not page:
             return
         advances = [(s, advance_of(s.id, s.to_dict() or {}, now)) for s in page]
-        due = [user for _, a in advances for user in a.due]
+        due = [user for snapshot, a in advances for user in [*a.due, *waiting.pop(snapshot.id, [])]]
         # The window starts when the page is enqueued, so a slow tick does not crowd its first
         # seconds; a tick for a past instant stays in the past and is dispatched at once.
         _enqueue(due, now, now + timedelta(seconds=time.monotonic() - started), config, queues, report)
@@ -190,17 +214,17 @@ def _enqueue(
         report.due += len(users)
 
 
-def _hand_over_notices(now: datetime, config: Settings, queues: list[str], report: TickReport) -> None:
-    """The account notices due by `now`: enqueued like due reminders before they leave the
-    query, so a tick that dies in between hands them over again and the send records absorb it."""
+def _due_notices(now: datetime, config: Settings, report: TickReport) -> list[tuple[Snapshot, notice_queue.Placed]]:
+    """The account notices due by `now`, each placed. They leave the query only after the tick
+    has enqueued them, so a tick that dies in between hands them over again and the send
+    records absorb it."""
     found, users = notice_queue.due_notices(now, config.reminders_tick_page_size)
     report.docs_read += max(1, len(found)) + len(users)
     placed = []
     for snapshot in found:
         notice = snapshot.to_dict() or {}
         placed.append((snapshot, notice_queue.placement(notice, users.get(str(notice.get("uid"))), now)))
-    _enqueue([place.due for _, place in placed if place.due], now, now, config, queues, report)
-    notice_queue.handed_over(placed, now)
+    return placed
 
 
 def _advance(advances: Sequence[tuple[Snapshot, Advance]]) -> None:

@@ -9,23 +9,28 @@ from typing import Any
 
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from functions.reminders import public as reminders
+from functions.reminders.batch import DueUser
 from functions.reminders.kinds import Kind
 from functions.reminders.notices import COLLECTION
+from functions.reminders.send_records import record_id
 from lib import firestore as db
 from tests.conftest import AppUser, GatewayClient, MakeUser
 from tests.support import reminders as reminders_support
 from tests.support.payments import checkout, control, delivered, entitlement, local
-from tests.support.reminders import Fcm, send_record, tick
+from tests.support.reminders import Fcm, World, send_record, tick, wait_until_settled
 from tests.support.waiting import wait_for
 
 fcm = reminders_support.fcm
+world = reminders_support.world
 
 
 def reachable(gateway: GatewayClient, user: AppUser, quiet: tuple[str, str] = ("00:00", "00:00")) -> str:
     """A device for `user` and their quiet hours (none by default); the daily reminder stays off."""
     installation = f"fid-notice-{user.uid[:12]}"
     assert gateway.put(f"/v1/devices/{installation}", json={"platform": "ios"}, headers=user.headers).status_code == 200
-    reminder = {"enabled": False, "local_time": "08:00", "timezone": "UTC", "quiet_start": quiet[0], "quiet_end": quiet[1]}
+    reminder = {"enabled": False, "local_time": "08:00", "timezone": "UTC"}
+    reminder |= {"quiet_start": quiet[0], "quiet_end": quiet[1]}
     assert gateway.put("/v1/reminder", json=reminder, headers=user.headers).status_code == 200
     return installation
 
@@ -72,7 +77,7 @@ def test_a_failed_renewal_pushes_one_account_notice_however_often_stripe_reports
     message = pushes_to(fcm, installation)[0]
     assert message["data"]["kind"] == "payment_failed"
     assert message["data"]["message_id"] == record["message_id"]
-    assert "card" in message["notification"]["body"]
+    assert "Premium" in message["notification"]["body"]
     [notice] = notices_of(user.uid)
     assert "due_at" not in notice
     assert notice["dropped"] is False
@@ -115,3 +120,22 @@ def test_a_notice_due_in_quiet_hours_waits_for_their_end(gateway: GatewayClient,
     assert notice["due_at"] == expected_end
     assert send_record(user.uid, datetime.now(UTC).date(), Kind.PAYMENT_FAILED) is None
     assert pushes_to(fcm, installation) == []
+
+
+def test_a_notice_due_with_a_reminder_rides_in_its_batch_and_takes_the_cap_first(
+    gateway: GatewayClient, fcm: Fcm, world: World
+) -> None:
+    [user] = world.add(1)
+    # Earlier that day the nudge went out from another batch: one push of the cap is left.
+    nudge = DueUser(uid=user.uid, local_date=world.day, kind=Kind.STREAK_AT_RISK)
+    db.client().collection("reminder_sends").document(record_id(nudge)).set(
+        {"uid": user.uid, "local_date": world.day.isoformat(), "kind": "streak_at_risk", "status": "sent"}
+    )
+    db.client().collection("entitlements").document(user.uid).set({"state": "past_due", "status": "past_due"})
+    assert reminders.notify(user.uid, Kind.PAYMENT_FAILED, f"cus_{user.uid}/grace", world.due_at)
+
+    assert tick(gateway, world.tick_at)["due"] >= 2
+    wait_until_settled(world.day, 2)
+    assert (send_record(user.uid, world.day, Kind.PAYMENT_FAILED) or {})["status"] == "sent"
+    assert (send_record(user.uid, world.day) or {})["status"] == "skipped_cap"
+    assert [m["data"]["kind"] for m in fcm.messages() if m["token"] in user.addresses] == ["payment_failed"]

@@ -19,7 +19,7 @@ from functions.reminders.batch import DueUser
 from functions.reminders.kinds import Kind
 from lib import firestore as db
 from tests.conftest import AppUser, GatewayClient, MakeUser
-from tests.support.payments import checkout
+from tests.support.payments import checkout, control, delivered
 from tests.support.waiting import wait_for
 
 TOKEN = "fcm-token-that-must-not-leave"
@@ -56,8 +56,10 @@ def use_every_feature(gateway: GatewayClient, user: AppUser) -> None:
     assert gateway.put("/v1/reminder", json=reminder, headers=headers).status_code == 200
     device = {"platform": "android", "token": TOKEN}
     assert gateway.put("/v1/devices/fid-data-1", json=device, headers=headers).status_code == 200
-    checkout(gateway, user)
+    subscription_id = checkout(gateway, user)["subscription"]["id"]
     wait_for(lambda: db.client().collection("entitlements").document(user.uid).get().exists, "entitlement")
+    # A failed renewal asks for an account notice.
+    delivered(control(subscription_id, "payment_failed")["events"])
     # A send record, as the reminder sender claims one.
     due = DueUser(uid=user.uid, local_date=date(2026, 12, 1), kind=Kind.STREAK_AT_RISK)
     owner = send_records.Owner(batch="test-batch", attempt=1, day=date(2026, 12, 1))
@@ -68,7 +70,10 @@ def test_every_document_naming_the_user_is_exported_and_deleted(gateway: Gateway
     use_every_feature(gateway, user)
     stored = documents_naming(user.uid)
     collections = {name for path in stored for name in path.split("/")[0::2]}
-    expected = {"users", "checkins", "devices", "entitlements", "stripe_customers", "reminder_sends", "device_owners"}
+    expected = {
+        *("users", "checkins", "devices", "entitlements", "stripe_customers"),
+        *("reminder_sends", "device_owners", "account_notices"),
+    }
     assert expected <= collections
 
     export = gateway.get("/v1/me/export", headers=user.headers)

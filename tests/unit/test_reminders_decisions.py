@@ -136,12 +136,16 @@ def due(uid: str, kind: Kind, day: date = date(2026, 1, 2)) -> DueUser:
     return DueUser(uid=uid, local_date=day, kind=kind)
 
 
-def test_the_cap_counts_pushes_of_other_batches_then_this_ones_in_kind_order() -> None:
+def test_the_cap_counts_pushes_of_other_batches_then_this_ones_in_priority_order() -> None:
     claimed = [due("a", Kind.STREAK_AT_RISK), due("a", Kind.DAILY_REMINDER), due("b", Kind.DAILY_REMINDER)]
     assert over_cap(claimed, {}) == set()
     assert over_cap(claimed, {}, cap=1) == {0}  # the daily reminder comes first
     assert over_cap(claimed, {("b", date(2026, 1, 2)): 2}) == {2}
     assert over_cap(claimed, {("a", date(2026, 1, 1)): 2}) == set()  # another local day
+    # An account notice is given the cap before either reminder.
+    noticed = [due("a", Kind.STREAK_AT_RISK), due("a", Kind.DAILY_REMINDER), due("a", Kind.PAYMENT_FAILED)]
+    assert over_cap(noticed, {}) == {0}
+    assert over_cap(noticed, {("a", date(2026, 1, 2)): 1}) == {0, 1}
 
 
 def test_records_of_a_user_day_one_per_kind_the_daily_one_keeping_its_old_id() -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from random import Random
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from functions.reminders.batch import DueUser
+from functions.reminders.kinds import Kind
 from functions.reminders.tick import spread, spread_offset_s
 
 DAY = date(2026, 3, 29)
@@ -49,3 +51,16 @@ def test_a_crowded_minute_is_spread_over_the_window() -> None:
 def test_no_window_sends_everyone_at_once_in_full_batches() -> None:
     batches = spread(users([f"user-{n}" for n in range(1200)]), 0, 500)
     assert [(second, len(batch)) for second, batch in batches] == [(0, 500), (0, 500), (0, 200)]
+
+
+@given(uids, st.integers(min_value=0, max_value=120), st.integers(min_value=3, max_value=50), st.randoms())
+def test_a_user_days_kinds_share_one_batch_so_the_cap_sees_them_together(
+    names: list[str], window_s: int, size: int, rng: Random
+) -> None:
+    due = [DueUser(uid=name, local_date=DAY, kind=kind) for name in names for kind in Kind]
+    rng.shuffle(due)
+    batches = spread(due, window_s, size)
+    batch_of = {(u.uid, u.kind): index for index, (_, batch) in enumerate(batches) for u in batch}
+    assert len(batch_of) == len(due)
+    assert all(len({batch_of[(name, kind)] for kind in Kind}) == 1 for name in names)
+    assert all(0 < len(batch) <= size for _, batch in batches)
