@@ -3,22 +3,11 @@ inside without breaking the others (streaks' facts for reminders, account notice
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
+from tests.support.imports import imported_modules
+
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
-
-
-def imported_modules(path: Path) -> set[str]:
-    """Every module a file imports, with `from a import b` read as both `a` and `a.b`."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-        elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-    return found
 
 
 def cross_concern_imports() -> set[tuple[str, str]]:

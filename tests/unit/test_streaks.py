@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import ast
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,6 +18,7 @@ from functions.streaks.summary import StreakSummary, summary_of
 from lib import day_rule
 from lib.day_rule import DayRule
 from lib.errors import InvalidArgument
+from tests.support.imports import imported_modules
 
 ST_JOHNS = DayRule("America/St_Johns")
 KIRITIMATI = DayRule("Pacific/Kiritimati")
@@ -250,14 +250,7 @@ def test_bad_checkin_body_names_the_field(body: dict[str, object], field: str) -
 
 
 def test_streaks_imports_nothing_from_billing() -> None:
-    imported: set[str] = set()
-    for path in STREAKS_DIR.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                imported.add(node.module)
-                imported.update(f"{node.module}.{alias.name}" for alias in node.names)
-            elif isinstance(node, ast.Import):
-                imported.update(alias.name for alias in node.names)
+    imported = {name for path in STREAKS_DIR.glob("*.py") for name in imported_modules(path)}
     assert {"functions.streaks.streak", "lib.firestore"} <= imported  # the scan sees real imports
     billing = {name for name in imported if "stripe" in name or "entitlement" in name}
     assert billing == set()
