@@ -212,7 +212,8 @@ def test_stats_shows_sent_opened_and_open_rate_per_kind_and_variant_and_a_14_day
         "0",
     ]
     variants = table_rows(shown.stdout, "Reminders per kind and variant")
-    assert len(variants) == 3 * 4 + 1
+    # 3 days, 3 kinds of 2 variants each, and the unknown variant `c` of the last day.
+    assert len(variants) == 3 * 3 * 2 + 1
     assert [last.isoformat(), "daily_reminder", "a", "4", "2", "50.0%"] in variants
     assert [last.isoformat(), "streak_at_risk", "c", "1", "0", "0.0%"] in variants
     assert [last.isoformat(), "daily_reminder", "b", "1", "0", "0.0%"] in variants
@@ -220,14 +221,15 @@ def test_stats_shows_sent_opened_and_open_rate_per_kind_and_variant_and_a_14_day
 
     lines = shown.stdout.splitlines()
     title = next(i for i, line in enumerate(lines) if line.startswith("Sent and opened per kind"))
-    assert lines[title + 2].split() == ["daily_reminder", "streak_at_risk"]
+    assert lines[title + 2].split() == ["daily_reminder", "streak_at_risk", "payment_failed"]
     chart = lines[title + 3 :]
     assert [line[:10] for line in chart] == [(last - timedelta(days=n)).isoformat() for n in range(13, -1, -1)]
     top_bar, *top_numbers = chart[3].split()[1:4]
     assert top_numbers == ["8", "25.0%"]
     assert top_bar.count("█") * 4 == len(top_bar)
     cells = chart[-1].split()
-    assert (cells[2:4], cells[5:]) == (["5", "40.0%"], ["2", "50.0%"])
+    # No payment_failed was sent that day: an empty bar, then 0 and no rate.
+    assert (cells[2:4], cells[5:]) == (["5", "40.0%"], ["2", "50.0%", "0", "—"])
     assert len(cells[1]) == round(len(top_bar) * 5 / 8)
     assert cells[1].count("█") == round(len(top_bar) * 2 / 8)
     assert all(len(line) <= 80 for line in chart)
