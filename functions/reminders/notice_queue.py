@@ -53,9 +53,9 @@ def placement(notice: Mapping[str, Any], user: Mapping[str, Any] | None, now: da
     return Placed(due=DueUser(uid=uid, local_date=schedule.local_date_of(now, tz), due_at=now, kind=kind))
 
 
-def due_notices(now: datetime, limit: int) -> tuple[list[Snapshot], dict[str, dict[str, Any]]]:
-    """Up to `limit` notices due by `now`, oldest first, and their users' documents by uid.
-    Notices are rare; those beyond `limit` are read by the next tick."""
+def due_notices(now: datetime, limit: int) -> tuple[list[tuple[Snapshot, Placed]], int]:
+    """Up to `limit` notices due by `now`, oldest first, each placed under its user's document,
+    and the documents read. Notices are rare; those beyond `limit` are read by the next tick."""
     query = (
         db.client()
         .collection(notices.COLLECTION)
@@ -67,7 +67,12 @@ def due_notices(now: datetime, limit: int) -> tuple[list[Snapshot], dict[str, di
     uids = sorted({str((s.to_dict() or {}).get("uid")) for s in found})
     refs = [db.client().collection("users").document(uid) for uid in uids]
     users = {s.id: s.to_dict() or {} for s in db.client().get_all(refs) if s.exists} if refs else {}
-    return found, users
+    placed = []
+    for snapshot in found:
+        notice = snapshot.to_dict() or {}
+        placed.append((snapshot, placement(notice, users.get(str(notice.get("uid"))), now)))
+    # An empty answer is billed as one read.
+    return placed, max(1, len(found)) + len(users)
 
 
 def handed_over(placed: Sequence[tuple[Snapshot, Placed]], now: datetime) -> None:

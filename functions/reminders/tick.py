@@ -116,7 +116,10 @@ def run_tick(now: datetime) -> TickReport:
         .limit(config.reminders_tick_page_size)
     )
     report = TickReport()
-    notices = _due_notices(now, config, report)
+    # Notices leave the query only after the tick has enqueued them, so a tick that dies in
+    # between hands them over again and the send records absorb it.
+    notices, notice_reads = notice_queue.due_notices(now, config.reminders_tick_page_size)
+    report.docs_read += notice_reads
     # A due notice rides in its user's batch when the user also has a reminder due, so the daily
     # cap sees both in one claim; what is left here afterwards goes out on its own.
     waiting: dict[str, list[DueUser]] = {}
@@ -212,19 +215,6 @@ def _enqueue(
         enqueue_batch(queue, batch, config, send_at=window_start + timedelta(seconds=second))
         report.batches += 1
         report.due += len(users)
-
-
-def _due_notices(now: datetime, config: Settings, report: TickReport) -> list[tuple[Snapshot, notice_queue.Placed]]:
-    """The account notices due by `now`, each placed. They leave the query only after the tick
-    has enqueued them, so a tick that dies in between hands them over again and the send
-    records absorb it."""
-    found, users = notice_queue.due_notices(now, config.reminders_tick_page_size)
-    report.docs_read += max(1, len(found)) + len(users)
-    placed = []
-    for snapshot in found:
-        notice = snapshot.to_dict() or {}
-        placed.append((snapshot, notice_queue.placement(notice, users.get(str(notice.get("uid"))), now)))
-    return placed
 
 
 def _advance(advances: Sequence[tuple[Snapshot, Advance]]) -> None:
