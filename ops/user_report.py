@@ -9,17 +9,20 @@ from datetime import date, datetime
 from typing import Any
 
 from firebase_admin import auth as fb_auth
-from google.cloud import firestore
-from google.cloud.firestore_v1.field_path import FieldPath
 
 from functions.reminders.send_records import COLLECTION as SENDS
 from functions.streaks.summary import summary_of
 from functions.stripe_webhook import customers, events, reconciliation
-from lib import firebase
+from lib import firebase, queries
 from lib import firestore as db
 from lib.entitlements import plan_from
 from lib.idempotency import utc_now
 from ops.failures import NotFound
+
+DEVICES = queries.QueryShape("devices")
+# Send records by document id (`{uid}_{local_date}[_{kind}]`): a key range needs no index, and
+# ascending is the only key order the emulator scans.
+SENDS_BY_KEY = queries.QueryShape(SENDS, filters=((queries.DOCUMENT_ID, ">="), (queries.DOCUMENT_ID, "<")))
 
 
 def masked(token: str | None) -> str | None:
@@ -50,7 +53,7 @@ def _auth_user(uid: str) -> fb_auth.UserRecord | None:
 
 
 def _devices(uid: str) -> list[dict[str, Any]]:
-    found = db.client().collection("users").document(uid).collection("devices").stream()
+    found = queries.stream(DEVICES, db.client().collection("users").document(uid))
     shown = []
     for snapshot in found:
         device = snapshot.to_dict() or {}
@@ -68,15 +71,10 @@ def _devices(uid: str) -> list[dict[str, Any]]:
 
 
 def _sends(uid: str, first: date) -> list[dict[str, Any]]:
-    """The send records of every kind for local dates from `first`, newest first, found by
-    document id (`{uid}_{local_date}[_{kind}]`): a key range needs no index, and ascending is
-    the only key order the emulator scans."""
+    """The send records of every kind for local dates from `first`, newest first."""
     collection = db.client().collection(SENDS)
-    key = FieldPath.document_id()
-    query = collection.where(
-        filter=firestore.FieldFilter(key, ">=", collection.document(f"{uid}_{first.isoformat()}"))
-    ).where(filter=firestore.FieldFilter(key, "<", collection.document(f"{uid}_\uf8ff")))
-    records = [s.to_dict() or {} for s in query.stream()]
+    low, high = collection.document(f"{uid}_{first.isoformat()}"), collection.document(f"{uid}_\uf8ff")
+    records = [s.to_dict() or {} for s in queries.stream(SENDS_BY_KEY, db.client(), low, high)]
     mine = [r for r in records if r.get("uid") == uid]
     fields = ("local_date", "kind", "status", "attempt", "sent_at", "opened_at", "error")
     return [{k: r.get(k) for k in fields} for r in reversed(mine)]

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from google.cloud import firestore
 
-from lib import day_rule
+from lib import day_rule, queries
 from lib import firestore as db
 
 IAM_PERMISSIONS = db.READS
@@ -26,6 +26,9 @@ DOCUMENT_COLLECTIONS = ("entitlements", "stripe_customers", "checkout_attempts")
 # Collections whose documents name the uid in a `uid` field.
 UID_FIELD_COLLECTIONS = ("reminder_sends", "device_owners", "account_notices")
 
+SUBCOLLECTION_SCANS = {name: queries.QueryShape(name) for name in USER_SUBCOLLECTIONS}
+BY_UID = {name: queries.QueryShape(name, filters=(("uid", "=="),)) for name in UID_FIELD_COLLECTIONS}
+
 
 def profile_ref(uid: str) -> firestore.DocumentReference:
     return db.client().collection(PROFILE_COLLECTION).document(uid)
@@ -35,10 +38,10 @@ def user_snapshots(uid: str) -> Iterator[Snapshot]:
     """Every stored document of the user, the profile last (deletion removes it last)."""
     client = db.client()
     profile = profile_ref(uid)
-    for name in USER_SUBCOLLECTIONS:
-        yield from profile.collection(name).stream()
-    for name in UID_FIELD_COLLECTIONS:
-        yield from client.collection(name).where(filter=firestore.FieldFilter("uid", "==", uid)).stream()
+    for scan in SUBCOLLECTION_SCANS.values():
+        yield from queries.stream(scan, profile)
+    for by_uid in BY_UID.values():
+        yield from queries.stream(by_uid, client, uid)
     for snapshot in client.get_all([client.collection(name).document(uid) for name in DOCUMENT_COLLECTIONS]):
         if snapshot.exists:
             yield snapshot

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from lib import errors, log
+from lib import errors, log, queries
 from lib import firestore as db
 
 IAM_PERMISSIONS = db.READS
@@ -20,6 +20,7 @@ COLLECTION = "content"
 CONTENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
 CONTENT_ID = re.compile(CONTENT_ID_PATTERN)
 MAX_ITEMS = 500
+ALL_ITEMS = queries.QueryShape(COLLECTION)
 
 Tier = Literal["free", "premium"]
 Kind = Literal["file", "stream"]
@@ -68,7 +69,7 @@ def list_items() -> list[ContentItem]:
     """Every well-formed item, by id; a malformed document is logged and left out rather
     than breaking the whole catalogue."""
     items = []
-    for snapshot in db.client().collection(COLLECTION).limit(MAX_ITEMS).stream():
+    for snapshot in queries.stream(ALL_ITEMS, db.client(), limit=MAX_ITEMS):
         try:
             items.append(ContentItem.model_validate({**(snapshot.to_dict() or {}), "id": snapshot.id}))
         except ValidationError as exc:

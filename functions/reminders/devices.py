@@ -14,18 +14,26 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from google.cloud import firestore
-from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.reminders.conditional_writes import Write, commit, deleted, set_merged
 from lib import firestore as db
+from lib import queries
 from lib.push_address import Address
 
 IAM_PERMISSIONS = db.WRITES
 
 
 _PAGE = 500
+
+# The daily sweep's query: every user's devices, oldest refresh first.
+IDLE_DEVICES = queries.QueryShape(
+    "devices",
+    queries.Scope.COLLECTION_GROUP,
+    filters=(("updated_at", "<"),),
+    order=(("updated_at", queries.ASCENDING),),
+)
 
 # Also the path parameter's pattern in /openapi.json (gateway/openapi.py), so it is anchored.
 INSTALLATION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,200}$"
@@ -166,16 +174,9 @@ def delete_devices(devices: Sequence[Device]) -> int:
 def idle_devices(now: datetime, idle_days: int) -> Iterator[list[Device]]:
     """Pages of devices not refreshed for more than `idle_days`."""
     cutoff = now - timedelta(days=idle_days)
-    query = (
-        db.client()
-        .collection_group("devices")
-        .where(filter=FieldFilter("updated_at", "<", cutoff))
-        .order_by("updated_at")
-        .limit(_PAGE)
-    )
     cursor: Snapshot | None = None
     while True:
-        page = list((query.start_after(cursor) if cursor else query).stream())
+        page = list(queries.stream(IDLE_DEVICES, db.client(), cutoff, limit=_PAGE, after=cursor))
         if not page:
             return
         yield [Device(str(d["uid"]), str(d["installation_id"]), None) for d in (s.to_dict() or {} for s in page)]

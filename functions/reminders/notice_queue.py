@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from google.cloud import firestore
-from google.cloud.firestore_v1.base_query import FieldFilter
 
 from functions.reminders import notices, schedule
 from functions.reminders.batch import DueUser
@@ -17,12 +16,18 @@ from functions.reminders.conditional_writes import Write, apply_each
 from functions.reminders.kinds import Kind
 from functions.reminders.preferences import quiet_hours_of
 from lib import firestore as db
+from lib import queries
 from lib.timezones import check_timezone, zone
 
 IAM_PERMISSIONS = db.WRITES
 
 
 Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
+
+# Notices waiting for the tick, oldest first; a handed-over notice has no due_at.
+DUE_NOTICES = queries.QueryShape(
+    notices.COLLECTION, filters=(("due_at", "<="),), order=(("due_at", queries.ASCENDING),)
+)
 
 
 @dataclass(frozen=True)
@@ -56,14 +61,7 @@ def placement(notice: Mapping[str, Any], user: Mapping[str, Any] | None, now: da
 def due_notices(now: datetime, limit: int) -> tuple[list[tuple[Snapshot, Placed]], int]:
     """Up to `limit` notices due by `now`, oldest first, each placed under its user's document,
     and the documents read. Notices are rare; those beyond `limit` are read by the next tick."""
-    query = (
-        db.client()
-        .collection(notices.COLLECTION)
-        .where(filter=FieldFilter("due_at", "<=", now))
-        .order_by("due_at")
-        .limit(limit)
-    )
-    found = list(query.stream())
+    found = list(queries.stream(DUE_NOTICES, db.client(), now, limit=limit))
     uids = sorted({str((s.to_dict() or {}).get("uid")) for s in found})
     refs = [db.client().collection("users").document(uid) for uid in uids]
     users = {s.id: s.to_dict() or {} for s in db.client().get_all(refs) if s.exists} if refs else {}

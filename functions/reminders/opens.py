@@ -12,19 +12,20 @@ from datetime import date, datetime
 from typing import Any
 
 from google.cloud import firestore
-from google.cloud.firestore_v1.base_query import FieldFilter
 from pydantic import BaseModel
 
 from functions.reminders import counters, send_records
 from functions.reminders.conditional_writes import Write
 from functions.reminders.kinds import Kind
-from lib import errors
+from lib import errors, queries
 from lib import firestore as db
 
 IAM_PERMISSIONS = db.WRITES
 
 MESSAGE_ID_PATTERN = r"^[0-9a-f]{32}$"
 _MESSAGE_ID = re.compile(MESSAGE_ID_PATTERN)
+
+SEND_BY_MESSAGE_ID = queries.QueryShape(send_records.COLLECTION, filters=(("message_id", "=="),))
 
 
 class OpenedReply(BaseModel):
@@ -45,8 +46,8 @@ def _not_found(message_id: str) -> errors.NotFound:
 def record_open(uid: str, message_id: str, now: datetime) -> OpenedReply:
     if not _MESSAGE_ID.fullmatch(message_id):
         raise _not_found(message_id)
-    query = db.client().collection(send_records.COLLECTION).where(filter=FieldFilter("message_id", "==", message_id))
-    found = [s for s in query.limit(1).get() if (s.to_dict() or {}).get("uid") == uid]
+    sends = queries.stream(SEND_BY_MESSAGE_ID, db.client(), message_id, limit=1)
+    found = [s for s in sends if (s.to_dict() or {}).get("uid") == uid]
     if not found:
         raise _not_found(message_id)
     ref = found[0].reference

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from google.cloud import firestore
-from google.cloud.firestore_v1.base_query import FieldFilter
 from pydantic import AwareDatetime, BaseModel
 
 from functions.reminders import counters, notice_queue, schedule
@@ -32,10 +31,19 @@ from functions.reminders.preferences import next_firing, schedule_fields
 from functions.reminders.queues import enqueue_batch, reminder_queues
 from functions.reminders.send_records import record_id
 from lib import firestore as db
+from lib import queries
 from lib.config import Settings, settings
 from lib.timezones import check_timezone, zone
 
 IAM_PERMISSIONS = db.WRITES
+
+# Users with a reminder due, earliest first, read only for what advancing them needs.
+DUE_USERS = queries.QueryShape(
+    "users",
+    filters=(("next_at", "<="),),
+    order=(("next_at", queries.ASCENDING),),
+    select=("reminder", "next_at", "next_by_kind"),
+)
 
 
 Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
@@ -107,14 +115,6 @@ def run_tick(now: datetime) -> TickReport:
     config = settings()
     queues = reminder_queues(config)
     day = now.date()
-    query = (
-        db.client()
-        .collection("users")
-        .where(filter=FieldFilter("next_at", "<=", now))
-        .order_by("next_at")
-        .select(["reminder", "next_at", "next_by_kind"])
-        .limit(config.reminders_tick_page_size)
-    )
     report = TickReport()
     # Notices leave the query only after the tick has enqueued them, so a tick that dies in
     # between hands them over again and the send records absorb it.
@@ -128,7 +128,7 @@ def run_tick(now: datetime) -> TickReport:
             waiting.setdefault(place.due.uid, []).append(place.due)
     # Each page's next_at writes overlap the next page's read; all are awaited before answering.
     with ThreadPoolExecutor(max_workers=2) as writer:
-        pages = _pages(query, now, config, queues, report, waiting)
+        pages = _pages(now, config, queues, report, waiting)
         writes = [writer.submit(_advance, advances) for advances in pages]
         for write in writes:
             write.result()
@@ -171,7 +171,6 @@ def spread(due: Sequence[DueUser], window_s: int, size: int) -> list[tuple[int, 
 
 
 def _pages(
-    query: firestore.Query,
     now: datetime,
     config: Settings,
     queues: list[str],
@@ -184,7 +183,7 @@ def _pages(
     started = time.monotonic()
     cursor: Snapshot | None = None
     while True:
-        page = list((query.start_after(cursor) if cursor else query).stream())
+        page = list(queries.stream(DUE_USERS, db.client(), now, limit=config.reminders_tick_page_size, after=cursor))
         report.docs_read += max(1, len(page))  # an empty answer is billed as one read
         if not page:
             return

@@ -19,7 +19,7 @@ from functions.streaks import commits, streak
 from functions.streaks.api import CheckinReply, CheckinRequest, DayView, StreakReply
 from functions.streaks.decision import CheckinDecision, decide
 from functions.streaks.summary import summary_of
-from lib import day_rule, log
+from lib import day_rule, log, queries
 from lib import firestore as db
 from lib.config import settings
 
@@ -27,6 +27,9 @@ IAM_PERMISSIONS = commits.IAM_PERMISSIONS
 
 
 _logger = log.get_logger("streaks")
+
+# A user's check-ins between two local dates (ISO text sorts as the dates do).
+CHECKINS_BETWEEN = queries.QueryShape("checkins", filters=(("local_date", ">="), ("local_date", "<=")))
 
 
 @dataclass(frozen=True)
@@ -91,14 +94,9 @@ def check_in(uid: str, request: CheckinRequest) -> CheckinReply:
 
 def _marked_days(ref: firestore.DocumentReference, first: date, last: date) -> tuple[set[date], set[date]]:
     """The dates checked in and the dates frozen between `first` and `last`."""
-    query = (
-        ref.collection("checkins")
-        .where(filter=firestore.FieldFilter("local_date", ">=", first.isoformat()))
-        .where(filter=firestore.FieldFilter("local_date", "<=", last.isoformat()))
-    )
     done: set[date] = set()
     frozen: set[date] = set()
-    for snapshot in query.stream():
+    for snapshot in queries.stream(CHECKINS_BETWEEN, ref, first.isoformat(), last.isoformat()):
         data = snapshot.to_dict() or {}
         (frozen if data.get("frozen") is True else done).add(date.fromisoformat(data["local_date"]))
     return done, frozen

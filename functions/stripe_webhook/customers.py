@@ -10,12 +10,14 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from lib import firestore as db
-from lib import stripe_api
+from lib import queries, stripe_api
 
 IAM_PERMISSIONS = db.WRITES
 
 
 COLLECTION = "stripe_customers"
+
+BY_CUSTOMER_ID = queries.QueryShape(COLLECTION, filters=(("customer_id", "=="),))
 
 
 def ref(uid: str) -> firestore.DocumentReference:
@@ -33,8 +35,7 @@ def customer_in(mapping: Mapping[str, Any] | None) -> str | None:
 
 def uid_of(customer_id: str) -> str | None:
     """The uid a customer belongs to, while that user still exists (deletion removes the mapping)."""
-    query = db.client().collection(COLLECTION).where(filter=firestore.FieldFilter("customer_id", "==", customer_id))
-    for snapshot in query.limit(1).stream():
+    for snapshot in queries.stream(BY_CUSTOMER_ID, db.client(), customer_id, limit=1):
         return snapshot.id
     return None
 

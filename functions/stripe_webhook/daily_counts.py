@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from google.cloud import firestore
 
 from lib import firestore as db
+from lib import queries
 
 IAM_PERMISSIONS = db.WRITES
 
@@ -29,17 +30,17 @@ SHARD_COLLECTION = "webhook_shards"
 SHARDS = 8
 OUTCOMES = ("processed", "duplicate", "busy", "failed", "orphaned", "duplicate_subscription")
 
+ALL_SHARDS = queries.QueryShape(SHARD_COLLECTION)
 
-def _shards(day: str) -> firestore.CollectionReference:
-    shards: firestore.CollectionReference = (
-        db.client().collection(DAILY_COLLECTION).document(day).collection(SHARD_COLLECTION)
-    )
-    return shards
+
+def _day(day: str) -> firestore.DocumentReference:
+    return db.client().collection(DAILY_COLLECTION).document(day)
 
 
 def _shard(now: datetime | None) -> firestore.DocumentReference:
     day = (now or datetime.now(UTC)).date().isoformat()
-    return _shards(day).document(str(random.randrange(SHARDS)))
+    shard: firestore.DocumentReference = _day(day).collection(SHARD_COLLECTION).document(str(random.randrange(SHARDS)))
+    return shard
 
 
 def count_outcome(outcome: str, now: datetime | None = None) -> None:
@@ -54,6 +55,6 @@ def count_in(batch: firestore.WriteBatch, outcome: str, now: datetime | None = N
 def totals(day: date) -> dict[str, int]:
     """The day's outcomes, zero where none was counted."""
     counted: Counter[str] = Counter()
-    for snapshot in _shards(day.isoformat()).stream():
+    for snapshot in queries.stream(ALL_SHARDS, _day(day.isoformat())):
         counted.update({k: int(v) for k, v in (snapshot.to_dict() or {}).items() if isinstance(v, int)})
     return {outcome: counted[outcome] for outcome in OUTCOMES}

@@ -11,11 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import stripe
-from google.cloud import firestore
 from pydantic import BaseModel
 
 from functions.stripe_webhook import daily_counts, entitlement_store, events
-from lib import errors, log, stripe_api
+from lib import errors, log, queries, stripe_api
 from lib import firestore as db
 from lib.config import settings
 from lib.idempotency import RecordStatus
@@ -23,6 +22,8 @@ from lib.idempotency import RecordStatus
 IAM_PERMISSIONS = db.WRITES
 
 _logger = log.get_logger("reconcile")
+
+DUPLICATE_SUBSCRIBERS = queries.QueryShape(entitlement_store.COLLECTION, filters=(("live_subscriptions", ">"),))
 
 
 class ReconcileReport(BaseModel):
@@ -62,12 +63,7 @@ def reconcile_event(event: Mapping[str, Any]) -> Step:
 
 def duplicate_subscribers() -> list[str]:
     """Users whose stored entitlement saw more than one live subscription, counted for the day."""
-    query = (
-        db.client()
-        .collection(entitlement_store.COLLECTION)
-        .where(filter=firestore.FieldFilter("live_subscriptions", ">", 1))
-    )
-    uids = sorted(snapshot.id for snapshot in query.stream())
+    uids = sorted(snapshot.id for snapshot in queries.stream(DUPLICATE_SUBSCRIBERS, db.client(), 1))
     for _ in uids:
         daily_counts.count_outcome("duplicate_subscription")
     return uids
