@@ -19,6 +19,43 @@ resource "google_firestore_index" "index" {
   }
 }
 
+# Single-field index settings from firestore.indexes.json's fieldOverrides (the file the emulator
+# reads), keyed by collection group and field. An override replaces the automatic indexes of its
+# field (COLLECTION scope, ascending and descending), so it lists those it keeps beside the
+# COLLECTION_GROUP ones it adds.
+locals {
+  firestore_field_overrides = {
+    for o in jsondecode(file("${path.module}/../firestore.indexes.json")).fieldOverrides :
+    "${o.collectionGroup}/${o.fieldPath}" => o
+  }
+}
+
+resource "google_firestore_field" "index" {
+  for_each   = local.firestore_field_overrides
+  database   = var.firestore_database
+  collection = each.value.collectionGroup
+  field      = each.value.fieldPath
+
+  index_config {
+    dynamic "indexes" {
+      for_each = each.value.indexes
+      content {
+        query_scope  = try(indexes.value.queryScope, "COLLECTION")
+        order        = try(indexes.value.order, null)
+        array_config = try(indexes.value.arrayConfig, null)
+      }
+    }
+  }
+
+  lifecycle {
+    # Two resources on one field would undo each other's settings on every apply.
+    precondition {
+      condition     = try(local.ttl_fields[each.value.collectionGroup], null) != each.value.fieldPath
+      error_message = "${each.key} is a TTL field: its index_config belongs to google_firestore_field.ttl."
+    }
+  }
+}
+
 # TTL policies: Firestore deletes a document some time after its expire_at. The field is not
 # indexed: an ever-increasing timestamp index would be a write hotspot and nothing queries it.
 resource "google_firestore_field" "ttl" {
