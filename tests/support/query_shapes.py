@@ -16,9 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("functions", "lib", "ops")
 BUILDER = Path("lib") / "queries.py"
 
-# Query methods of the Firestore client: each adds to a query or runs one.
-QUERY_METHODS = frozenset(
+# Calls of the Firestore client that make a query, add to one or run one.
+QUERY_CALLS = frozenset(
     {
+        "FieldFilter",
         "collection_group",
         "where",
         "order_by",
@@ -78,31 +79,38 @@ def _receiver_is_a_collection(call: ast.Call) -> bool:
     )
 
 
-def undeclared_queries(root: Path = ROOT) -> list[str]:
-    """`file:line: call` for each query built or run outside lib/queries.py, and each QueryShape
-    made inside a function (where declared_shapes cannot see it)."""
+def calls_outside_declarations(source: str, label: str) -> list[str]:
+    """`label:line: call` for each query a module's source builds or runs itself, and each
+    QueryShape it makes inside a function (where declared_shapes cannot see it)."""
+    tree = ast.parse(source)
+    in_functions = {
+        id(node)
+        for scope in ast.walk(tree)
+        if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+        for node in ast.walk(scope)
+    }
     found = []
-    for package in PACKAGES:
-        for path in sorted((root / package).rglob("*.py")):
-            if path.relative_to(root) == BUILDER:
-                continue
-            tree = ast.parse(path.read_text())
-            in_functions = {
-                id(node)
-                for scope in ast.walk(tree)
-                if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
-                for node in ast.walk(scope)
-            }
-            for node in ast.walk(tree):
-                if not isinstance(node, ast.Call):
-                    continue
-                func = node.func
-                name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-                through_builder = isinstance(func, ast.Attribute) and ast.unparse(func.value) == "queries"
-                if (
-                    (name in QUERY_METHODS and not through_builder)
-                    or (name == "get" and _receiver_is_a_collection(node))
-                    or (name == "QueryShape" and id(node) in in_functions)
-                ):
-                    found.append(f"{path.relative_to(root)}:{node.lineno}: {ast.unparse(func)}")
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        through_builder = isinstance(func, ast.Attribute) and ast.unparse(func.value) == "queries"
+        if (
+            (name in QUERY_CALLS and not through_builder)
+            or (name == "get" and _receiver_is_a_collection(node))
+            or (name == "QueryShape" and id(node) in in_functions)
+        ):
+            found.append(f"{label}:{node.lineno}: {ast.unparse(func)}")
     return found
+
+
+def undeclared_queries(root: Path = ROOT) -> list[str]:
+    """calls_outside_declarations over every module of functions/, lib/ and ops/ but the builder."""
+    return [
+        call
+        for package in PACKAGES
+        for path in sorted((root / package).rglob("*.py"))
+        if path.relative_to(root) != BUILDER
+        for call in calls_outside_declarations(path.read_text(), str(path.relative_to(root)))
+    ]
