@@ -78,12 +78,14 @@ def over_cap(
     claimed: Sequence[DueUser], pushes_before: Mapping[tuple[str, date], int], cap: int = DAILY_CAP
 ) -> set[int]:
     """The positions in `claimed` (taken in `CAP_PRIORITY` order) whose push would exceed the cap of their user's
-    local day, given the pushes other records of that day already made or hold."""
+    local day, given the pushes other records of that day already made or hold. An account notice is never
+    refused, since it is asked for once and its matter (Premium about to lapse) would otherwise go untold, but
+    it still fills the day for the reminders after it."""
     pushes = Counter(pushes_before)
     over = set()
     for position, user in sorted(enumerate(claimed), key=lambda item: CAP_PRIORITY.index(item[1].kind)):
         day = (user.uid, user.local_date)
-        if pushes[day] >= cap:
+        if pushes[day] >= cap and not user.kind.is_notice:
             over.add(position)
         else:
             pushes[day] += 1

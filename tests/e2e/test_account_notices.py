@@ -139,3 +139,23 @@ def test_a_notice_due_with_a_reminder_rides_in_its_batch_and_takes_the_cap_first
     assert (send_record(user.uid, world.day, Kind.PAYMENT_FAILED) or {})["status"] == "sent"
     assert (send_record(user.uid, world.day) or {})["status"] == "skipped_cap"
     assert [m["data"]["kind"] for m in fcm.messages() if m["token"] in user.addresses] == ["payment_failed"]
+
+
+def test_a_notice_reaches_a_user_whose_daily_cap_is_already_spent(
+    gateway: GatewayClient, fcm: Fcm, world: World
+) -> None:
+    [user] = world.add(1)
+    # The daily reminder and the nudge both went out earlier that day: the cap of 2 is spent.
+    for kind in (Kind.DAILY_REMINDER, Kind.STREAK_AT_RISK):
+        earlier = DueUser(uid=user.uid, local_date=world.day, kind=kind)
+        db.client().collection("reminder_sends").document(record_id(earlier)).set(
+            {"uid": user.uid, "local_date": world.day.isoformat(), "kind": kind.value, "status": "sent"}
+        )
+    db.client().collection("entitlements").document(user.uid).set({"state": "past_due", "status": "past_due"})
+    assert reminders.notify(user.uid, Kind.PAYMENT_FAILED, f"cus_{user.uid}/grace", world.due_at)
+
+    # Due: the notice, and the daily reminder whose record already says sent.
+    assert tick(gateway, world.tick_at)["due"] >= 2
+    wait_until_settled(world.day, 2)
+    assert (send_record(user.uid, world.day, Kind.PAYMENT_FAILED) or {})["status"] == "sent"
+    assert [m["data"]["kind"] for m in fcm.messages() if m["token"] in user.addresses] == ["payment_failed"]

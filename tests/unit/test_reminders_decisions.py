@@ -146,6 +146,8 @@ def test_the_cap_counts_pushes_of_other_batches_then_this_ones_in_priority_order
     noticed = [due("a", Kind.STREAK_AT_RISK), due("a", Kind.DAILY_REMINDER), due("a", Kind.PAYMENT_FAILED)]
     assert over_cap(noticed, {}) == {0}
     assert over_cap(noticed, {("a", date(2026, 1, 2)): 1}) == {0, 1}
+    # A notice is never refused, even on a day whose cap is spent: it is asked for only once.
+    assert over_cap(noticed, {("a", date(2026, 1, 2)): 2}) == {0, 1}
 
 
 def test_records_of_a_user_day_one_per_kind_the_daily_one_keeping_its_old_id() -> None:
