@@ -42,7 +42,15 @@ def id_token(uid: str, project: str, *, issued_s_ago: int, lifetime_s: int) -> s
     return unsigned_jwt(claims)
 
 
-def blocking_token(uid: str, email: str, event_type: str, project: str, *, disabled: bool = False) -> str:
+def blocking_token(
+    uid: str,
+    email: str,
+    event_type: str,
+    project: str,
+    *,
+    disabled: bool = False,
+    custom_claims: dict[str, Any] | None = None,
+) -> str:
     """The JWT Identity Platform posts to a blocking function, as `{"data": {"jwt": ...}}`."""
     now = int(time.time())
     claims = {
@@ -65,6 +73,7 @@ def blocking_token(uid: str, email: str, event_type: str, project: str, *, disab
             "disabled": disabled,
             "metadata": {"creation_time": now * 1000, "last_sign_in_time": now * 1000},
             "provider_data": [],
+            **({"custom_claims": custom_claims} if custom_claims is not None else {}),
         },
     }
     return unsigned_jwt(claims)

@@ -50,6 +50,11 @@ def billing_claim(entitlement: Mapping[str, Any] | None) -> dict[str, Any]:
     }
 
 
+def claims(entitlement: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The custom claims an entitlement document sets: `plan` and `billing`."""
+    return {"plan": plan_from(entitlement), "billing": billing_claim(entitlement)}
+
+
 def read(uid: str) -> dict[str, Any] | None:
     """entitlements/{uid} as stored, or None when the user never had one."""
     return db.client().collection("entitlements").document(uid).get().to_dict()

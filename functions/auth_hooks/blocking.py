@@ -78,4 +78,8 @@ def before_sign_in(event: identity_fn.AuthBlockingEvent) -> identity_fn.BeforeSi
     user = event.data
     if user.disabled:
         raise HttpsError(FunctionsErrorCode.PERMISSION_DENIED, "this account is disabled")
-    return identity_fn.BeforeSignInResponse(custom_claims={"plan": entitlements.active_plan(user.uid)})
+    # Identity Platform replaces the user's custom claims with the ones answered here (the
+    # response's updateMask names customClaims), so the answer carries every claim the user has,
+    # with `plan` and `billing` fresh from the entitlement.
+    fresh = entitlements.claims(entitlements.read(user.uid))
+    return identity_fn.BeforeSignInResponse(custom_claims={**(user.custom_claims or {}), **fresh})

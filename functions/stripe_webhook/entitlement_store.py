@@ -21,9 +21,8 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ra
 
 from functions.stripe_webhook import customers
 from functions.stripe_webhook.entitlement import Entitlement
-from lib import errors, firebase, log
+from lib import entitlements, errors, firebase, log
 from lib import firestore as db
-from lib.entitlements import billing_claim, plan_from
 
 # The `plan` claim: get_user is accounts:lookup, set_custom_user_claims accounts:update.
 IAM_PERMISSIONS = db.WRITES | {"firebaseauth.users.get", "firebaseauth.users.update"}
@@ -70,13 +69,9 @@ def _write_if_newer(uid: str, data: dict[str, Any], synced_at: datetime) -> Writ
         if isinstance(stored.get("synced_at"), datetime) and stored["synced_at"] >= synced_at:
             return Written(applied=False, claim_stale=False)
         ref.update(data, option=db.client().write_option(last_update_time=snapshot.update_time))
-        return Written(applied=True, claim_stale=_claimed(stored) != _claims(data))
+        return Written(applied=True, claim_stale=_claimed(stored) != entitlements.claims(data))
     except (gexc.AlreadyExists, gexc.FailedPrecondition) as exc:
         raise _Raced from exc
-
-
-def _claims(entitlement: dict[str, Any] | None) -> dict[str, Any]:
-    return {"plan": plan_from(entitlement), "billing": billing_claim(entitlement)}
 
 
 def _claimed(stored: dict[str, Any]) -> dict[str, Any]:
@@ -105,7 +100,7 @@ def sync_plan_claim(uid: str) -> None:
     other claims, then records them as `claim_plan` and `claim_billing`. A failure leaves those
     behind, so the next event or retry for this user sets the claims again."""
     snapshot = _ref(uid).get()
-    wanted = _claims(snapshot.to_dict())
+    wanted = entitlements.claims(snapshot.to_dict())
     try:
         user = fb_auth.get_user(uid, app=firebase.app())
         claims = dict(user.custom_claims or {})

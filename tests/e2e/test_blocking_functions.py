@@ -7,6 +7,7 @@ payload is the one Identity Platform sends.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -15,8 +16,13 @@ from lib import firestore as db
 from tests.conftest import GatewayClient
 
 
-def blocking_body(event_type: str, uid: str, email: str, *, disabled: bool = False) -> dict[str, object]:
-    return {"data": {"jwt": emulator_tokens.blocking_token(uid, email, event_type, "demo-wellness", disabled=disabled)}}
+def blocking_body(
+    event_type: str, uid: str, email: str, *, disabled: bool = False, custom_claims: dict[str, Any] | None = None
+) -> dict[str, object]:
+    token = emulator_tokens.blocking_token(
+        uid, email, event_type, "demo-wellness", disabled=disabled, custom_claims=custom_claims
+    )
+    return {"data": {"jwt": token}}
 
 
 def test_before_create_creates_the_profile(gateway: GatewayClient) -> None:
@@ -48,8 +54,24 @@ def test_before_sign_in_refreshes_the_plan_claim(gateway: GatewayClient) -> None
     )
     assert response.status_code == 200, response.text
     record = response.json()["userRecord"]
-    assert record["customClaims"] == {"plan": "premium"}
+    assert record["customClaims"]["plan"] == "premium"
+    assert record["customClaims"]["billing"]["state"] == "none"
     assert "customClaims" in record["updateMask"]
+
+
+def test_before_sign_in_keeps_the_users_other_claims(gateway: GatewayClient) -> None:
+    """Identity Platform replaces the user's custom claims with the answer's (its updateMask names
+    customClaims), so the answer carries every claim: the billing claim and any other survive."""
+    uid = f"bs-{uuid.uuid4().hex[:10]}"
+    db.client().collection("entitlements").document(uid).set(
+        {"plan": "premium", "status": "trialing", "state": "trialing"}
+    )
+    held = {"plan": "free", "billing": {"state": "none"}, "beta_tester": True}
+    body = blocking_body(emulator_tokens.BEFORE_SIGN_IN, uid, f"{uid}@example.com", custom_claims=held)
+    response = gateway.post("/internal/auth/before-sign-in", json=body)
+    assert response.status_code == 200, response.text
+    claims = response.json()["userRecord"]["customClaims"]
+    assert (claims["plan"], claims["billing"]["state"], claims["beta_tester"]) == ("premium", "trialing", True)
 
 
 def test_before_sign_in_rejects_a_disabled_account(gateway: GatewayClient) -> None:
