@@ -42,12 +42,15 @@ def id_token(uid: str, project: str, *, issued_s_ago: int, lifetime_s: int) -> s
     return unsigned_jwt(claims)
 
 
-def blocking_token(uid: str, email: str, event_type: str, project: str, *, disabled: bool = False) -> str:
-    """The JWT Identity Platform posts to a blocking function, as `{"data": {"jwt": ...}}`."""
+def blocking_token(
+    uid: str, email: str, event_type: str, project: str, *, disabled: bool = False, audience: str = "run.app"
+) -> str:
+    """The JWT Identity Platform posts to a blocking function, as `{"data": {"jwt": ...}}`; its
+    audience is the URI the trigger is registered at."""
     now = int(time.time())
     claims = {
         "iss": issuer(project),
-        "aud": "run.app",
+        "aud": audience,
         "sub": uid,
         "iat": now,
         "exp": now + 300,
