@@ -42,6 +42,7 @@ from functions.reminders.batch import Batch, DueUser
 from lib import routing
 from lib.config import LOCAL_ENDPOINTS, Settings
 from tests.support import terraform as tf
+from tests.support.cdn import cookie_url_prefix
 from tests.support.oidc import certs_server, oidc_token
 
 PROJECT = tf.DEPLOYMENT_STAND_INS["project"]
@@ -338,9 +339,7 @@ def test_a_signed_media_url_reaches_the_media_bucket_under_media(
     assert answer.status_code == 200, answer.text
     fetched = [answer.json()["url"]]
     if kind == "stream":
-        cookie = answer.cookies[signing.COOKIE_NAME]
-        prefix = base64.urlsafe_b64decode(cookie.split(":", 1)[0].removeprefix("URLPrefix=")).decode()
-        fetched.append(prefix)
+        fetched.append(cookie_url_prefix(answer.cookies[signing.COOKIE_NAME]))
     for media_url in fetched:
         backend, _ = deployed.through_load_balancer(media_url)
         assert backend == "bucket:media", media_url

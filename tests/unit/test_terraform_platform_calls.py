@@ -20,6 +20,7 @@ from lib import entitlements
 from lib.config import Settings
 from lib.routing import ROUTES_FILE
 from tests.support import terraform as tf
+from tests.support.cdn import cookie_url_prefix
 
 DOMAIN = tf.DEPLOYMENT_STAND_INS["domain"]
 APP_AUTH = {"none", "user", "user_revoked", "stripe"}
@@ -188,25 +189,21 @@ def test_unknown_paths_go_to_a_function_serving_only_app_routes(repository: Any,
 
 
 def _production_signer(repository: Any) -> access.Signer:
+    """The content function's signer with its production environment and a stand-in key."""
     env = repository["function_env"]["content_urls-content"]
-    key_name = env["CDN_SIGNING_KEY_NAME"]
-    config = Settings(
-        **{name.lower(): value for name, value in env.items()},
-        cdn_keys=f"{key_name}:{base64.urlsafe_b64encode(bytes(16)).decode()}",
-    )
-    return access.Signer(config.media_base_url, key_name, config.cdn_signing_keys[key_name], config.media_url_ttl_s)
+    key = f"{env['CDN_SIGNING_KEY_NAME']}:{base64.urlsafe_b64encode(bytes(16)).decode()}"
+    return access.signer_of(Settings(**{name.lower(): value for name, value in env.items()}, cdn_keys=key))
 
 
 @pytest.mark.parametrize(
     ("kind", "path"), [("file", "premium/evening-wind-down.wav"), ("stream", "premium/deep-sleep/index.m3u8")]
 )
 def test_signed_media_urls_reach_the_bucket_under_media(repository: Any, kind: str, path: str) -> None:
-    item = ContentItem(id="x", title="X", tier="free", kind=kind, path=path)  # type: ignore[arg-type]
+    item = ContentItem.model_validate({"id": "x", "title": "X", "tier": "free", "kind": kind, "path": path})
     granted = access.grant(item, entitlements.FREE, _production_signer(repository), now=1_700_000_000)
     urls = [granted.access.url]
     if granted.cookie:
-        prefix = granted.cookie.value.split(":", 1)[0].removeprefix("URLPrefix=")
-        urls.append(base64.urlsafe_b64decode(prefix).decode())
+        urls.append(cookie_url_prefix(granted.cookie.value))
         assert urlsplit(urls[-1]).path == granted.cookie.path
     for url in urls:
         parts = urlsplit(url)
