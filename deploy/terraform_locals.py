@@ -38,6 +38,7 @@ EVALUATED = (
     "reminders_max_attempts",
     "function_urls",
     # What Google is given: the calls it originates and the URL map it routes by.
+    "lb_auth_kinds",
     "blocking_triggers",
     "scheduler_targets",
     "url_map",

@@ -214,9 +214,8 @@ def _app_request(route: routing.Route, deployed: Deployed) -> requests.Response:
 # What each app route answers here: the stand-in project has no catalogue item and no sent
 # message (the answer comes from the Firestore query). Everything else succeeds.
 EXPECTED = {"content_access": 404, "notification_opened": 404}
-APP_AUTH = {"none", "user", "user_revoked", "stripe"}
 APP_ROUTES = sorted(
-    (r for r in routing.routes() if r.function != "gateway" and r.auth in APP_AUTH and r.name != "me_delete"),
+    (r for r in routing.routes() if r.function != "gateway" and r.auth in tf.APP_AUTH and r.name != "me_delete"),
     key=lambda r: r.name,
 )
 ROUTED_ELSEWHERE = [r.path for r in routing.routes() if r.auth in ("internal", "identity_platform")]

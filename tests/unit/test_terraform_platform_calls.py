@@ -23,7 +23,6 @@ from tests.support import terraform as tf
 from tests.support.cdn import cookie_url_prefix
 
 DOMAIN = tf.DEPLOYMENT_STAND_INS["domain"]
-APP_AUTH = {"none", "user", "user_revoked", "stripe"}
 # Paths no route names, and the internal ones: none may reach anything but the fallback function.
 UNROUTED = ["/", "/nope", "/v1/unknown", "/internal/x", "/internal/reminders/tick", "/internal/auth/before-create"]
 
@@ -164,7 +163,7 @@ def test_each_scheduler_job_posts_to_its_route_with_the_audience_and_account_its
 
 def test_app_routes_reach_their_function_through_the_load_balancer(repository: Any) -> None:
     for row in _rows():
-        if row["auth"] in APP_AUTH:
+        if row["auth"] in tf.APP_AUTH:
             key = f"{row['function']}-{row['entry_point']}"
             assert url_map.resolve(repository["url_map"], DOMAIN, _concrete(row["path"])) == f"function:{key}"
 
@@ -172,7 +171,7 @@ def test_app_routes_reach_their_function_through_the_load_balancer(repository: A
 def test_internal_and_blocking_routes_are_not_reachable_through_the_load_balancer(repository: Any) -> None:
     fallback = repository["url_map"]["path_matchers"]["routes"]["default_service"]
     for row in _rows():
-        if row["auth"] not in APP_AUTH:
+        if row["auth"] not in tf.APP_AUTH:
             key = f"{row['function']}-{row['entry_point']}"
             assert (
                 url_map.resolve(repository["url_map"], DOMAIN, _concrete(row["path"])) == fallback != f"function:{key}"
@@ -185,7 +184,7 @@ def test_unknown_paths_go_to_a_function_serving_only_app_routes(repository: Any,
     backend = url_map.resolve(repository["url_map"], host, path)
     kind, _, key = backend.partition(":")
     assert kind == "function"
-    assert set(repository["functions"][key]["auth"]) <= APP_AUTH
+    assert set(repository["functions"][key]["auth"]) <= tf.APP_AUTH
 
 
 def _production_signer(repository: Any) -> access.Signer:
@@ -212,5 +211,6 @@ def test_signed_media_urls_reach_the_bucket_under_media(repository: Any, kind: s
     assert url_map.bucket_object(urlsplit(granted.access.url).path) == f"media/{path}"
 
 
-def test_stand_in_domain_is_the_load_balancer_host(repository: Any) -> None:
+def test_the_load_balancer_serves_the_domain_and_routes_the_app_auth_kinds(repository: Any) -> None:
     assert repository["url_map"]["host_rules"] == [{"hosts": [DOMAIN], "path_matcher": "routes"}]
+    assert set(repository["lb_auth_kinds"]) == tf.APP_AUTH
