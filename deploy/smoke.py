@@ -84,6 +84,12 @@ def refuses_unsigned_webhook(session: requests.Session, base_url: str) -> str:
     return expect_error(response, 400, "stripe/invalid-signature")
 
 
+def internal_route_is_not_routed(session: requests.Session, base_url: str) -> str:
+    """The load balancer has no rule for internal routes: from outside they are an unknown path,
+    answered by a function with the API's JSON 404, never by the internal function or the bucket."""
+    return expect_error(send(session, "POST", f"{base_url}/internal/reminders/tick", json={}), 404, "not-found")
+
+
 def sign_in_error(response: requests.Response) -> str:
     """Identity Toolkit's reason, e.g. INVALID_LOGIN_CREDENTIALS (its error code is a number)."""
     try:
@@ -151,6 +157,7 @@ def smoke(
             ("GET /v1/me without a token is refused", lambda: refuses_missing_token(session, base_url)),
             ("GET /v1/me as the test user", lambda: answers_profile(session, base_url, identity_toolkit)),
             ("POST /stripe/webhook unsigned is refused", lambda: refuses_unsigned_webhook(session, base_url)),
+            ("POST /internal/reminders/tick is not routed", lambda: internal_route_is_not_routed(session, base_url)),
         ]
         return [run_check(name, check, attempts, delay_s) for name, check in checks]
 

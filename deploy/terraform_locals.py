@@ -37,6 +37,11 @@ EVALUATED = (
     "tasks_enqueuers",
     "reminders_max_attempts",
     "function_urls",
+    # What Google is given: the calls it originates and the URL map it routes by.
+    "lb_auth_kinds",
+    "blocking_triggers",
+    "scheduler_targets",
+    "url_map",
 )
 
 # Stand-ins for local.deployment (terraform/functions.tf): the values of variables and resources

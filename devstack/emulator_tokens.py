@@ -49,13 +49,15 @@ def blocking_token(
     project: str,
     *,
     disabled: bool = False,
+    audience: str = "run.app",
     custom_claims: dict[str, Any] | None = None,
 ) -> str:
-    """The JWT Identity Platform posts to a blocking function, as `{"data": {"jwt": ...}}`."""
+    """The JWT Identity Platform posts to a blocking function, as `{"data": {"jwt": ...}}`; its
+    audience is the URI the trigger is registered at."""
     now = int(time.time())
     claims = {
         "iss": issuer(project),
-        "aud": "run.app",
+        "aud": audience,
         "sub": uid,
         "iat": now,
         "exp": now + 300,

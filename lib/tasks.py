@@ -1,5 +1,5 @@
-"""Cloud Tasks: the client (created once, pointed at the emulator when local) and enqueueing
-HTTP tasks under deterministic names, so the same batch enqueued twice is one task."""
+"""Cloud Tasks: the client (created once, pointed at the emulator when local), HTTP tasks under
+deterministic names, so the same batch enqueued twice is one task, and enqueueing them."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def client() -> tasks_v2.CloudTasksClient:
     return tasks_v2.CloudTasksClient()
 
 
-def enqueue_json(
+def http_task(
     queue: str,
     name: str,
     url: str,
@@ -49,12 +49,10 @@ def enqueue_json(
     *,
     oidc_account: str = "",
     schedule_time: datetime | None = None,
-) -> bool:
-    """Creates the HTTP task `queue/tasks/name` POSTing `body` as JSON to `url`; False when a
-    task of that name already exists (Cloud Tasks remembers names for about an hour after a
-    task ends; the emulator does not, so receivers stay idempotent on their own). With
-    `oidc_account`, the task carries that account's OIDC token, which Cloud Run requires. With
-    `schedule_time`, it is not dispatched before then."""
+) -> tasks_v2.Task:
+    """The HTTP task `queue/tasks/name` POSTing `body` as JSON to `url`. With `oidc_account`, it
+    carries that account's OIDC token, which Cloud Run requires. With `schedule_time`, it is not
+    dispatched before then."""
     request = tasks_v2.HttpRequest(
         url=url,
         http_method=tasks_v2.HttpMethod.POST,
@@ -63,7 +61,13 @@ def enqueue_json(
     )
     if oidc_account:
         request.oidc_token = tasks_v2.OidcToken(service_account_email=oidc_account, audience=oidc_audience(url))
-    task = tasks_v2.Task(name=f"{queue}/tasks/{name}", http_request=request, schedule_time=schedule_time)
+    return tasks_v2.Task(name=f"{queue}/tasks/{name}", http_request=request, schedule_time=schedule_time)
+
+
+def enqueue(queue: str, task: tasks_v2.Task) -> bool:
+    """Creates `task` on `queue`; False when a task of that name already exists (Cloud Tasks
+    remembers names for about an hour after a task ends; the emulator does not, so receivers stay
+    idempotent on their own)."""
     try:
         client().create_task(parent=queue, task=task)
     except gexc.AlreadyExists:

@@ -120,7 +120,7 @@ resource "google_cloudfunctions2_function" "fn" {
     available_memory                 = local.function_config[each.key].memory
     available_cpu                    = local.function_config[each.key].cpu
     max_instance_count               = local.function_config[each.key].max_instances
-    min_instance_count               = 0
+    min_instance_count               = local.function_config[each.key].min_instances
     timeout_seconds                  = local.function_config[each.key].timeout_seconds
     service_account_email            = google_service_account.function[each.key].email
     all_traffic_on_latest_revision   = true

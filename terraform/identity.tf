@@ -1,17 +1,16 @@
 # Identity Platform calls the blocking functions (auth_hooks before_create / before_sign_in)
-# with a signed JWT, which firebase-functions' identity_fn verifies in the function. The JWT's
-# audience is the URI registered here, and firebase-functions (Python) accepts a 2nd-gen
-# blocking token only if that audience contains "run.app": so the Cloud Run URI
-# (service_config[0].uri), never the cloudfunctions.net `url`. See docs/decisions.
+# with a signed JWT, which firebase-functions' identity_fn verifies in the function. Each trigger
+# is local.blocking_triggers (routes.tf): the function's run.app URL and its route's path, since
+# Identity Platform posts to exactly that URI and the JWT's audience names it. See docs/decisions.
 resource "google_identity_platform_config" "auth" {
   project = var.project
 
   blocking_functions {
     dynamic "triggers" {
-      for_each = local.blocking_functions
+      for_each = local.blocking_triggers
       content {
-        event_type   = triggers.value
-        function_uri = google_cloudfunctions2_function.fn[triggers.key].service_config[0].uri
+        event_type   = triggers.value.event_type
+        function_uri = triggers.value.function_uri
       }
     }
 

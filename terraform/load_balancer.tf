@@ -1,5 +1,6 @@
 # The global external Application Load Balancer: one serverless NEG and backend service per
-# Cloud Function, a URL map generated from the route table, /media/* to the CDN bucket.
+# Cloud Function, a URL map generated from the route table (app routes only), /media/* to the CDN
+# bucket, anything else to a function that answers the API's JSON 404.
 
 resource "google_compute_region_network_endpoint_group" "fn" {
   for_each              = local.functions
@@ -30,36 +31,48 @@ resource "google_compute_backend_service" "fn" {
   }
 }
 
+locals {
+  # The resource behind each backend name of local.url_map (routes.tf).
+  backend_ids = merge(
+    { for key, f in local.functions : "function:${key}" => google_compute_backend_service.fn[key].id },
+    { "bucket:media" = google_compute_backend_bucket.media.id },
+  )
+}
+
+# Every attribute comes from local.url_map (routes.tf), which tests resolve URLs through.
 resource "google_compute_url_map" "api" {
   name            = "api"
-  default_service = google_compute_backend_bucket.media.id
+  default_service = local.backend_ids[local.url_map.default_service]
 
-  host_rule {
-    hosts        = [var.domain]
-    path_matcher = "routes"
+  dynamic "host_rule" {
+    for_each = local.url_map.host_rules
+    content {
+      hosts        = host_rule.value.hosts
+      path_matcher = host_rule.value.path_matcher
+    }
   }
 
-  path_matcher {
-    name            = "routes"
-    default_service = google_compute_backend_bucket.media.id
+  dynamic "path_matcher" {
+    for_each = local.url_map.path_matchers
+    content {
+      name            = path_matcher.key
+      default_service = local.backend_ids[path_matcher.value.default_service]
 
-    dynamic "route_rules" {
-      for_each = local.url_rules
-      content {
-        priority = route_rules.value.priority
-        service  = google_compute_backend_service.fn[route_rules.value.function].id
-        match_rules {
-          full_path_match     = route_rules.value.full_path
-          path_template_match = route_rules.value.path_template
+      dynamic "route_rules" {
+        for_each = path_matcher.value.route_rules
+        content {
+          priority = route_rules.value.priority
+          service  = local.backend_ids[route_rules.value.service]
+
+          dynamic "match_rules" {
+            for_each = route_rules.value.match_rules
+            content {
+              full_path_match     = match_rules.value.full_path_match
+              path_template_match = match_rules.value.path_template_match
+              prefix_match        = match_rules.value.prefix_match
+            }
+          }
         }
-      }
-    }
-
-    route_rules {
-      priority = 1000
-      service  = google_compute_backend_bucket.media.id
-      match_rules {
-        prefix_match = "/media/"
       }
     }
   }

@@ -46,9 +46,15 @@ locals {
   functions_by_path = { for r in local.cloud_routes : r.path => "${r.function}-${r.entry_point}"... }
   function_by_path  = { for path, keys in local.functions_by_path : path => keys[0] }
 
+  # Only routes the app calls go through the load balancer: internal routes are called by Cloud
+  # Scheduler and Cloud Tasks at run.app, blocking functions by Identity Platform, so their paths
+  # fall to the default backend like any unknown path.
+  lb_auth_kinds = ["none", "user", "user_revoked", "stripe"]
+  lb_paths      = distinct([for r in local.cloud_routes : r.path if contains(local.lb_auth_kinds, r.auth)])
+
   # URL-map route rules, literal paths first, then templates (`{id}` becomes `{id=*}`, one segment).
-  literal_paths  = sort([for path in keys(local.function_by_path) : path if length(regexall("[{]", path)) == 0])
-  template_paths = sort([for path in keys(local.function_by_path) : path if length(regexall("[{]", path)) > 0])
+  literal_paths  = sort([for path in local.lb_paths : path if length(regexall("[{]", path)) == 0])
+  template_paths = sort([for path in local.lb_paths : path if length(regexall("[{]", path)) > 0])
   url_rules = [
     for index, path in concat(local.literal_paths, local.template_paths) : {
       priority      = index + 1
@@ -59,6 +65,40 @@ locals {
     }
   ]
 
+  # What answers a path no rule matches: a function whose routes are all app routes, so it answers
+  # with the API's JSON 404 (lib/routing.py) and never serves an internal route.
+  fallback_function = sort([
+    for key, f in local.functions : key if alltrue([for a in f.auth : contains(local.lb_auth_kinds, a)])
+  ])[0]
+
+  # The URL map exactly as google_compute_url_map.api is given it (load_balancer.tf), with backends
+  # named "function:<key>" or "bucket:media", so tests resolve URLs through it (deploy/url_map.py).
+  url_map = {
+    default_service = "function:${local.fallback_function}"
+    host_rules      = [{ hosts = [local.deployment.domain], path_matcher = "routes" }]
+    path_matchers = {
+      routes = {
+        default_service = "function:${local.fallback_function}"
+        route_rules = concat(
+          [
+            for rule in local.url_rules : {
+              priority    = rule.priority
+              service     = "function:${rule.function}"
+              match_rules = [{ full_path_match = rule.full_path, path_template_match = rule.path_template, prefix_match = null }]
+            }
+          ],
+          # Media objects are stored under media/ in the bucket: the backend bucket is asked for the
+          # request path without its leading slash (docs/media.md).
+          [{
+            priority    = 1000
+            service     = "bucket:media"
+            match_rules = [{ full_path_match = null, path_template_match = null, prefix_match = "/media/" }]
+          }],
+        )
+      }
+    }
+  }
+
   # Per-function settings the route table does not hold, keyed `<function>-<entry_point>` over a
   # default. Capacity: handlers wait on Firestore, Auth, FCM and Stripe far longer than they
   # compute (a request costs a few ms of CPU against tens of ms of waiting), so one vCPU serves
@@ -67,6 +107,7 @@ locals {
   function_defaults = {
     memory          = "512Mi"
     cpu             = "1"
+    min_instances   = 0
     max_instances   = 20
     concurrency     = 40
     timeout_seconds = 60
@@ -123,8 +164,14 @@ locals {
       roles           = ["roles/datastore.user", "roles/firebaseauth.admin"]
     }
   }
+  # Identity Platform fails a sign-up or sign-in whose blocking function has not answered within
+  # 7 seconds, which a cold start can take: each keeps one warm instance (docs/deploy.md, "Capacity").
   function_config = {
-    for key, f in local.functions : key => merge(local.function_defaults, try(local.function_settings[key], {}))
+    for key, f in local.functions : key => merge(
+      local.function_defaults,
+      f.access == "identity_platform" ? { min_instances = 1 } : {},
+      try(local.function_settings[key], {}),
+    )
   }
 
   # What each deployed function's code reads in production (lib/function_settings.yaml, checked
@@ -162,7 +209,7 @@ locals {
     STRIPE_RECONCILE_WINDOW_H      = "72"
     STRIPE_GRACE_DAYS              = "7"
     STRIPE_TRIAL_DAYS              = "7"
-    CDN_BASE_URL                   = "https://${local.deployment.domain}"
+    CDN_BASE_URL                   = "https://${local.deployment.domain}/media"
     CDN_SIGNING_KEY_NAME           = local.deployment.cdn_signing_key_name
     MEDIA_URL_TTL_S                = "600"
   }
@@ -235,6 +282,18 @@ locals {
     for name, job in local.scheduler_jobs : name => merge(job, { function = local.function_by_path[job.path] })
     if contains(keys(local.function_by_path), job.path)
   }
+  # The HTTP call each job makes, exactly as google_cloud_scheduler_job.job is given it
+  # (scheduler.tf): the function's run.app URL, with that URL as the OIDC audience it checks.
+  scheduler_targets = {
+    for name, job in local.scheduled : name => {
+      http_method     = "POST"
+      uri             = "${local.function_urls[job.function]}${job.path}"
+      headers         = { "Content-Type" = "application/json" }
+      body            = "{}"
+      oidc_audience   = local.function_urls[job.function]
+      service_account = local.deployment.scheduler_service_account
+    }
+  }
 
   # Cloud Tasks target of the reminders queue (one batch per task).
   tasks_target_path     = "/internal/reminders/send"
@@ -258,6 +317,15 @@ locals {
   blocking_functions = {
     for key, f in local.functions : key => local.blocking_events[f.entry_point]
     if f.access == "identity_platform"
+  }
+  # What google_identity_platform_config.auth registers (identity.tf). Identity Platform posts to
+  # exactly this URI, so it carries the route's path; the run.app host keeps the JWT audience (the
+  # URI) acceptable to firebase-functions (docs/decisions/0009-blocking-functions-run-app-uri.md).
+  blocking_triggers = {
+    for key, event in local.blocking_functions : key => {
+      event_type   = event
+      function_uri = "${local.function_urls[key]}${local.functions[key].paths[0]}"
+    }
   }
 
   # Firestore composite indexes come from the same file the emulator and `firebase deploy` use.

@@ -18,15 +18,16 @@ resource "google_cloud_scheduler_job" "job" {
     max_backoff_duration = "120s"
   }
 
+  # Every attribute of the call comes from local.scheduler_targets (routes.tf), which tests send.
   http_target {
-    http_method = "POST"
-    uri         = "${local.function_urls[each.value.function]}${each.value.path}"
-    headers     = { "Content-Type" = "application/json" }
-    body        = base64encode("{}")
+    http_method = local.scheduler_targets[each.key].http_method
+    uri         = local.scheduler_targets[each.key].uri
+    headers     = local.scheduler_targets[each.key].headers
+    body        = base64encode(local.scheduler_targets[each.key].body)
 
     oidc_token {
-      service_account_email = google_service_account.scheduler.email
-      audience              = local.function_urls[each.value.function]
+      service_account_email = local.scheduler_targets[each.key].service_account
+      audience              = local.scheduler_targets[each.key].oidc_audience
     }
   }
 

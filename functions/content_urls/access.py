@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from functions.content_urls import signing
 from functions.content_urls.catalogue import ContentItem, Kind, Tier
 from lib import entitlements, errors
+from lib.config import Settings
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,12 @@ class Signer:
     key_name: str
     key_b64: str
     ttl_s: int
+
+
+def signer_of(config: Settings) -> Signer:
+    """Signing with the configured key name, under the media base URL."""
+    key_name = config.cdn_signing_key_name
+    return Signer(config.media_base_url, key_name, config.cdn_signing_keys[key_name], config.media_url_ttl_s)
 
 
 class ContentSummary(BaseModel):

@@ -14,12 +14,6 @@ from lib.http import Reply, json_response
 from lib.routing import serve
 
 
-def _signer() -> access.Signer:
-    config = settings()
-    key_name = config.cdn_signing_key_name
-    return access.Signer(config.media_base_url, key_name, config.cdn_signing_keys[key_name], config.media_url_ttl_s)
-
-
 def content_list(request: flask.Request, caller: Caller) -> Reply:
     return access.catalogue_for(catalogue.list_items(), entitlements.active_plan(caller.uid)).model_dump(mode="json")
 
@@ -27,7 +21,7 @@ def content_list(request: flask.Request, caller: Caller) -> Reply:
 def content_access(request: flask.Request, caller: Caller, content_id: str) -> Reply:
     log.bind(content_id=content_id)
     item = catalogue.get_item(content_id)
-    granted = access.grant(item, entitlements.active_plan(caller.uid), _signer(), int(time.time()))
+    granted = access.grant(item, entitlements.active_plan(caller.uid), access.signer_of(settings()), int(time.time()))
     response = json_response(granted.access.model_dump(mode="json"))
     if granted.cookie:
         cookie = granted.cookie

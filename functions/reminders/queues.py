@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from google.cloud import tasks_v2
+
 from functions.reminders.batch import Batch
 from lib import tasks
 from lib.config import Settings
@@ -18,10 +20,9 @@ def reminder_queues(config: Settings) -> list[str]:
     return [f"{parent}/{name}" for name in names]
 
 
-def enqueue_batch(queue: str, batch: Batch, config: Settings, send_at: datetime | None = None) -> bool:
-    """The send task of `batch`, named after it and dispatched from `send_at`; False when that
-    task already exists."""
-    return tasks.enqueue_json(
+def send_task(queue: str, batch: Batch, config: Settings, send_at: datetime | None = None) -> tasks_v2.Task:
+    """The send task of `batch`, named after it and dispatched from `send_at`."""
+    return tasks.http_task(
         queue,
         batch.batch,
         config.reminders_send_url,
@@ -29,3 +30,8 @@ def enqueue_batch(queue: str, batch: Batch, config: Settings, send_at: datetime 
         oidc_account=config.reminders_task_service_account,
         schedule_time=send_at,
     )
+
+
+def enqueue_batch(queue: str, batch: Batch, config: Settings, send_at: datetime | None = None) -> bool:
+    """Enqueues the send task of `batch`; False when that task already exists."""
+    return tasks.enqueue(queue, send_task(queue, batch, config, send_at))

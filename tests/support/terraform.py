@@ -10,10 +10,20 @@ import hcl2
 
 from deploy.terraform_locals import DEPLOYMENT_STAND_INS, EVALUATED, evaluate_locals
 
-__all__ = ["DEPLOYMENT_STAND_INS", "EVALUATED", "deployment_keys", "evaluate_locals", "parsed", "resources"]
+__all__ = [
+    "APP_AUTH",
+    "DEPLOYMENT_STAND_INS",
+    "EVALUATED",
+    "deployment_keys",
+    "evaluate_locals",
+    "parsed",
+    "resources",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM = ROOT / "terraform"
+# The auth kinds of the routes the load balancer routes (local.lb_auth_kinds): the app's own.
+APP_AUTH = frozenset({"none", "user", "user_revoked", "stripe"})
 
 
 def _clean(value: Any) -> Any:

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import firebase_admin
 import google.auth.credentials
+import google.oauth2.id_token
 import pytest
 from firebase_admin import credentials
 from firebase_functions.private import token_verifier
 
 from devstack.emulator_tokens import unsigned_jwt
+from lib.routing import ROUTES_FILE
+from tests.support import terraform as tf
 
 PROJECT = "wellness-prod"
 
@@ -59,3 +63,22 @@ def test_a_token_for_the_cloudfunctions_net_url_is_refused(verifier: token_verif
     url = f"https://europe-west1-{PROJECT}.cloudfunctions.net/auth-hooks-before-create"
     with pytest.raises(token_verifier.InvalidAuthBlockingTokenError, match='incorrect "aud"'):
         verifier.verify_auth_blocking_token(_blocking_token(url))
+
+
+def test_a_token_for_each_registered_trigger_uri_passes_the_audience_check(
+    verifier: token_verifier.AuthBlockingTokenVerifier,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The URI Terraform registers (route path included) is the audience; only the signature
+    check, which needs Google's keys, is left out."""
+
+    def signature_not_checked(token: str, request: Any, audience: str | None, certs_url: str) -> dict[str, Any]:
+        return dict(google.auth.jwt.decode(token, verify=False))
+
+    monkeypatch.setattr(google.oauth2.id_token, "verify_token", signature_not_checked)
+    triggers = tf.evaluate_locals(ROUTES_FILE, tmp_path_factory.mktemp("console"))["blocking_triggers"]
+    assert triggers
+    for trigger in triggers.values():
+        claims = verifier.verify_auth_blocking_token(_blocking_token(trigger["function_uri"]))
+        assert claims["aud"] == trigger["function_uri"]

@@ -268,3 +268,11 @@ def test_a_batch_line_carries_its_failed_share_for_the_failure_alert() -> None:
     fields = line_fields(8, Counter(sent=5, failed=2, retried=1))
     assert fields == {"users": 8, "sent": 5, "failed": 2, "retried": 1, "failed_share": 0.25}
     assert line_fields(0, Counter())["failed_share"] == 0.0
+
+
+def test_task_names_of_one_day_do_not_share_a_prefix() -> None:
+    """Cloud Tasks slows down on task ids with sequential prefixes, such as a date first."""
+    day = date(2026, 1, 2)
+    names = [batch_name(day, [DueUser(uid=f"user-{n}", local_date=day)]) for n in range(64)]
+    assert len({name[:2] for name in names}) > 32
+    assert len({shard_of(name, 4) for name in names}) == 4

@@ -20,6 +20,7 @@ TOKEN = "id-token-of-smoke-user"
 class Behaviour:
     webhook_unsigned_status: int = 400
     me_with_token_status: int = 200
+    internal_routed: bool = False
 
 
 class FakeApi(BaseHTTPRequestHandler):
@@ -58,6 +59,8 @@ class FakeApi(BaseHTTPRequestHandler):
                 self.answer(400, {"error": {"code": "stripe/invalid-signature", "message": "no signature"}})
             else:
                 self.answer(200, {"received": True, "outcome": "processed"})
+        elif self.path.startswith("/internal/") and self.behaviour.internal_routed:
+            self.answer(401, {"error": {"code": "auth/missing-token", "message": "send a token"}})
         else:
             self.answer(404, {"error": {"code": "not-found", "message": "no such route"}})
 
@@ -91,6 +94,7 @@ def test_healthy_api_passes_every_check(api: tuple[str, Behaviour], capsys: pyte
         "✓ GET /v1/me without a token is refused: 401 auth/missing-token",
         "✓ GET /v1/me as the test user: 200, profile of uid smoke-uid",
         "✓ POST /stripe/webhook unsigned is refused: 400 stripe/invalid-signature",
+        "✓ POST /internal/reminders/tick is not routed: 404 not-found",
     ]
 
 
@@ -102,6 +106,17 @@ def test_webhook_accepting_an_unsigned_call_fails(
     assert status == 1
     assert lines[2].startswith(
         "✗ POST /stripe/webhook unsigned is refused: expected 400 stripe/invalid-signature, got 200 "
+    )
+
+
+def test_an_internal_route_reachable_through_the_load_balancer_fails(
+    api: tuple[str, Behaviour], capsys: pytest.CaptureFixture[str]
+) -> None:
+    api[1].internal_routed = True
+    status, lines = run(api[0], capsys)
+    assert status == 1
+    assert lines[3] == (
+        "✗ POST /internal/reminders/tick is not routed: expected 404 not-found, got 401 auth/missing-token"
     )
 
 

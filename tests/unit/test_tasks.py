@@ -28,6 +28,6 @@ def test_an_enqueued_task_names_the_target_function_as_audience(monkeypatch: pyt
     recorder = _Recorder()
     monkeypatch.setattr(tasks, "client", lambda: recorder)
     queue = "projects/p/locations/l/queues/reminders"
-    assert tasks.enqueue_json(queue, "batch-1", TARGET, {"users": []}, oidc_account=ACCOUNT)
+    assert tasks.enqueue(queue, tasks.http_task(queue, "batch-1", TARGET, {"users": []}, oidc_account=ACCOUNT))
     token = recorder.tasks[0].http_request.oidc_token
     assert (token.service_account_email, token.audience) == (ACCOUNT, tasks.oidc_audience(TARGET))

@@ -134,10 +134,14 @@ def test_every_function_comes_from_the_route_table(table: tuple[list[Any], Any])
     assert set(evaluated["functions"]) == {key_of(r) for r in cloud_rows(rows)}
 
 
-def test_every_route_path_has_a_url_map_rule_to_its_function(table: tuple[list[Any], Any]) -> None:
+def test_every_app_route_path_has_a_url_map_rule_to_its_function(table: tuple[list[Any], Any]) -> None:
+    """Internal and blocking routes are called at run.app, never through the load balancer."""
     rows, evaluated = table
     rules = {rule["path"]: rule for rule in evaluated["url_rules"]}
     for row in cloud_rows(rows):
+        if row["auth"] in ("internal", "identity_platform"):
+            assert row["path"] not in rules
+            continue
         rule = rules[row["path"]]
         assert rule["function"] == key_of(row)
         if "{" in row["path"]:
@@ -177,19 +181,18 @@ def test_functions_negs_and_backend_services_are_one_per_function(resources: dic
     assert backend["security_policy"] == "${google_compute_security_policy.api.id}"
 
 
-def test_url_map_has_a_rule_per_url_rule_and_media_on_the_cdn_bucket(resources: dict[Any, Any]) -> None:
-    matcher = resources[("google_compute_url_map", "api")]["path_matcher"][0]
-    dynamic = matcher["dynamic"][0]["route_rules"]
-    assert dynamic["for_each"] == "${local.url_rules}"
-    content = dynamic["content"][0]
-    assert content["service"] == "${google_compute_backend_service.fn[route_rules.value.function].id}"
-    assert content["match_rules"][0] == {
-        "full_path_match": "${route_rules.value.full_path}",
-        "path_template_match": "${route_rules.value.path_template}",
-    }
-    media = matcher["route_rules"][0]
+def test_url_map_has_a_rule_per_url_rule_and_media_on_the_cdn_bucket(table: tuple[list[Any], Any]) -> None:
+    _, evaluated = table
+    rules = evaluated["url_map"]["path_matchers"]["routes"]["route_rules"]
+    assert [(r["priority"], r["service"]) for r in rules[:-1]] == [
+        (rule["priority"], f"function:{rule['function']}") for rule in evaluated["url_rules"]
+    ]
+    assert [
+        r["match_rules"][0]["full_path_match"] or r["match_rules"][0]["path_template_match"] for r in rules[:-1]
+    ] == [rule["full_path"] or rule["path_template"] for rule in evaluated["url_rules"]]
+    media = rules[-1]
     assert media["match_rules"][0]["prefix_match"] == "/media/"
-    assert media["service"] == "${google_compute_backend_bucket.media.id}"
+    assert media["service"] == "bucket:media"
 
 
 def test_routes_locals_read_the_route_table_the_gateway_serves() -> None:
@@ -370,15 +373,19 @@ def test_tasks_queue_retries_with_backoff_as_often_as_the_sender_expects(
     assert retry["max_doublings"] > 0
 
 
-def test_every_scheduler_job_uses_oidc_of_the_scheduler_account(resources: dict[Any, Any]) -> None:
+def test_every_scheduler_job_uses_oidc_of_the_scheduler_account(resources: dict[Any, Any], full: Any) -> None:
     jobs = [body for (kind, _), body in resources.items() if kind == "google_cloud_scheduler_job"]
     assert jobs
     for job in jobs:
         target = job["http_target"][0]
         assert "oauth_token" not in target
-        oidc = target["oidc_token"][0]
-        assert oidc["service_account_email"] == "${google_service_account.scheduler.email}"
-        assert oidc["audience"]
+        assert target["oidc_token"][0]["audience"]
+    assert (
+        "scheduler_service_account      = google_service_account.scheduler.email"
+        in (tf.TERRAFORM / "functions.tf").read_text()
+    )
+    for target in full["scheduler_targets"].values():
+        assert target["service_account"] == tf.DEPLOYMENT_STAND_INS["scheduler_service_account"]
 
 
 def test_each_internal_function_checks_the_audience_and_caller_its_tokens_carry(
@@ -387,10 +394,11 @@ def test_each_internal_function_checks_the_audience_and_caller_its_tokens_carry(
     """Scheduler jobs name the function's URL as audience; tasks name the origin of their target
     (lib/tasks.py); the function is given that URL and the account that calls it."""
     job = resources[("google_cloud_scheduler_job", "job")]["http_target"][0]["oidc_token"][0]
-    assert job["audience"] == "${local.function_urls[each.value.function]}"
+    assert job["audience"] == "${local.scheduler_targets[each.key].oidc_audience}"
     env = repository["function_env"]
-    for scheduled in repository["scheduled"].values():
+    for name, scheduled in repository["scheduled"].items():
         key = scheduled["function"]
+        assert repository["scheduler_targets"][name]["oidc_audience"] == repository["function_urls"][key]
         assert env[key]["INTERNAL_AUDIENCE"] == repository["function_urls"][key]
         assert env[key]["INTERNAL_CALLERS"] == tf.DEPLOYMENT_STAND_INS["scheduler_service_account"]
     sender = repository["tasks_target_function"]
@@ -436,17 +444,16 @@ def test_identity_platform_registers_the_blocking_functions(table: tuple[list[An
     assert evaluated["blocking_functions"] == {key: events[ep] for key, ep in expected.items()}
 
 
-def test_identity_platform_triggers_point_at_the_functions(resources: dict[Any, Any]) -> None:
+def test_identity_platform_triggers_point_at_the_functions(resources: dict[Any, Any], repository: Any) -> None:
     blocking = resources[("google_identity_platform_config", "auth")]["blocking_functions"][0]
     triggers = blocking["dynamic"][0]["triggers"]
-    assert triggers["for_each"] == "${local.blocking_functions}"
+    assert triggers["for_each"] == "${local.blocking_triggers}"
     # The blocking JWT's audience is the registered URI, and firebase-functions accepts a 2nd-gen
     # token only when it names run.app (test_blocking_token_audience.py pins that): the Cloud Run
-    # URI, never the cloudfunctions.net `url`.
-    assert (
-        triggers["content"][0]["function_uri"]
-        == "${google_cloudfunctions2_function.fn[triggers.key].service_config[0].uri}"
-    )
+    # URL, never the cloudfunctions.net `url`.
+    assert triggers["content"][0]["function_uri"] == "${triggers.value.function_uri}"
+    for trigger in repository["blocking_triggers"].values():
+        assert ".run.app/" in trigger["function_uri"]
 
 
 def test_firestore_ttl_policies_on_event_send_batch_notice_and_checkout_records(
