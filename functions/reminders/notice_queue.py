@@ -55,7 +55,12 @@ def placement(notice: Mapping[str, Any], user: Mapping[str, Any] | None, now: da
     if at > now:
         return Placed(later=at)
     uid = str(notice.get("uid"))
-    return Placed(due=DueUser(uid=uid, local_date=schedule.local_date_of(now, tz), due_at=now, kind=kind))
+    # The notice counts on the local day it came due, not the tick's: a tick that dies after the
+    # enqueue leaves it to the next tick, and across the user's midnight a tick's day would key
+    # a second send record, and a second push.
+    came_due = notice.get("due_at")
+    day = schedule.local_date_of(came_due if isinstance(came_due, datetime) and came_due <= now else now, tz)
+    return Placed(due=DueUser(uid=uid, local_date=day, due_at=now, kind=kind))
 
 
 def due_notices(now: datetime, limit: int) -> tuple[list[tuple[Snapshot, Placed]], int]:

@@ -28,6 +28,18 @@ def test_a_notice_due_outside_quiet_hours_goes_now_on_the_users_local_date() -> 
     )
 
 
+def test_a_notice_handed_over_again_after_the_users_midnight_keeps_the_day_it_came_due() -> None:
+    """A tick that dies after the enqueue leaves the notice to the next tick; its send record, keyed by
+    user, day and kind, must be the same one, or the notice is pushed twice."""
+    due = NOTICE | {"due_at": datetime(2026, 5, 4, 23, 58, tzinfo=UTC)}
+    user = {"timezone": "UTC", "reminder": {"timezone": "UTC", "quiet_start": "00:00", "quiet_end": "00:00"}}
+    before = placement(due, user, datetime(2026, 5, 4, 23, 59, tzinfo=UTC))
+    after = placement(due, user, datetime(2026, 5, 5, 0, 4, tzinfo=UTC))
+    assert before.due is not None
+    assert after.due is not None
+    assert before.due.local_date == after.due.local_date == date(2026, 5, 4)
+
+
 def test_a_notice_due_in_quiet_hours_moves_to_their_end_in_the_reminders_zone() -> None:
     now = datetime(2026, 5, 4, 23, 30, tzinfo=UTC)
     reminder = {"enabled": False, "timezone": "Europe/Paris", "quiet_start": "21:00", "quiet_end": "08:15"}
