@@ -3,8 +3,21 @@
 # audience is the URI registered here, and firebase-functions (Python) accepts a 2nd-gen
 # blocking token only if that audience contains "run.app": so the Cloud Run URI
 # (service_config[0].uri), never the cloudfunctions.net `url`. See docs/decisions.
+#
+# Creating this resource calls initializeAuth, which fails where Identity Platform was enabled by
+# hand, so `make bootstrap` imports the config when it exists
+# (https://cloud.google.com/identity-platform/docs/reference/rest/v2/projects.identityPlatform/initializeAuth).
+# The provider cannot delete it: docs/deploy.md ("Teardown") says how to clear the triggers.
 resource "google_identity_platform_config" "auth" {
   project = var.project
+
+  # The smoke check and the app sign in with email and password.
+  sign_in {
+    email {
+      enabled           = true
+      password_required = true
+    }
+  }
 
   blocking_functions {
     dynamic "triggers" {
