@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 TASKS_VENV := .venv-tasks
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: install run test lint typecheck terraform-check package clean init plan deploy bootstrap
+.PHONY: install run test lint typecheck terraform-check package clean init plan deploy bootstrap teardown
 
 install: $(VENV)/.installed $(TASKS_VENV)/.installed node_modules/.installed
 
@@ -92,6 +92,11 @@ deploy: $(VENV)/.installed
 # (docs/deploy.md, "First deploy"). Configuration and secret values come from the environment.
 bootstrap: package
 	$(PY) -m deploy.bootstrap
+
+# Clears Identity Platform's blocking triggers, then terraform destroy (asks to confirm); the
+# Firestore database and its data stay (docs/deploy.md, "Teardown").
+teardown: $(VENV)/.installed
+	$(PY) -m deploy.teardown
 
 clean:
 	rm -rf dist .pytest_cache .mypy_cache .ruff_cache

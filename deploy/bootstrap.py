@@ -14,11 +14,10 @@ import secrets
 import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from deploy import google_rest
 from deploy.bootstrap_steps import (
     CommandProbe,
     FromEnv,
@@ -33,7 +32,6 @@ from deploy.bootstrap_steps import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-REQUEST_TIMEOUT_SECONDS = 30
 
 
 class BootstrapError(Exception):
@@ -76,35 +74,19 @@ def _command_holds(probe: CommandProbe) -> bool:
     return all(wanted in items for wanted in probe.expect) if probe.expect else bool(items)
 
 
-def _local_url(url: str, env: Mapping[str, str]) -> str:
-    """GOOGLEAPIS_ROOT points every googleapis.com host at one local stand-in, as <root>/<service>/<path>."""
-    root = env.get("GOOGLEAPIS_ROOT")
-    if not root:
-        return url
-    host, _, path = url.removeprefix("https://").partition("/")
-    return f"{root}/{host.removesuffix('.googleapis.com')}/{path}"
+def _rest_holds(probe: RestProbe, project: str) -> bool:
+    status = google_rest.call("GET", probe.url, project)
+    if status not in (200, 404):
+        raise BootstrapError(f"GET {probe.url} answered {status}")
+    return status == 200
 
 
-def _rest_holds(probe: RestProbe, project: str, env: Mapping[str, str]) -> bool:
-    token = _capture(["gcloud", "auth", "print-access-token"])
-    if token.returncode != 0:
-        raise BootstrapError("gcloud auth print-access-token failed: log in with gcloud first")
-    request = urllib.request.Request(  # noqa: S310 - the URL is one of the steps' fixed https APIs
-        _local_url(probe.url, env),
-        headers={"Authorization": f"Bearer {token.stdout.strip()}", "x-goog-user-project": project},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS):  # noqa: S310
-            return True
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            return False
-        raise BootstrapError(f"GET {probe.url} answered {exc.code}") from exc
-
-
-def holds(probe: Probe, project: str, env: Mapping[str, str]) -> bool:
+def holds(probe: Probe, project: str) -> bool:
     if isinstance(probe, RestProbe):
-        return _rest_holds(probe, project, env)
+        try:
+            return _rest_holds(probe, project)
+        except google_rest.GoogleRestError as exc:
+            raise BootstrapError(str(exc)) from exc
     return _command_holds(probe)
 
 
@@ -137,10 +119,10 @@ def _run(step: Step, stdin: Input | None, project: str, env: Mapping[str, str]) 
 
 def run_steps(steps: Sequence[Step], project: str, env: Mapping[str, str]) -> None:
     for step in steps:
-        if step.needed is not None and not holds(step.needed, project, env):
+        if step.needed is not None and not holds(step.needed, project):
             print(f"- {step.name}: nothing to do", flush=True)
             continue
-        if step.done is not None and holds(step.done, project, env):
+        if step.done is not None and holds(step.done, project):
             print(f"✓ {step.name}: already done", flush=True)
             continue
         print(f"→ {step.name}", flush=True)

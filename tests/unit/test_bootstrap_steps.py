@@ -17,6 +17,7 @@ from deploy.bootstrap_steps import (
     Step,
     bootstrap_steps,
 )
+from deploy.teardown import clear_triggers_call, teardown_commands
 
 SETTINGS = Settings(
     project="wellness-prod",
@@ -114,3 +115,16 @@ def test_a_new_cdn_key_is_16_random_bytes_base64url() -> None:
     key = new_cdn_key()
     assert len(base64.urlsafe_b64decode(key)) == 16
     assert key != new_cdn_key()
+
+
+def test_teardown_clears_every_blocking_trigger_and_nothing_else() -> None:
+    url, body = clear_triggers_call("wellness-prod")
+    assert url.endswith("/admin/v2/projects/wellness-prod/config?updateMask=blockingFunctions.triggers")
+    assert body == {"blockingFunctions": {"triggers": {}}}
+
+
+def test_teardown_keeps_the_firestore_database_before_destroying() -> None:
+    commands = teardown_commands("prod.tfvars")
+    assert commands[0][-3:] == ["state", "rm", "google_firestore_database.default"]
+    assert commands[-1][2] == "destroy"
+    assert "-auto-approve" not in commands[-1]
