@@ -410,7 +410,7 @@ def first_apply(settings: Settings) -> list[Step]:
         ),
     ]
     # A function whose secret has no version fails to deploy:
-    # https://cloud.google.com/functions/docs/configuring/secrets ("the secret ... must exist").
+    # https://cloud.google.com/run/docs/configuring/secrets: an instance whose secret cannot be read never starts.
     for secret, variable in SECRET_VALUES_FROM_ENV.items():
         steps.append(_secret_version(settings, secret, FromEnv(variable)))
     steps.append(_secret_version(settings, CDN_KEY_CONTAINER, NewCdnKey(settings.cdn_key_name)))

@@ -90,7 +90,7 @@ def _refuse_create(state: dict[str, Any], address: str, apis_before: set[str], m
         # https://firebase.google.com/docs/projects/terraform/get-started
         cloud.refuse(state, "quota-project", f"{address}: 403, no quota project")
     if address == "google_cloudfunctions2_function.fn":
-        # https://cloud.google.com/functions/docs/configuring/secrets: the version a function reads must exist.
+        # https://cloud.google.com/run/docs/configuring/secrets: an instance whose secret cannot be read never starts.
         empty = [s for s in config["secrets"] if not state["secret_versions"].get(s)]
         if empty:
             cloud.refuse(state, "secret-no-version", f"secrets without a version: {empty}")
