@@ -21,7 +21,6 @@ from deploy import google_rest
 from deploy.bootstrap_steps import (
     CommandProbe,
     FromEnv,
-    Input,
     KeyFileFromSecret,
     NewCdnKey,
     Probe,
@@ -99,7 +98,8 @@ def _secret_value(secret: str, project: str) -> str:
     return result.stdout.strip().partition(":")[2]
 
 
-def _run(step: Step, stdin: Input | None, project: str, env: Mapping[str, str]) -> int:
+def _run(step: Step, project: str, env: Mapping[str, str]) -> int:
+    stdin = step.stdin
     if isinstance(stdin, KeyFileFromSecret):
         with tempfile.TemporaryDirectory() as folder:
             key_file = Path(folder) / "key"
@@ -126,7 +126,7 @@ def run_steps(steps: Sequence[Step], project: str, env: Mapping[str, str]) -> No
             print(f"✓ {step.name}: already done", flush=True)
             continue
         print(f"→ {step.name}", flush=True)
-        if _run(step, step.stdin, project, env) != 0:
+        if _run(step, project, env) != 0:
             raise BootstrapError(f"{step.name} failed; fix the cause and run make bootstrap again")
 
 

@@ -35,6 +35,13 @@ def terraform_config() -> dict[str, Any]:
     return config_model()
 
 
+@pytest.fixture(scope="session")
+def set_up_projects() -> dict[str, dict[str, Any]]:
+    """Projects after the one-time setup, by the name of their preparation: the runs that break
+    a later step start from there."""
+    return {}
+
+
 @pytest.fixture
 def project_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Where the stand-in project lives; gcloud, terraform and the REST APIs are its stand-ins."""

@@ -3,6 +3,7 @@ that refuse what Google and the provider refuse (tests/support/standin_*.py)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Callable
@@ -12,13 +13,15 @@ from typing import Any
 import pytest
 
 from deploy.bootstrap import BootstrapError, run_steps
-from deploy.bootstrap_steps import Step, bootstrap_steps
+from deploy.bootstrap_steps import Step, bootstrap_steps, one_time_setup
 from tests.deploy.conftest import SECRET_VALUES, SETTINGS
 from tests.support import standin_cloud as cloud
 from tests.support.standin_terraform import LOAD_BALANCER_IP
 
 STEPS = bootstrap_steps(SETTINGS)
+SETUP = one_time_setup(SETTINGS)
 NewProject = Callable[..., Path]
+Prepare = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -95,6 +98,10 @@ def _moved_after(name: str, after: str) -> list[Step]:
     return [*rest[:at], step, *rest[at:]]
 
 
+def _unchanged(state: dict[str, Any]) -> dict[str, Any]:
+    return state
+
+
 def _set_up_by_hand(state: dict[str, Any]) -> dict[str, Any]:
     """The one-time setup run by hand with gcloud, which enables the APIs its own commands call
     (IAM, Resource Manager) and nothing else."""
@@ -109,57 +116,57 @@ STATE_BUCKET = (
     "version the state bucket",
     next(s.name for s in STEPS if s.name.startswith("grant roles/storage.objectViewer on gs://")),
 )
-BROKEN: dict[str, tuple[list[Step], str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
+BROKEN: dict[str, tuple[list[Step], str, Prepare]] = {
     "pipeline APIs before terraform": (
         _without("enable the APIs the pipeline and Terraform need"),
         "pipeline-apis",
         _set_up_by_hand,
     ),
-    "state bucket before init": (_without(*STATE_BUCKET), "state-bucket", lambda state: state),
-    "init before terraform": (_without("terraform init"), "not-initialized", lambda state: state),
-    "pool before provider": (_without("create the workload identity pool"), "wif-pool-missing", lambda state: state),
+    "state bucket before init": (_without(*STATE_BUCKET), "state-bucket", _unchanged),
+    "init before terraform": (_without("terraform init"), "not-initialized", _unchanged),
+    "pool before provider": (_without("create the workload identity pool"), "wif-pool-missing", _unchanged),
     "service account before its grants": (
         _without("create the deployer service account"),
         "sa-missing",
-        lambda state: state,
+        _unchanged,
     ),
     "secret containers before versions": (
         _without("enable the APIs and create the secret containers"),
         "secret-container-missing",
-        lambda state: state,
+        _unchanged,
     ),
     "secret versions before functions": (
         _moved_after("add a version to stripe-api-key", FULL_APPLY),
         "secret-no-version",
-        lambda state: state,
+        _unchanged,
     ),
     "every secret has a version": (
         _without("add a version to stripe-webhook-secret"),
         "secret-no-version",
-        lambda state: state,
+        _unchanged,
     ),
     "rules release imported, not created": (
         _without("import google_firebaserules_release.firestore"),
         "rules-release-exists",
-        lambda state: state,
+        _unchanged,
     ),
     "rules release imported after the database exists": (
         _moved_after("import google_firebaserules_release.firestore", "import google_firestore_database.default"),
         "rules-release-exists",
-        lambda state: state,
+        _unchanged,
     ),
     "backend bucket before its signed-URL key": (
         _moved_after(KEY, "add a version to cdn-signing-key"),
         "backend-bucket-missing",
-        lambda state: state,
+        _unchanged,
     ),
-    "signed-URL key before the fill agent's grant": (_without(KEY), "cdn-fill-agent-missing", lambda state: state),
+    "signed-URL key before the fill agent's grant": (_without(KEY), "cdn-fill-agent-missing", _unchanged),
     "signed-URL key before the full apply": (
         _moved_after(KEY, FULL_APPLY),
         "cdn-fill-agent-missing",
-        lambda state: state,
+        _unchanged,
     ),
-    "alert policies a pass after their metrics": (_without(FULL_APPLY), "metric-too-new", lambda state: state),
+    "alert policies a pass after their metrics": (_without(FULL_APPLY), "metric-too-new", _unchanged),
     "database imported when the console created it": (
         _without("import google_firestore_database.default"),
         "already-exists",
@@ -173,10 +180,28 @@ BROKEN: dict[str, tuple[list[Step], str, Callable[[dict[str, Any]], dict[str, An
 }
 
 
+def _after_setup(new_project: NewProject, prepare: Prepare, set_up: dict[str, dict[str, Any]]) -> Path:
+    """A project as the unchanged one-time setup leaves it, computed once per preparation."""
+    if prepare.__name__ not in set_up:
+        set_up[prepare.__name__] = _bootstrap(new_project(prepare), SETUP)
+    return new_project(lambda _: copy.deepcopy(set_up[prepare.__name__]))
+
+
+def test_a_project_set_up_by_hand_gets_the_pipeline_apis(new_project: NewProject) -> None:
+    state = _bootstrap(new_project(_set_up_by_hand))
+    assert state["refusals"] == []
+    assert {"iamcredentials.googleapis.com", "sts.googleapis.com"} <= set(state["apis"])
+
+
 @pytest.mark.parametrize("broken", sorted(BROKEN))
-def test_a_step_missing_or_out_of_order_fails_the_run(new_project: NewProject, broken: str) -> None:
+def test_a_step_missing_or_out_of_order_fails_the_run(
+    new_project: NewProject, set_up_projects: dict[str, dict[str, Any]], broken: str
+) -> None:
     steps, rule, prepare = BROKEN[broken]
-    path = new_project(prepare)
+    if steps[: len(SETUP)] == SETUP:
+        path, steps = _after_setup(new_project, prepare, set_up_projects), steps[len(SETUP) :]
+    else:
+        path = new_project(prepare)
     with pytest.raises(BootstrapError):
         _bootstrap(path, steps)
     assert rule in _read(path)["refusals"]
