@@ -16,7 +16,7 @@ from deploy.bootstrap import BootstrapError, run_steps
 from deploy.bootstrap_steps import Step, bootstrap_steps, one_time_setup
 from tests.deploy.conftest import SECRET_VALUES, SETTINGS
 from tests.support import standin_cloud as cloud
-from tests.support.standin_terraform import LOAD_BALANCER_IP
+from tests.support.standin_terraform import LOAD_BALANCER_IP, SERVICES
 
 STEPS = bootstrap_steps(SETTINGS)
 SETUP = one_time_setup(SETTINGS)
@@ -109,6 +109,18 @@ def _set_up_by_hand(state: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
+def _no_quota_project(state: dict[str, Any]) -> dict[str, Any]:
+    """terraform/ as if its provider blocks had no user_project_override."""
+    state["config"]["quota_project"] = False
+    return state
+
+
+def _secrets_not_waiting_for_apis(state: dict[str, Any]) -> dict[str, Any]:
+    """terraform/ as if the secret containers had no depends_on on the APIs."""
+    state["config"]["resources"]["google_secret_manager_secret.secret"]["deps"].remove(SERVICES)
+    return state
+
+
 FULL_APPLY = "apply everything but the alert policies"
 KEY = "add the signed-URL key to the media backend bucket"
 STATE_BUCKET = (
@@ -167,6 +179,8 @@ BROKEN: dict[str, tuple[list[Step], str, Prepare]] = {
         _unchanged,
     ),
     "alert policies a pass after their metrics": (_without(FULL_APPLY), "metric-too-new", _unchanged),
+    "Firebase APIs billed to a quota project": (STEPS, "quota-project", _no_quota_project),
+    "resources wait for their API": (STEPS, "api-race", _secrets_not_waiting_for_apis),
     "database imported when the console created it": (
         _without("import google_firestore_database.default"),
         "already-exists",
