@@ -3,6 +3,7 @@ stand-ins of tests/support, the REST APIs a local server, all on one JSON file i
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -69,7 +70,7 @@ def new_project(project_file: Path, terraform_config: dict[str, Any]) -> Callabl
     """Writes a fresh project, optionally changed by `prepare`, and returns its file."""
 
     def make(prepare: Callable[[dict[str, Any]], dict[str, Any]] = lambda state: state) -> Path:
-        project_file.write_text(json.dumps(prepare(cloud.fresh_project(terraform_config))))
+        project_file.write_text(json.dumps(prepare(cloud.fresh_project(copy.deepcopy(terraform_config)))))
         return project_file
 
     return make
