@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 TASKS_VENV := .venv-tasks
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: install run test lint typecheck terraform-check package clean init plan deploy
+.PHONY: install run test lint typecheck terraform-check package clean init plan deploy bootstrap teardown
 
 install: $(VENV)/.installed $(TASKS_VENV)/.installed node_modules/.installed
 
@@ -87,6 +87,16 @@ deploy: $(VENV)/.installed
 	    --region "$$($(PLAN_VAR) region plan.tfplan)" --since "$$started"; \
 	  exit 1; }
 	$(PY) -m deploy.smoke "https://$$($(PLAN_VAR) domain plan.tfplan)"
+
+# A fresh project's first deploy, in the order Google requires; safe to run again
+# (docs/deploy.md, "First deploy"). Configuration and secret values come from the environment.
+bootstrap: package
+	$(PY) -m deploy.bootstrap
+
+# Clears Identity Platform's blocking triggers, then terraform destroy (asks to confirm); the
+# Firestore database and its data stay (docs/deploy.md, "Teardown").
+teardown: $(VENV)/.installed
+	$(PY) -m deploy.teardown
 
 clean:
 	rm -rf dist .pytest_cache .mypy_cache .ruff_cache

@@ -27,7 +27,10 @@ resource "google_compute_backend_bucket" "media" {
   }
 }
 
-# Cloud CDN fetches objects with its own service agent; nobody else reads the bucket.
+# Cloud CDN fetches objects with its own service agent; nobody else reads the bucket. The agent
+# exists only once a backend has a signed-URL key, so a first deploy adds the key before this
+# grant (https://cloud.google.com/cdn/docs/using-signed-urls#configure_permissions;
+# deploy/bootstrap_steps.py).
 resource "google_storage_bucket_iam_member" "cdn_reader" {
   bucket = google_storage_bucket.media.name
   role   = "roles/storage.objectViewer"

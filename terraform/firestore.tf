@@ -1,3 +1,19 @@
+# The database, its location pinned. On a project where the console created it, `make bootstrap`
+# imports it first (deploy/bootstrap_steps.py). ABANDON: a destroy leaves the data in place, and
+# prevent_destroy turns a location change (which would replace it) into a plan error.
+resource "google_firestore_database" "default" {
+  name            = var.firestore_database
+  location_id     = var.firestore_location
+  type            = "FIRESTORE_NATIVE"
+  deletion_policy = "ABANDON"
+
+  lifecycle {
+    prevent_destroy = true
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
 # Composite indexes from firestore.indexes.json (the file the emulator and `firebase deploy`
 # read), keyed by their content so reordering the file changes nothing.
 resource "google_firestore_index" "index" {
@@ -97,4 +113,8 @@ resource "google_firebaserules_release" "firestore" {
   lifecycle {
     replace_triggered_by = [google_firebaserules_ruleset.firestore]
   }
+
+  # Creating the database creates this release, so it is imported, never created
+  # (https://github.com/hashicorp/terraform-provider-google/issues/20917; deploy/bootstrap_steps.py).
+  depends_on = [google_firestore_database.default, google_project_service.enabled]
 }

@@ -25,6 +25,14 @@ resource "google_storage_bucket" "sources" {
   #checkov:skip=CKV_GCP_62:Access logs of a bucket written only by Terraform add nothing; Cloud Audit Logs record the writes.
 }
 
+# The plan service account (docs/deploy.md, "One-time setup") reads the zips it plans with here and
+# the state in the state bucket, and no other bucket: not the premium media.
+resource "google_storage_bucket_iam_member" "planner_sources" {
+  bucket = google_storage_bucket.sources.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:planner@${var.project}.iam.gserviceaccount.com"
+}
+
 resource "google_storage_bucket_object" "source" {
   for_each = toset([for f in local.functions : f.concern])
   name     = "${each.value}-${filemd5("${path.module}/../dist/${each.value}.zip")}.zip"
@@ -36,6 +44,8 @@ resource "google_storage_bucket_object" "source" {
 resource "google_service_account" "build" {
   account_id   = "fn-build"
   display_name = "Cloud Functions builds"
+
+  depends_on = [google_project_service.enabled]
 }
 
 # What a Cloud Functions build needs (Google's "build service account" page: Logs Writer, Artifact
@@ -66,6 +76,8 @@ resource "google_service_account" "function" {
   for_each     = local.functions
   account_id   = each.value.account_id
   display_name = "Cloud Function ${each.key}"
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_project_iam_member" "function" {
@@ -139,7 +151,7 @@ resource "google_cloudfunctions2_function" "fn" {
     }
   }
 
-  depends_on = [google_project_service.enabled, google_secret_manager_secret_iam_member.reader, google_project_iam_member.build, google_project_iam_member.build_objects]
+  depends_on = [google_project_service.enabled, google_secret_manager_secret_iam_member.reader, google_project_iam_member.build, google_project_iam_member.build_objects, google_artifact_registry_repository.gcf_artifacts]
 
   #checkov:skip=CKV_GCP_124:Only the Identity Platform blocking functions get ALLOW_ALL: Identity Platform calls them from outside the load balancer, and identity_fn verifies its signed JWT in code. Every other function is ALLOW_INTERNAL_AND_GCLB.
 }

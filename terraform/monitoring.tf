@@ -17,6 +17,10 @@ locals {
   }
 }
 
+# Every alert policy is created only with var.alert_policies: a policy on a log-based metric is
+# refused for minutes after the metric is created
+# (https://github.com/hashicorp/terraform-provider-google/issues/11102), so a first deploy
+# applies without them, then again with them (deploy/bootstrap_steps.py).
 resource "google_logging_metric" "alert" {
   for_each    = local.log_alerts
   name        = each.key
@@ -28,6 +32,8 @@ resource "google_logging_metric" "alert" {
     value_type  = "INT64"
     unit        = "1"
   }
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_monitoring_notification_channel" "email" {
@@ -37,10 +43,12 @@ resource "google_monitoring_notification_channel" "email" {
   labels = {
     email_address = var.alert_email
   }
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_monitoring_alert_policy" "alert" {
-  for_each              = local.log_alerts
+  for_each              = var.alert_policies ? local.log_alerts : {}
   display_name          = each.value.title
   combiner              = "OR"
   notification_channels = google_monitoring_notification_channel.email[*].id
@@ -110,10 +118,13 @@ resource "google_logging_metric" "line" {
     value_type  = "INT64"
     unit        = "1"
   }
+
+  depends_on = [google_project_service.enabled]
 }
 
 # The scheduler calls the tick every 5 minutes: three missed ticks in a row is an outage.
 resource "google_monitoring_alert_policy" "no_tick" {
+  count                 = var.alert_policies ? 1 : 0
   display_name          = "No reminder tick for 15 minutes"
   combiner              = "OR"
   notification_channels = google_monitoring_notification_channel.email[*].id
@@ -142,6 +153,7 @@ resource "google_monitoring_alert_policy" "no_tick" {
 
 # Users were due (a tick enqueued them over 30 minutes ago) and no batch sent anything since.
 resource "google_monitoring_alert_policy" "due_not_sent" {
+  count                 = var.alert_policies ? 1 : 0
   display_name          = "Reminders due but none sent within 30 minutes"
   combiner              = "OR"
   notification_channels = google_monitoring_notification_channel.email[*].id
@@ -162,6 +174,7 @@ resource "google_monitoring_alert_policy" "due_not_sent" {
 }
 
 resource "google_monitoring_alert_policy" "failure_share" {
+  count                 = var.alert_policies ? 1 : 0
   display_name          = "Reminder batches failing for a share of their users"
   combiner              = "OR"
   notification_channels = google_monitoring_notification_channel.email[*].id
@@ -195,7 +208,7 @@ resource "google_monitoring_alert_policy" "failure_share" {
 }
 
 resource "google_monitoring_alert_policy" "webhook_silence" {
-  count                 = var.webhook_silence_hours > 0 ? 1 : 0
+  count                 = var.alert_policies && var.webhook_silence_hours > 0 ? 1 : 0
   display_name          = "No Stripe webhook processed for ${var.webhook_silence_hours} hours"
   combiner              = "OR"
   notification_channels = google_monitoring_notification_channel.email[*].id
@@ -223,6 +236,7 @@ resource "google_monitoring_alert_policy" "webhook_silence" {
 }
 
 resource "google_monitoring_alert_policy" "platform_refusals" {
+  count                 = var.alert_policies ? 1 : 0
   display_name          = "Cloud Run refused requests before our code"
   combiner              = "OR"
   notification_channels = google_monitoring_notification_channel.email[*].id
@@ -258,6 +272,7 @@ resource "google_monitoring_alert_policy" "platform_refusals" {
 # Google metric cloudtasks.googleapis.com/queue/task_attempt_count, labelled by response_code
 # (https://cloud.google.com/monitoring/api/metrics_gcp#gcp-cloudtasks).
 resource "google_monitoring_alert_policy" "task_attempts_failed" {
+  count                 = var.alert_policies ? 1 : 0
   display_name          = "Reminder task attempts failing"
   combiner              = "OR"
   notification_channels = google_monitoring_notification_channel.email[*].id
@@ -339,11 +354,14 @@ resource "google_monitoring_uptime_check_config" "api" {
     content = "\"status\": \"ok\""
     matcher = "CONTAINS_STRING"
   }
+
+  depends_on = [google_project_service.enabled]
 }
 
 # Google metric monitoring.googleapis.com/uptime_check/check_passed, one series per checking
 # region (https://cloud.google.com/monitoring/api/metrics_gcp#gcp-monitoring).
 resource "google_monitoring_alert_policy" "uptime" {
+  count                 = var.alert_policies ? 1 : 0
   display_name          = "API /healthz failing from several regions"
   combiner              = "OR"
   notification_channels = google_monitoring_notification_channel.email[*].id

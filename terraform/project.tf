@@ -3,8 +3,16 @@ data "google_project" "this" {
 }
 
 locals {
+  # The pipeline's own APIs (iam, iamcredentials, sts, cloudresourcemanager, serviceusage) must be
+  # on before Terraform can run, so `make bootstrap` enables them with gcloud; they are listed here
+  # too, so this list names every API the deployment relies on.
   services = toset([
     "artifactregistry.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
+    "iam.googleapis.com",
+    "iamcredentials.googleapis.com",
+    "serviceusage.googleapis.com",
+    "sts.googleapis.com",
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",
     "cloudscheduler.googleapis.com",

@@ -32,6 +32,8 @@ resource "google_cloud_tasks_queue" "reminders" {
 resource "google_service_account" "tasks" {
   account_id   = "reminders-tasks"
   display_name = "Cloud Tasks caller of the reminders send function"
+
+  depends_on = [google_project_service.enabled]
 }
 
 # Enqueuers mint the tasks' OIDC tokens, which needs actAs on the tasks account.

@@ -20,6 +20,17 @@ variable "firestore_database" {
   default     = "(default)"
 }
 
+variable "firestore_location" {
+  description = "Location of the Firestore database (e.g. eur3, nam5, europe-west1); fixed once the database exists."
+  type        = string
+}
+
+variable "alert_policies" {
+  description = "Create the alert policies. A first deploy applies once without them: a policy on a log-based metric created in the same apply is refused for minutes (docs/deploy.md, First deploy)."
+  type        = bool
+  default     = true
+}
+
 variable "cdn_signing_key_name" {
   description = "Name of the Cloud CDN signed-URL key on the media backend bucket; the key value lives only in Secret Manager (cdn-signing-key)."
   type        = string

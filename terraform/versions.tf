@@ -20,12 +20,19 @@ terraform {
   }
 }
 
+# Calls are billed and quota-checked against the project rather than the caller's credentials:
+# with user credentials and no quota project the Firebase Rules and Identity Toolkit APIs answer
+# 403 (https://firebase.google.com/docs/projects/terraform/get-started).
 provider "google" {
-  project = var.project
-  region  = var.region
+  project               = var.project
+  region                = var.region
+  user_project_override = true
+  billing_project       = var.project
 }
 
 provider "google-beta" {
-  project = var.project
-  region  = var.region
+  project               = var.project
+  region                = var.region
+  user_project_override = true
+  billing_project       = var.project
 }
