@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from functions.auth_hooks import profile
+from functions.auth_hooks import deletion, profile
 from functions.reminders import devices, notices, notification_preferences, preferences, send_records
 from functions.reminders.batch import Batch, DueUser
 from functions.reminders.kinds import Kind
@@ -27,8 +27,9 @@ from tests.conftest import AppUser, GatewayClient, MakeUser
 from tests.support import reminders as reminders_support
 from tests.support.days import unique_day
 from tests.support.documents import documents_naming
-from tests.support.payments import deliver, event_payload, undelivered_checkout
+from tests.support.payments import checkout, deliver, entitlement, event_payload, undelivered_checkout
 from tests.support.reminders import Fcm, counters
+from tests.support.waiting import wait_for
 
 fcm = reminders_support.fcm
 
@@ -171,3 +172,16 @@ def test_the_reminder_senders_writes_after_the_deletion_leave_nothing(gateway: G
     assert send_records.claim({send_records.record_id(due): due}, {}, owner, now) == set()
     devices.delete_devices([devices.Device(user.uid, "fid-late", None)])
     assert documents_naming(user.uid) == {tombstones.ref(user.uid).path}
+
+
+def test_a_deletion_retried_after_stopping_midway_finishes_the_job(gateway: GatewayClient, user: AppUser) -> None:
+    checkout(gateway, user)
+    wait_for(lambda: entitlement(user.uid), "the entitlement")
+    # A first run that stopped after closing billing: the tombstone is down, the Stripe customer
+    # is gone, every document is still there.
+    tombstones.record(user.uid, datetime.now(UTC))
+    assert deletion.close_billing(user.uid).customer_deleted
+    retried = gateway.delete("/v1/me", headers=user.headers)
+    assert retried.status_code == 200, retried.text
+    assert documents_naming(user.uid) == {tombstones.ref(user.uid).path}
+    assert gateway.get("/v1/me", headers=user.headers).status_code == 401
