@@ -40,15 +40,15 @@ def record(uid: str, now: datetime) -> None:
         return
 
 
-def refused(uid: str) -> AccountDeleted:
-    return AccountDeleted(f"the account {uid} has been deleted; sign in again")
+def refused() -> AccountDeleted:
+    return AccountDeleted("this account has been deleted; nothing was written")
 
 
 def refuse_if_deleted(transaction: firestore.Transaction, uid: str) -> None:
     """Raises AccountDeleted if `uid`'s account is deleted; the read makes a tombstone written
     before the transaction commits abort it."""
     if ref(uid).get(transaction=transaction).exists:
-        raise refused(uid)
+        raise refused()
 
 
 def guard(batch: firestore.WriteBatch, uid: str) -> None:
@@ -73,7 +73,7 @@ def commit(batch: firestore.WriteBatch, uid: str) -> None:
         batch.commit()
     except _PRECONDITION_FAILED as exc:
         if deleted_among([uid]):
-            raise refused(uid) from exc
+            raise refused() from exc
         raise
 
 
