@@ -63,6 +63,12 @@ class InvalidOidcToken(Unauthenticated):
     code = "auth/invalid-oidc-token"
 
 
+class AccountDeleted(Unauthenticated):
+    """The token was checked before its account was deleted; the account and its data are gone."""
+
+    code = "auth/account-deleted"
+
+
 class UserDisabled(ApiError):
     status = 403
     code = "auth/user-disabled"

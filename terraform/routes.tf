@@ -337,5 +337,6 @@ locals {
     reminder_batches  = "expire_at"
     account_notices   = "expire_at"
     checkout_attempts = "expire_at"
+    deleted_accounts  = "expire_at"
   }
 }

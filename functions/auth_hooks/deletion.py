@@ -1,19 +1,23 @@
-"""Account deletion: every document of the user, in batches, then the auth user.
+"""Account deletion: the tombstone, billing, every document of the user, then the auth user.
 
-Safe to retry: each step deletes what is still there, and the auth user goes last so a
-failed run can be repeated with the same token.
+The tombstone (lib/tombstones.py) goes first, so a writer still in flight for the user (a
+request past its token check, a webhook, a queued reminder batch) is refused from then on,
+and the sweep that follows finds whatever committed before it. Safe to retry: each step does
+what is still to do, and the auth user goes last so a failed run can be repeated with the
+same token.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from firebase_admin import auth as fb_auth
 from google.cloud import firestore
 from pydantic import BaseModel
 
 from functions.auth_hooks import user_data
-from lib import firebase, log, stripe_api
+from lib import firebase, log, stripe_api, tombstones
 from lib import firestore as db
 
 # delete_user is an accounts:delete call.
@@ -85,6 +89,7 @@ def close_billing(uid: str) -> BillingClosed:
 
 
 def delete_account(uid: str) -> DeletionReport:
+    tombstones.record(uid, datetime.now(UTC))
     billing = close_billing(uid)
     deleted = _delete_all(user_documents(uid))
     try:

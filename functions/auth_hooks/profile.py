@@ -11,7 +11,7 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from lib import day_rule
+from lib import day_rule, tombstones
 from lib import firestore as db
 from lib.timezones import IanaTimezone
 
@@ -130,7 +130,7 @@ def ensure_profile(uid: str, email: str | None, display_name: str | None = None)
         return snapshot.to_dict() or {}
     # A concurrent first request may have created it already; either way it exists now.
     with contextlib.suppress(AlreadyExists):
-        ref.create(new_profile_fields(uid, email, display_name))
+        tombstones.write(uid, lambda batch: batch.create(ref, new_profile_fields(uid, email, display_name)))
     return ref.get().to_dict() or {}
 
 
@@ -161,6 +161,7 @@ def update_profile(uid: str, patch: ProfilePatch) -> None:
     ref = user_ref(uid)
 
     def change(transaction: firestore.Transaction) -> None:
+        tombstones.refuse_if_deleted(transaction, uid)
         data = ref.get(transaction=transaction).to_dict() or {}
         now = datetime.now(UTC)
         fields: dict[str, Any] = {"display_name": patch.display_name} if patch.display_name is not None else {}

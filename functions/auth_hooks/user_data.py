@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from google.cloud import firestore
 
-from lib import day_rule, queries
+from lib import day_rule, queries, tombstones
 from lib import firestore as db
 
 IAM_PERMISSIONS = db.READS
@@ -25,6 +25,9 @@ USER_SUBCOLLECTIONS = ("devices", "checkins", day_rule.CHANGES)  # under users/{
 DOCUMENT_COLLECTIONS = ("entitlements", "stripe_customers", "checkout_attempts")
 # Collections whose documents name the uid in a `uid` field.
 UID_FIELD_COLLECTIONS = ("reminder_sends", "device_owners", "account_notices")
+# Not the user's data, so neither exported nor deleted: the tombstone deletion leaves behind
+# (lib/tombstones.py), which holds only when the account went and expires on its own.
+NOT_USER_DATA = (tombstones.COLLECTION,)
 
 SUBCOLLECTION_SCANS = {name: queries.QueryShape(name) for name in USER_SUBCOLLECTIONS}
 BY_UID = {name: queries.QueryShape(name, filters=(("uid", "=="),)) for name in UID_FIELD_COLLECTIONS}

@@ -10,6 +10,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from lib import firestore as db
+from lib import tombstones
 
 IAM_PERMISSIONS = db.WRITES
 
@@ -25,7 +26,17 @@ def deleted(ref: firestore.DocumentReference) -> Write:
     return lambda batch: batch.delete(ref)
 
 
-# What a failed `create()` or `last_update_time` precondition raises.
+def guarded(uid: str, write: Write) -> Write:
+    """`write`, whose commit fails once `uid`'s account is deleted (lib/tombstones.py)."""
+
+    def apply(batch: firestore.WriteBatch) -> None:
+        tombstones.guard(batch, uid)
+        write(batch)
+
+    return apply
+
+
+# What a failed `create()`, `last_update_time` or tombstone precondition raises.
 _CONFLICTS = (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.NotFound)
 
 
@@ -51,7 +62,7 @@ def apply_each(writes: Sequence[Write], shared: Sequence[Write] = ()) -> list[bo
 
 
 def commit(writes: Sequence[Write]) -> None:
-    """All of `writes` in one atomic commit (unconditional writes only)."""
+    """All of `writes` in one atomic commit (unconditional and unguarded writes only)."""
     if not writes:
         return
     batch = db.client().batch()

@@ -5,7 +5,8 @@ already), skipped_off (reminder turned off since), skipped_duplicate (another ba
 user-day), no_device, failed (final), retried (hand-backs, not final), tokens_pruned,
 tokens_swept, docs_read, opened. Every due user-kind ends in exactly one of sent, skipped_*
 (skipped_cap: over the daily cap; skipped_not_at_risk: a streak under 3 at the nudge;
-skipped_resolved: an account notice whose matter was settled before the send), no_device
+skipped_resolved: an account notice whose matter was settled before the send; skipped_deleted:
+the account was deleted after the batch was queued), no_device
 or failed, and each final count is committed together with the record it counts.
 
 The same per kind in `kinds.{kind}.{counter}` (the flat fields are their sums), and each copy
@@ -37,6 +38,7 @@ OUTCOMES = (
     "skipped_cap",
     "skipped_not_at_risk",
     "skipped_resolved",
+    "skipped_deleted",
     "no_device",
     "failed",
 )

@@ -9,6 +9,7 @@ at most one chunk.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,14 +19,15 @@ from typing import Any
 
 from functions.reminders import counters, devices, notices, send_records, wording
 from functions.reminders.batch import Batch, DueUser
-from functions.reminders.conditional_writes import Write, commit
+from functions.reminders.conditional_writes import Write, apply_each
 from functions.reminders.kinds import AT_RISK_MIN_STREAK, CAP_PRIORITY, DAILY_CAP, Kind, message_id, variant_of
 from functions.reminders.notification_preferences import wants
 from functions.reminders.send_records import Claim, Owner, SendStatus
 from functions.streaks.public import StreakToday, streak_today, use_freezes
 from lib import firestore as db
-from lib import log, push
+from lib import log, push, tombstones
 from lib.config import settings
+from lib.errors import AccountDeleted
 from lib.push import Delivery, Outcome
 
 IAM_PERMISSIONS = db.WRITES
@@ -96,7 +98,9 @@ def _use_due_freezes(users: Mapping[str, Mapping[str, Any]], now: datetime) -> N
     """A missed day that has passed is covered now by a held freeze, not only at the next check-in."""
     for uid, user in users.items():
         if streak_today(user, now).freeze_due:
-            use_freezes(uid, now)
+            # An account deleted since the read has no streak left to keep.
+            with contextlib.suppress(AccountDeleted):
+                use_freezes(uid, now)
 
 
 def user_status(outcomes: Sequence[Outcome], last_attempt: bool) -> SendStatus:
@@ -156,8 +160,11 @@ def deliver(batch: Batch, retry_count: int, now: datetime) -> BatchReport:
     held = send_records.claim(wanted, existing, owner, now, shared)
     _add_report(report, reads, claim_counts)
     if lost := [key for key in wanted if key not in held]:
-        # Taken by another batch between our read and our write (contention only).
-        _count(report, _tally({key: "skipped_duplicate" for key in lost}, due), [])
+        # Taken by another batch between our read and our write (contention only), or the
+        # account was deleted since the batch was queued.
+        gone = tombstones.deleted_among(due[key].uid for key in lost)
+        lost_as = {key: "skipped_deleted" if due[key].uid in gone else "skipped_duplicate" for key in lost}
+        _count(report, _tally(lost_as, due), [])
 
     _use_due_freezes(users, now)
     streaks = {key: streak_today(users.get(due[key].uid, {}), due[key].due_at or now) for key in due}
@@ -224,8 +231,9 @@ def _count(
     deltas: Mapping[str, int] | None = None,
     variants: Mapping[tuple[str, str], Mapping[str, int]] | None = None,
 ) -> None:
-    """Commits `writes` and their counts together."""
-    commit(writes + counters.increment(report.day, deltas, by_kind, variants))
+    """Commits `writes` and their counts together; when a write is refused (its account was
+    deleted meanwhile) the counts go first and each other write on its own."""
+    apply_each(writes, shared=counters.increment(report.day, deltas, by_kind, variants))
     _add_report(report, deltas or {}, by_kind)
 
 

@@ -17,9 +17,9 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.field_path import FieldPath
 from pydantic import BaseModel, ConfigDict, Field
 
-from functions.reminders.conditional_writes import Write, commit, deleted, set_merged
+from functions.reminders.conditional_writes import Write, apply_each, deleted, guarded, set_merged
 from lib import firestore as db
-from lib import queries
+from lib import queries, tombstones
 from lib.push_address import Address
 
 IAM_PERMISSIONS = db.WRITES
@@ -111,6 +111,7 @@ def register_device(uid: str, installation_id: str, registration: DeviceRegistra
     }
 
     def claim(transaction: firestore.Transaction) -> None:
+        tombstones.refuse_if_deleted(transaction, uid)
         _release_from_others(transaction, uid, installation_id)
         transaction.set(owner_ref(installation_id), {"uid": uid, "updated_at": now})
         transaction.set(device_ref(uid, installation_id), device)
@@ -142,6 +143,7 @@ def forget_device(uid: str, installation_id: str) -> None:
     reads the mirror at send time. The ownership goes too, unless someone else holds it."""
 
     def release(transaction: firestore.Transaction) -> None:
+        tombstones.refuse_if_deleted(transaction, uid)
         owner = owner_ref(installation_id).get(transaction=transaction).to_dict() or {}
         if owner.get("uid") == uid:
             transaction.delete(owner_ref(installation_id))
@@ -162,12 +164,14 @@ def deletions(devices: Iterable[Device]) -> list[Write]:
     writes: list[Write] = []
     for d in devices:
         writes.append(deleted(device_ref(d.uid, d.installation_id)))
-        writes.append(set_merged(_user_ref(d.uid), {"devices": {d.installation_id: firestore.DELETE_FIELD}}))
+        # A merge on a document the account's deletion removed would recreate it.
+        mirror = set_merged(_user_ref(d.uid), {"devices": {d.installation_id: firestore.DELETE_FIELD}})
+        writes.append(guarded(d.uid, mirror))
     return writes
 
 
 def delete_devices(devices: Sequence[Device]) -> int:
-    commit(deletions(devices))
+    apply_each(deletions(devices))
     return len(devices)
 
 

@@ -15,7 +15,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from functions.reminders.kinds import Kind
-from lib import entitlements
+from lib import entitlements, tombstones
 from lib import firestore as db
 
 IAM_PERMISSIONS = db.WRITES
@@ -37,12 +37,13 @@ def ref(notice: str) -> firestore.DocumentReference:
 
 
 def notify(uid: str, kind: Kind, key: str, now: datetime) -> bool:
-    """Asks for one `kind` push to `uid` about the matter `key`, due now; False when it was asked before."""
+    """Asks for one `kind` push to `uid` about the matter `key`, due now; False when it was asked
+    before. Raises AccountDeleted once the account is deleted."""
     if not kind.is_notice:
         raise ValueError(f"{kind} is a scheduled reminder, not a notice")
     fields = {"uid": uid, "kind": kind.value, "key": key, "due_at": now, "created_at": now, "expire_at": now + KEEP}
     try:
-        ref(notice_id(uid, kind, key)).create(fields)
+        tombstones.write(uid, lambda batch: batch.create(ref(notice_id(uid, kind, key)), fields))
     except gexc.AlreadyExists:
         return False
     return True

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from lib import firestore as db
+from lib import tombstones
 
 IAM_PERMISSIONS = db.WRITES
 
@@ -47,7 +48,7 @@ def read_preferences(uid: str) -> NotificationPreferences:
 
 
 def save_preferences(uid: str, preferences: NotificationPreferences) -> NotificationPreferences:
-    db.client().collection("users").document(uid).set(
-        {"uid": uid, "notifications": preferences.model_dump()}, merge=True
-    )
+    ref = db.client().collection("users").document(uid)
+    fields = {"uid": uid, "notifications": preferences.model_dump()}
+    tombstones.write(uid, lambda batch: batch.set(ref, fields, merge=True))
     return preferences

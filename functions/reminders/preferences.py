@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from functions.reminders import schedule
 from functions.reminders.kinds import SCHEDULED, Kind
 from lib import firestore as db
+from lib import tombstones
 from lib.timezones import IanaTimezone, check_timezone, zone
 
 IAM_PERMISSIONS = db.WRITES
@@ -94,5 +95,6 @@ def save_reminder(uid: str, setting: ReminderSetting, now: datetime) -> Reminder
     stored = setting.model_dump()
     next_by_kind = {kind: next_firing(stored, kind, now) for kind in SCHEDULED} if setting.enabled else {}
     fields: dict[str, Any] = {"uid": uid, "reminder": stored, **schedule_fields(next_by_kind)}
-    db.client().collection("users").document(uid).set(fields, merge=True)
+    ref = db.client().collection("users").document(uid)
+    tombstones.write(uid, lambda batch: batch.set(ref, fields, merge=True))
     return ReminderState(**stored, next_at=next_by_kind.get(Kind.DAILY_REMINDER), next_by_kind=next_by_kind)

@@ -19,7 +19,7 @@ from typing import Any
 from google.cloud import firestore
 
 from functions.reminders.batch import DueUser
-from functions.reminders.conditional_writes import Write, apply_each, set_merged
+from functions.reminders.conditional_writes import Write, apply_each, guarded, set_merged
 from functions.reminders.kinds import Kind, message_id, variant_of
 from lib import firestore as db
 
@@ -133,7 +133,7 @@ def _write(key: str, fields: dict[str, Any], existing: Snapshot | None) -> Write
         else:
             batch.update(_ref(key), fields, option=db.client().write_option(last_update_time=existing.update_time))
 
-    return write
+    return guarded(str(fields["uid"]), write)
 
 
 def claim(
@@ -144,7 +144,8 @@ def claim(
     shared: Sequence[Write] = (),
 ) -> set[str]:
     """Takes each record in `wanted` as claimed, conditionally: created when absent, updated
-    only if unchanged since read; `shared` writes commit with them. The keys this owner now holds."""
+    only if unchanged since read, and never for a deleted account; `shared` writes commit with
+    them. The keys this owner now holds."""
     keys = list(wanted)
     writes = [_write(key, _fields(wanted[key], SendStatus.CLAIMED, owner, now), existing.get(key)) for key in keys]
     return {key for key, applied in zip(keys, apply_each(writes, shared), strict=True) if applied}
@@ -157,7 +158,7 @@ def settled(
     now: datetime,
     error_codes: Mapping[str, str],
 ) -> list[Write]:
-    """The writes recording the outcome of records this owner holds."""
+    """The writes recording the outcome of records this owner holds; a deleted account's are refused."""
     writes: list[Write] = []
     for key, status in statuses.items():
         fields = _fields(due[key], status, owner, now)
@@ -165,7 +166,7 @@ def settled(
             fields["sent_at"] = now
         if key in error_codes:
             fields["error"] = error_codes[key]
-        writes.append(set_merged(_ref(key), fields))
+        writes.append(guarded(due[key].uid, set_merged(_ref(key), fields)))
     return writes
 
 

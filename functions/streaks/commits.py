@@ -1,7 +1,8 @@
 """The one way streak data is written: check-in and frozen-day documents under
 users/{uid}/checkins/{local_date} and the user document's fields, in one atomic commit that
 holds only if the user document is still the version read (or, without a profile, still
-absent). A conflicting commit fails as a whole and the caller reads again (decision 0001)."""
+absent) and the account is not deleted. A conflicting commit fails as a whole and the caller
+reads again (decision 0001)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from google.cloud import firestore
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from lib import firestore as db
+from lib import tombstones
 from lib.errors import Unavailable
 
 IAM_PERMISSIONS = db.WRITES
@@ -54,9 +56,11 @@ def add_days(batch: firestore.WriteBatch, ref: firestore.DocumentReference, froz
 
 
 def commit_user(batch: firestore.WriteBatch, snapshot: Snapshot, fields: dict[str, Any]) -> None:
-    """Adds the user document's `fields` to `batch`, conditioned on the version read, and commits."""
+    """Adds the user document's `fields` to `batch`, conditioned on the version read, and commits;
+    AccountDeleted once the account is deleted."""
     if snapshot.exists:
         batch.update(snapshot.reference, fields, option=db.client().write_option(last_update_time=snapshot.update_time))
     else:
         batch.create(snapshot.reference, fields)
-    batch.commit()
+    tombstones.guard(batch, snapshot.id)
+    tombstones.commit(batch, snapshot.id)

@@ -16,6 +16,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from lib import firestore as db
+from lib import tombstones
 
 IAM_PERMISSIONS = db.WRITES
 
@@ -44,25 +45,28 @@ def _fresh(uid: str) -> dict[str, object]:
 
 
 def current(uid: str) -> Attempt:
-    """The user's current attempt, started by this request if there is none."""
+    """The user's current attempt, started by this request if there is none; AccountDeleted
+    once the account is deleted."""
     snapshot = _ref(uid).get()
     stored = snapshot.to_dict() or {}
     if stored.get("key"):
         return Attempt(key=str(stored["key"]), update_time=snapshot.update_time)
     fresh = _fresh(uid)
     try:
-        _ref(uid).create(fresh)
+        tombstones.write(uid, lambda batch: batch.create(_ref(uid), fresh))
     except gexc.AlreadyExists:
         return current(uid)  # a concurrent request started it: share its key
     return Attempt(key=str(fresh["key"]), update_time=None)
 
 
 def retire(uid: str, attempt: Attempt) -> None:
-    """Replaces the attempt's key, unless another request already did."""
+    """Replaces the attempt's key, unless another request already did (an update conditioned on
+    the version read cannot recreate a deleted attempt, so only the set is guarded)."""
+    fresh = _fresh(uid)
     try:
         if attempt.update_time is None:
-            _ref(uid).set(_fresh(uid))
+            tombstones.write(uid, lambda batch: batch.set(_ref(uid), fresh))
         else:
-            _ref(uid).update(_fresh(uid), option=db.client().write_option(last_update_time=attempt.update_time))
+            _ref(uid).update(fresh, option=db.client().write_option(last_update_time=attempt.update_time))
     except (gexc.FailedPrecondition, gexc.NotFound):
         return

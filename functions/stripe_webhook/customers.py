@@ -10,7 +10,8 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from lib import firestore as db
-from lib import queries, stripe_api
+from lib import queries, stripe_api, tombstones
+from lib.errors import AccountDeleted
 
 IAM_PERMISSIONS = db.WRITES
 
@@ -62,7 +63,8 @@ def _found_owner(customer_id: str) -> str:
 
 def ensure_customer(uid: str, email: str | None) -> str:
     """The caller's customer id, creating the customer once. The idempotency key makes a
-    retried or concurrent first call get the same customer from Stripe."""
+    retried or concurrent first call get the same customer from Stripe. AccountDeleted once the
+    account is deleted."""
     existing = customer_of(uid)
     if existing:
         return existing
@@ -73,8 +75,13 @@ def ensure_customer(uid: str, email: str | None) -> str:
         params,  # type: ignore[arg-type]
         {"idempotency_key": f"customer-for-{uid}"},
     )
+    mapping = {"customer_id": customer.id, "created_at": firestore.SERVER_TIMESTAMP}
     try:
-        ref(uid).create({"customer_id": customer.id, "created_at": firestore.SERVER_TIMESTAMP})
+        tombstones.write(uid, lambda batch: batch.create(ref(uid), mapping))
     except gexc.AlreadyExists:
         return customer_of(uid) or customer.id
+    except AccountDeleted:
+        # The deletion closed billing before this customer existed; it must not keep the email.
+        stripe_api.delete_customer(customer.id)
+        raise
     return customer.id

@@ -21,8 +21,9 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ra
 
 from functions.stripe_webhook import customers
 from functions.stripe_webhook.entitlement import Entitlement
-from lib import entitlements, errors, firebase, log
+from lib import entitlements, errors, firebase, log, tombstones
 from lib import firestore as db
+from lib.errors import AccountDeleted
 
 # The `plan` claim: get_user is accounts:lookup, set_custom_user_claims accounts:update.
 IAM_PERMISSIONS = db.WRITES | {"firebaseauth.users.get", "firebaseauth.users.update"}
@@ -37,7 +38,7 @@ _logger = log.get_logger("entitlements")
 class Written:
     applied: bool  # False: a newer view of Stripe was already stored, or the customer is not the user's
     claim_stale: bool  # the plan it grants is not the one last set as the user's claim
-    owned: bool = True  # False: stripe_customers/{uid} does not name the customer (the account was deleted)
+    owned: bool = True  # False: stripe_customers/{uid} does not name the customer, or the account was deleted
 
 
 class _Raced(Exception):
@@ -63,13 +64,15 @@ def _write_if_newer(uid: str, data: dict[str, Any], synced_at: datetime) -> Writ
         return Written(applied=False, claim_stale=False, owned=False)
     try:
         if not snapshot.exists:
-            ref.create(data)
+            tombstones.write(uid, lambda batch: batch.create(ref, data))
             return Written(applied=True, claim_stale=True)
         stored = snapshot.to_dict() or {}
         if isinstance(stored.get("synced_at"), datetime) and stored["synced_at"] >= synced_at:
             return Written(applied=False, claim_stale=False)
         ref.update(data, option=db.client().write_option(last_update_time=snapshot.update_time))
         return Written(applied=True, claim_stale=_claimed(stored) != entitlements.claims(data))
+    except AccountDeleted:
+        return Written(applied=False, claim_stale=False, owned=False)
     except (gexc.AlreadyExists, gexc.FailedPrecondition) as exc:
         raise _Raced from exc
 

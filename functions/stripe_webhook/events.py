@@ -119,7 +119,10 @@ def sync_customer(customer_id: str) -> Outcome:
     written = entitlement_store.write_if_newer(uid, entitlement, synced_at)
     if not written.owned:
         return Outcome.ORPHANED
-    _notify_payment_failed(uid, entitlement, synced_at)
+    try:
+        _notify_payment_failed(uid, entitlement, synced_at)
+    except errors.AccountDeleted:
+        return Outcome.ORPHANED
     if not written.applied:
         return Outcome.STALE
     if written.claim_stale:

@@ -2,49 +2,25 @@
 export and gone after their account deletion.
 
 The user first uses every feature; then the whole database is searched for the uid, by the
-ways a document can belong to a user: its id is the uid or starts with `{uid}_`, a `uid`
-field holds it, or it sits under such a document. A collection added later that stores a uid
-without being listed in user_data.py makes this test fail.
+ways a document can belong to a user (tests/support/documents.py). A collection added later
+that stores a uid without being listed in user_data.py makes this test fail.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from google.cloud import firestore
-from google.cloud.firestore_v1.field_path import FieldPath
-
 from functions.reminders import send_records
 from functions.reminders.batch import DueUser
 from functions.reminders.kinds import Kind
 from lib import firestore as db
+from lib import tombstones
 from tests.conftest import AppUser, GatewayClient, MakeUser
+from tests.support.documents import documents_naming
 from tests.support.payments import checkout, control, delivered
 from tests.support.waiting import wait_for
 
 TOKEN = "fcm-token-that-must-not-leave"
-
-
-def _under(ref: firestore.DocumentReference, found: set[str]) -> None:
-    if ref.get().exists:
-        found.add(ref.path)
-    for sub in ref.collections():
-        for child in sub.list_documents():
-            _under(child, found)
-
-
-def documents_naming(uid: str) -> set[str]:
-    client = db.client()
-    found: set[str] = set()
-    for collection in client.collections():
-        _under(collection.document(uid), found)
-        by_field = collection.where(filter=firestore.FieldFilter("uid", "==", uid))
-        prefix = collection.where(
-            filter=firestore.FieldFilter(FieldPath.document_id(), ">=", collection.document(f"{uid}_"))
-        ).where(filter=firestore.FieldFilter(FieldPath.document_id(), "<", collection.document(f"{uid}`")))
-        for snapshot in [*by_field.stream(), *prefix.stream()]:
-            _under(snapshot.reference, found)
-    return found
 
 
 def use_every_feature(gateway: GatewayClient, user: AppUser) -> None:
@@ -83,7 +59,8 @@ def test_every_document_naming_the_user_is_exported_and_deleted(gateway: Gateway
     assert TOKEN not in export.text
 
     assert gateway.delete("/v1/me", headers=user.headers).status_code == 200
-    assert documents_naming(user.uid) == set()
+    # Only the tombstone is left, which is not the user's data (user_data.NOT_USER_DATA).
+    assert documents_naming(user.uid) == {tombstones.ref(user.uid).path}
 
 
 def test_the_export_holds_profile_streak_reminder_and_redacted_devices(gateway: GatewayClient, user: AppUser) -> None:

@@ -456,7 +456,7 @@ def test_identity_platform_triggers_point_at_the_functions(resources: dict[Any, 
         assert ".run.app/" in trigger["function_uri"]
 
 
-def test_firestore_ttl_policies_on_event_send_batch_notice_and_checkout_records(
+def test_firestore_ttl_policies_on_event_send_batch_notice_checkout_and_tombstone_records(
     full: Any, resources: dict[Any, Any]
 ) -> None:
     assert full["ttl_fields"] == {
@@ -465,6 +465,7 @@ def test_firestore_ttl_policies_on_event_send_batch_notice_and_checkout_records(
         "reminder_batches": "expire_at",
         "account_notices": "expire_at",
         "checkout_attempts": "expire_at",
+        "deleted_accounts": "expire_at",
     }
     field = resources[("google_firestore_field", "ttl")]
     assert field["for_each"] == "${local.ttl_fields}"
