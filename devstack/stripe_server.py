@@ -4,8 +4,8 @@ Stripe has no emulator, so this speaks the part of its REST API our code uses (f
 bodies, Stripe's JSON objects and error shapes, Idempotency-Key) to the real `stripe`
 library, and delivers signed webhooks to the gateway with Stripe's retry behaviour.
 Control endpoints under /_local/ (docs/local-stack.md) complete checkouts, move subscriptions
-through their lifecycle (trial end, failed renewal, pause, refund, dispute, cancel), show
-delivery attempts and switch faults on.
+through their lifecycle (trial end, failed renewal, pause, refund, dispute and its outcome,
+cancel), show delivery attempts and switch faults on.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from lib.config import settings
 
 Obj = dict[str, Any]
 MAX_LIST = 100
+# A dispute in one of these still awaits the card network's decision.
+OPEN_DISPUTE_STATUSES = frozenset({"warning_needs_response", "warning_under_review", "needs_response", "under_review"})
 
 
 class StripeApiError(Exception):
@@ -88,6 +90,7 @@ class StripeState:
         self.subscriptions: dict[str, Obj] = {}
         self.invoices: dict[str, Obj] = {}
         self.charges: dict[str, Obj] = {}
+        self.disputes: dict[str, Obj] = {}
         self.events: list[Obj] = []
         self.idempotent: dict[str, Obj] = {}
         self.idempotent_lock = threading.Lock()  # one keyed request at a time, so a key creates once
@@ -378,8 +381,43 @@ class StripeState:
             charge = self._latest_charge(subscription_id)
             charge["disputed"] = True
             opened = objects.dispute(charge, int(time.time()))
+            self.disputes[opened["id"]] = opened
             events = self._emit([("charge.dispute.created", opened, None)])
             return {"charge": charge, "dispute": opened, "events": [e["id"] for e in events]}
+
+    def close_dispute(self, dispute_id: str, status: str) -> tuple[Obj, list[Obj]]:
+        """The dispute's outcome: `won` reinstates the funds, `lost` keeps them withdrawn. The
+        charge keeps `disputed: true` either way, as on Stripe."""
+        if status not in ("won", "lost"):
+            raise StripeApiError(400, f"Invalid status: must be one of won or lost, not '{status}'", param="status")
+        with self.lock:
+            found = self.disputes.get(dispute_id)
+            if found is None:
+                raise missing("dispute", dispute_id)
+            if found["status"] not in OPEN_DISPUTE_STATUSES:
+                raise StripeApiError(400, f"This dispute is already closed (status {found['status']}).")
+            previous = {"status": found["status"]}
+            found["status"] = status
+            batch: list[tuple[str, Obj, Obj | None]] = [("charge.dispute.closed", found, previous)]
+            if status == "won":
+                batch.append(("charge.dispute.funds_reinstated", found, None))
+            return found, self._emit(batch)
+
+    def dispute_of(self, dispute_id: str) -> Obj:
+        with self.lock:
+            if dispute_id not in self.disputes:
+                raise missing("dispute", dispute_id)
+            return self.disputes[dispute_id]
+
+    def list_disputes(self, params: Obj) -> list[Obj]:
+        with self.lock:
+            found = [
+                d
+                for d in self.disputes.values()
+                if (not params.get("charge") or d["charge"] == params["charge"])
+                and (not params.get("payment_intent") or d["payment_intent"] == params["payment_intent"])
+            ]
+        return sorted(found, key=lambda d: d["created"], reverse=True)
 
     def charge(self, charge_id: str) -> Obj:
         with self.lock:
@@ -462,6 +500,10 @@ def _routes() -> dict[str, Handler]:
     def local_update(state: StripeState, params: Obj, request: Request, args: Mapping[str, Any]) -> Obj:
         return changed(*state.update_subscription_status(args["id"], str(params.get("status") or "active")))
 
+    def local_dispute_close(state: StripeState, params: Obj, request: Request, args: Mapping[str, Any]) -> Obj:
+        closed, events = state.close_dispute(args["id"], str(params.get("status") or ""))
+        return {"dispute": closed, "events": [e["id"] for e in events]}
+
     def local_subscription(state: StripeState, params: Obj, request: Request, args: Mapping[str, Any]) -> Obj:
         action, subscription_id = args["action"], args["id"]
         if action == "trial_end":
@@ -484,6 +526,11 @@ def _routes() -> dict[str, Handler]:
         "checkout.expire": lambda s, p, r, a: s.expire_checkout_session(a["id"]),
         "charges.list": lambda s, p, r, a: page(s.list_charges(p), p, "/v1/charges"),
         "charges.retrieve": lambda s, p, r, a: s.charge(a["id"]),
+        "disputes.list": lambda s, p, r, a: page(s.list_disputes(p), p, "/v1/disputes"),
+        "disputes.retrieve": lambda s, p, r, a: s.dispute_of(a["id"]),
+        # Stripe's own close: the merchant gives up, so the dispute is lost.
+        "disputes.close": lambda s, p, r, a: s.close_dispute(a["id"], "lost")[0],
+        "local.dispute_close": local_dispute_close,
         "local.subscription": local_subscription,
         "checkout.create": lambda s, p, r, a: s.create_checkout_session(p),
         "checkout.retrieve": lambda s, p, r, a: s.checkout_session(a["id"]),
@@ -512,6 +559,9 @@ URLS = Map(
         Rule("/v1/checkout/sessions/<id>/expire", methods=["POST"], endpoint="checkout.expire"),
         Rule("/v1/charges", methods=["GET"], endpoint="charges.list"),
         Rule("/v1/charges/<id>", methods=["GET"], endpoint="charges.retrieve"),
+        Rule("/v1/disputes", methods=["GET"], endpoint="disputes.list"),
+        Rule("/v1/disputes/<id>", methods=["GET"], endpoint="disputes.retrieve"),
+        Rule("/v1/disputes/<id>/close", methods=["POST"], endpoint="disputes.close"),
         Rule("/v1/billing_portal/sessions", methods=["POST"], endpoint="portal.create"),
         Rule("/v1/subscriptions", methods=["GET"], endpoint="subscriptions.list"),
         Rule("/v1/subscriptions/<id>", methods=["GET"], endpoint="subscriptions.retrieve"),
@@ -526,6 +576,7 @@ URLS = Map(
             methods=["POST"],
             endpoint="local.subscription",
         ),
+        Rule("/_local/disputes/<id>/close", methods=["POST"], endpoint="local.dispute_close"),
         Rule("/_local/webhook_faults", methods=["GET", "PUT"], endpoint="local.faults"),
         Rule("/_local/deliveries", methods=["GET", "DELETE"], endpoint="local.deliveries"),
         Rule("/checkout/<id>", methods=["GET", "POST"], endpoint="page.checkout"),

@@ -58,6 +58,11 @@ def charges_of(customer_id: str, since: int) -> list[dict[str, Any]]:
     return _listed("/v1/charges", {"customer": customer_id, "created": {"gte": since}})
 
 
+def disputes_of(charge_id: str) -> list[dict[str, Any]]:
+    """The disputes of a charge, open or closed. Raises stripe.StripeError."""
+    return _listed("/v1/disputes", {"charge": charge_id})
+
+
 def customer_of_charge(charge_id: str) -> str | None:
     """The customer a charge belongs to. Raises stripe.StripeError."""
     charge = client().raw_request("get", f"/v1/charges/{charge_id}").data

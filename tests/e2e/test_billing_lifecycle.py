@@ -175,6 +175,29 @@ def test_a_dispute_removes_access(gateway: GatewayClient, user: AppUser) -> None
     assert view(gateway, user)["plan"] == "free"
 
 
+def test_a_dispute_won_gives_access_back(gateway: GatewayClient, user: AppUser) -> None:
+    subscription_id = checkout(gateway, user)["subscription"]["id"]
+    state_of(user.uid, "active")
+    opened = control(subscription_id, "dispute")
+    state_of(user.uid, "disputed")
+    closed = local("POST", f"/_local/disputes/{opened['dispute']['id']}/close", data={"status": "won"})
+    delivered(closed["events"])
+    assert stripe_api.client().v1.charges.retrieve(opened["charge"]["id"]).disputed is True
+    state_of(user.uid, "active")
+    assert view(gateway, user)["plan"] == "premium"
+
+
+def test_a_dispute_lost_keeps_access_removed(gateway: GatewayClient, user: AppUser) -> None:
+    subscription_id = checkout(gateway, user)["subscription"]["id"]
+    state_of(user.uid, "active")
+    opened = control(subscription_id, "dispute")
+    state_of(user.uid, "disputed")
+    closed = local("POST", f"/_local/disputes/{opened['dispute']['id']}/close", data={"status": "lost"})
+    delivered(closed["events"])
+    assert event_record(closed["events"][0])["outcome"] in ("applied", "stale")
+    assert (view(gateway, user)["plan"], view(gateway, user)["state"]) == ("free", "disputed")
+
+
 def test_concurrent_checkouts_of_one_user_create_one_session(gateway: GatewayClient, user: AppUser) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         responses = list(pool.map(lambda _: checkout_response(gateway, user), range(8)))
