@@ -28,6 +28,8 @@ from werkzeug.wrappers import Request, Response
 
 from devstack import stripe_objects as objects
 from devstack.stack import port_of_url
+from devstack.stripe_holds import Hold, Holds
+from devstack.stripe_idempotency import IdempotencyKeys, IdempotencyRefused
 from devstack.stripe_webhooks import Deliverer, Faults
 from lib.config import settings
 
@@ -92,8 +94,8 @@ class StripeState:
         self.charges: dict[str, Obj] = {}
         self.disputes: dict[str, Obj] = {}
         self.events: list[Obj] = []
-        self.idempotent: dict[str, Obj] = {}
-        self.idempotent_lock = threading.Lock()  # one keyed request at a time, so a key creates once
+        self.idempotency = IdempotencyKeys(time.time)
+        self.holds = Holds()
 
     def _emit(self, batch: list[tuple[str, Obj, Obj | None]]) -> list[Obj]:
         """Records the events of one action and queues them for delivery; call under the lock."""
@@ -500,6 +502,16 @@ def _routes() -> dict[str, Handler]:
     def local_update(state: StripeState, params: Obj, request: Request, args: Mapping[str, Any]) -> Obj:
         return changed(*state.update_subscription_status(args["id"], str(params.get("status") or "active")))
 
+    def holds(state: StripeState, params: Obj, request: Request, _: Mapping[str, Any]) -> Obj:
+        if request.method == "PUT":
+            try:
+                state.holds.arm(Hold.model_validate(request.get_json(force=True, silent=True) or {}))
+            except ValidationError as exc:
+                raise StripeApiError(400, str(exc)) from exc
+        if request.method == "DELETE":
+            state.holds.release()
+        return state.holds.state()
+
     def local_dispute_close(state: StripeState, params: Obj, request: Request, args: Mapping[str, Any]) -> Obj:
         closed, events = state.close_dispute(args["id"], str(params.get("status") or ""))
         return {"dispute": closed, "events": [e["id"] for e in events]}
@@ -544,6 +556,7 @@ def _routes() -> dict[str, Handler]:
         "local.cancel": local_cancel,
         "local.update": local_update,
         "local.faults": faults,
+        "local.holds": holds,
         "local.deliveries": deliveries,
     }
 
@@ -578,6 +591,7 @@ URLS = Map(
         ),
         Rule("/_local/disputes/<id>/close", methods=["POST"], endpoint="local.dispute_close"),
         Rule("/_local/webhook_faults", methods=["GET", "PUT"], endpoint="local.faults"),
+        Rule("/_local/api_holds", methods=["GET", "PUT", "DELETE"], endpoint="local.holds"),
         Rule("/_local/deliveries", methods=["GET", "DELETE"], endpoint="local.deliveries"),
         Rule("/checkout/<id>", methods=["GET", "POST"], endpoint="page.checkout"),
         Rule("/billing_portal/<id>", methods=["GET"], endpoint="page.portal"),
@@ -634,23 +648,34 @@ class StripeApp:
         return _html(f"<h1>Local Stripe billing portal</h1>{buttons or '<p>No subscriptions.</p>'}")
 
     def _idempotent(self, request: Request, endpoint: str, args: Mapping[str, Any]) -> Response:
-        """A POST with an Idempotency-Key answers the first result again, as Stripe does."""
+        """A POST with an Idempotency-Key goes through Stripe's idempotency layer
+        (devstack/stripe_idempotency.py): the first answer again, or a refusal."""
+        params = _params(request)
         key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
         if not key:
-            return _json(self._handle(request, endpoint, args), 200)
-        with self.state.idempotent_lock:
-            stored = self.state.idempotent.get(key)
-            if stored is not None:
-                return _json(stored, 200, {"Idempotent-Replayed": "true"})
-            result = self.state.idempotent[key] = self._handle(request, endpoint, args)
-        return _json(result, 200)
+            result, replayed = self._handle(request, endpoint, args, params), False
+        else:
+            try:
+                result, replayed = self.state.idempotency.run(
+                    key,
+                    f"{request.method} {request.path}",
+                    params,
+                    lambda: self._handle(request, endpoint, args, params),
+                )
+            except IdempotencyRefused as exc:
+                return _json(exc.body, exc.status)
+        self.state.holds.pass_answer(request.method, request.path, params)
+        return _json(result, 200, {"Idempotent-Replayed": "true"} if replayed else None)
 
-    def _handle(self, request: Request, endpoint: str, args: Mapping[str, Any]) -> Obj:
-        source = request.get_data(as_text=True) if request.method == "POST" else request.query_string.decode()
-        params = decode_form(parse_qsl(source, keep_blank_values=True))
+    def _handle(self, request: Request, endpoint: str, args: Mapping[str, Any], params: Obj) -> Obj:
         body = self.handlers[endpoint](self.state, params, request, args)
         with self.state.lock:  # a consistent copy: other requests change these objects
             return objects.public(body)
+
+
+def _params(request: Request) -> Obj:
+    source = request.get_data(as_text=True) if request.method == "POST" else request.query_string.decode()
+    return decode_form(parse_qsl(source, keep_blank_values=True))
 
 
 def _html(body: str) -> Response:
