@@ -5,7 +5,7 @@ bodies, Stripe's JSON objects and error shapes, Idempotency-Key) to the real `st
 library, and delivers signed webhooks to the gateway with Stripe's retry behaviour.
 Control endpoints under /_local/ (docs/local-stack.md) complete checkouts, move subscriptions
 through their lifecycle (trial end, failed renewal, pause, refund, dispute and its outcome,
-cancel), show delivery attempts and switch faults on.
+cancel), show delivery attempts, switch faults on and hold an API answer while a test acts.
 """
 
 from __future__ import annotations
