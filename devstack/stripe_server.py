@@ -4,8 +4,8 @@ Stripe has no emulator, so this speaks the part of its REST API our code uses (f
 bodies, Stripe's JSON objects and error shapes, Idempotency-Key) to the real `stripe`
 library, and delivers signed webhooks to the gateway with Stripe's retry behaviour.
 Control endpoints under /_local/ (docs/local-stack.md) complete checkouts, move subscriptions
-through their lifecycle (trial end, failed renewal, pause, refund, dispute, cancel), show
-delivery attempts and switch faults on.
+through their lifecycle (trial end, failed renewal, pause, refund, dispute and its outcome,
+cancel), show delivery attempts, switch faults on and hold an API answer while a test acts.
 """
 
 from __future__ import annotations
@@ -28,11 +28,15 @@ from werkzeug.wrappers import Request, Response
 
 from devstack import stripe_objects as objects
 from devstack.stack import port_of_url
+from devstack.stripe_holds import Hold, Holds
+from devstack.stripe_idempotency import IdempotencyKeys, IdempotencyRefused
 from devstack.stripe_webhooks import Deliverer, Faults
 from lib.config import settings
 
 Obj = dict[str, Any]
 MAX_LIST = 100
+# A dispute in one of these still awaits the card network's decision.
+OPEN_DISPUTE_STATUSES = frozenset({"warning_needs_response", "warning_under_review", "needs_response", "under_review"})
 
 
 class StripeApiError(Exception):
@@ -88,9 +92,10 @@ class StripeState:
         self.subscriptions: dict[str, Obj] = {}
         self.invoices: dict[str, Obj] = {}
         self.charges: dict[str, Obj] = {}
+        self.disputes: dict[str, Obj] = {}
         self.events: list[Obj] = []
-        self.idempotent: dict[str, Obj] = {}
-        self.idempotent_lock = threading.Lock()  # one keyed request at a time, so a key creates once
+        self.idempotency = IdempotencyKeys(time.time)
+        self.holds = Holds()
 
     def _emit(self, batch: list[tuple[str, Obj, Obj | None]]) -> list[Obj]:
         """Records the events of one action and queues them for delivery; call under the lock."""
@@ -378,8 +383,43 @@ class StripeState:
             charge = self._latest_charge(subscription_id)
             charge["disputed"] = True
             opened = objects.dispute(charge, int(time.time()))
+            self.disputes[opened["id"]] = opened
             events = self._emit([("charge.dispute.created", opened, None)])
             return {"charge": charge, "dispute": opened, "events": [e["id"] for e in events]}
+
+    def close_dispute(self, dispute_id: str, status: str) -> tuple[Obj, list[Obj]]:
+        """The dispute's outcome: `won` reinstates the funds, `lost` keeps them withdrawn. The
+        charge keeps `disputed: true` either way, as on Stripe."""
+        if status not in ("won", "lost"):
+            raise StripeApiError(400, f"Invalid status: must be one of won or lost, not '{status}'", param="status")
+        with self.lock:
+            found = self.disputes.get(dispute_id)
+            if found is None:
+                raise missing("dispute", dispute_id)
+            if found["status"] not in OPEN_DISPUTE_STATUSES:
+                raise StripeApiError(400, f"This dispute is already closed (status {found['status']}).")
+            previous = {"status": found["status"]}
+            found["status"] = status
+            batch: list[tuple[str, Obj, Obj | None]] = [("charge.dispute.closed", found, previous)]
+            if status == "won":
+                batch.append(("charge.dispute.funds_reinstated", found, None))
+            return found, self._emit(batch)
+
+    def dispute_of(self, dispute_id: str) -> Obj:
+        with self.lock:
+            if dispute_id not in self.disputes:
+                raise missing("dispute", dispute_id)
+            return self.disputes[dispute_id]
+
+    def list_disputes(self, params: Obj) -> list[Obj]:
+        with self.lock:
+            found = [
+                d
+                for d in self.disputes.values()
+                if (not params.get("charge") or d["charge"] == params["charge"])
+                and (not params.get("payment_intent") or d["payment_intent"] == params["payment_intent"])
+            ]
+        return sorted(found, key=lambda d: d["created"], reverse=True)
 
     def charge(self, charge_id: str) -> Obj:
         with self.lock:
@@ -462,6 +502,20 @@ def _routes() -> dict[str, Handler]:
     def local_update(state: StripeState, params: Obj, request: Request, args: Mapping[str, Any]) -> Obj:
         return changed(*state.update_subscription_status(args["id"], str(params.get("status") or "active")))
 
+    def holds(state: StripeState, params: Obj, request: Request, _: Mapping[str, Any]) -> Obj:
+        if request.method == "PUT":
+            try:
+                state.holds.arm(Hold.model_validate(request.get_json(force=True, silent=True) or {}))
+            except ValidationError as exc:
+                raise StripeApiError(400, str(exc)) from exc
+        if request.method == "DELETE":
+            state.holds.release()
+        return state.holds.state()
+
+    def local_dispute_close(state: StripeState, params: Obj, request: Request, args: Mapping[str, Any]) -> Obj:
+        closed, events = state.close_dispute(args["id"], str(params.get("status") or ""))
+        return {"dispute": closed, "events": [e["id"] for e in events]}
+
     def local_subscription(state: StripeState, params: Obj, request: Request, args: Mapping[str, Any]) -> Obj:
         action, subscription_id = args["action"], args["id"]
         if action == "trial_end":
@@ -484,6 +538,11 @@ def _routes() -> dict[str, Handler]:
         "checkout.expire": lambda s, p, r, a: s.expire_checkout_session(a["id"]),
         "charges.list": lambda s, p, r, a: page(s.list_charges(p), p, "/v1/charges"),
         "charges.retrieve": lambda s, p, r, a: s.charge(a["id"]),
+        "disputes.list": lambda s, p, r, a: page(s.list_disputes(p), p, "/v1/disputes"),
+        "disputes.retrieve": lambda s, p, r, a: s.dispute_of(a["id"]),
+        # Stripe's own close: the merchant gives up, so the dispute is lost.
+        "disputes.close": lambda s, p, r, a: s.close_dispute(a["id"], "lost")[0],
+        "local.dispute_close": local_dispute_close,
         "local.subscription": local_subscription,
         "checkout.create": lambda s, p, r, a: s.create_checkout_session(p),
         "checkout.retrieve": lambda s, p, r, a: s.checkout_session(a["id"]),
@@ -497,6 +556,7 @@ def _routes() -> dict[str, Handler]:
         "local.cancel": local_cancel,
         "local.update": local_update,
         "local.faults": faults,
+        "local.holds": holds,
         "local.deliveries": deliveries,
     }
 
@@ -512,6 +572,9 @@ URLS = Map(
         Rule("/v1/checkout/sessions/<id>/expire", methods=["POST"], endpoint="checkout.expire"),
         Rule("/v1/charges", methods=["GET"], endpoint="charges.list"),
         Rule("/v1/charges/<id>", methods=["GET"], endpoint="charges.retrieve"),
+        Rule("/v1/disputes", methods=["GET"], endpoint="disputes.list"),
+        Rule("/v1/disputes/<id>", methods=["GET"], endpoint="disputes.retrieve"),
+        Rule("/v1/disputes/<id>/close", methods=["POST"], endpoint="disputes.close"),
         Rule("/v1/billing_portal/sessions", methods=["POST"], endpoint="portal.create"),
         Rule("/v1/subscriptions", methods=["GET"], endpoint="subscriptions.list"),
         Rule("/v1/subscriptions/<id>", methods=["GET"], endpoint="subscriptions.retrieve"),
@@ -526,7 +589,9 @@ URLS = Map(
             methods=["POST"],
             endpoint="local.subscription",
         ),
+        Rule("/_local/disputes/<id>/close", methods=["POST"], endpoint="local.dispute_close"),
         Rule("/_local/webhook_faults", methods=["GET", "PUT"], endpoint="local.faults"),
+        Rule("/_local/api_holds", methods=["GET", "PUT", "DELETE"], endpoint="local.holds"),
         Rule("/_local/deliveries", methods=["GET", "DELETE"], endpoint="local.deliveries"),
         Rule("/checkout/<id>", methods=["GET", "POST"], endpoint="page.checkout"),
         Rule("/billing_portal/<id>", methods=["GET"], endpoint="page.portal"),
@@ -583,23 +648,34 @@ class StripeApp:
         return _html(f"<h1>Local Stripe billing portal</h1>{buttons or '<p>No subscriptions.</p>'}")
 
     def _idempotent(self, request: Request, endpoint: str, args: Mapping[str, Any]) -> Response:
-        """A POST with an Idempotency-Key answers the first result again, as Stripe does."""
+        """A POST with an Idempotency-Key goes through Stripe's idempotency layer
+        (devstack/stripe_idempotency.py): the first answer again, or a refusal."""
+        params = _params(request)
         key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
         if not key:
-            return _json(self._handle(request, endpoint, args), 200)
-        with self.state.idempotent_lock:
-            stored = self.state.idempotent.get(key)
-            if stored is not None:
-                return _json(stored, 200, {"Idempotent-Replayed": "true"})
-            result = self.state.idempotent[key] = self._handle(request, endpoint, args)
-        return _json(result, 200)
+            result, replayed = self._handle(request, endpoint, args, params), False
+        else:
+            try:
+                result, replayed = self.state.idempotency.run(
+                    key,
+                    f"{request.method} {request.path}",
+                    params,
+                    lambda: self._handle(request, endpoint, args, params),
+                )
+            except IdempotencyRefused as exc:
+                return _json(exc.body, exc.status)
+        self.state.holds.pass_answer(request.method, request.path, params)
+        return _json(result, 200, {"Idempotent-Replayed": "true"} if replayed else None)
 
-    def _handle(self, request: Request, endpoint: str, args: Mapping[str, Any]) -> Obj:
-        source = request.get_data(as_text=True) if request.method == "POST" else request.query_string.decode()
-        params = decode_form(parse_qsl(source, keep_blank_values=True))
+    def _handle(self, request: Request, endpoint: str, args: Mapping[str, Any], params: Obj) -> Obj:
         body = self.handlers[endpoint](self.state, params, request, args)
         with self.state.lock:  # a consistent copy: other requests change these objects
             return objects.public(body)
+
+
+def _params(request: Request) -> Obj:
+    source = request.get_data(as_text=True) if request.method == "POST" else request.query_string.decode()
+    return decode_form(parse_qsl(source, keep_blank_values=True))
 
 
 def _html(body: str) -> Response:

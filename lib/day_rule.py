@@ -67,11 +67,6 @@ class DayRule:
     def day_ends_at(self, day: date) -> datetime:
         return self.day_starts_at(day + timedelta(days=1))
 
-    def clock_offset(self, instant: datetime) -> timedelta:
-        """How far ahead of UTC this rule's dates run at `instant`: the zone's offset less the day start."""
-        offset = instant.astimezone(self.zone).utcoffset() or timedelta(0)
-        return offset - self._offset()
-
     def as_field(self) -> dict[str, str]:
         return {"timezone": self.timezone, "day_start": self.day_start_text}
 

@@ -58,6 +58,11 @@ def charges_of(customer_id: str, since: int) -> list[dict[str, Any]]:
     return _listed("/v1/charges", {"customer": customer_id, "created": {"gte": since}})
 
 
+def disputes_of(charge_id: str) -> list[dict[str, Any]]:
+    """The disputes of a charge, open or closed. Raises stripe.StripeError."""
+    return _listed("/v1/disputes", {"charge": charge_id})
+
+
 def customer_of_charge(charge_id: str) -> str | None:
     """The customer a charge belongs to. Raises stripe.StripeError."""
     charge = client().raw_request("get", f"/v1/charges/{charge_id}").data
@@ -79,13 +84,37 @@ def cancel_subscriptions(customer_id: str) -> list[str]:
         raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc
 
 
+def _expire(session_id: str) -> bool:
+    """Expires an open Checkout session; False when it was no longer open (paid or expired meanwhile)."""
+    try:
+        client().v1.checkout.sessions.expire(session_id)
+    except stripe.InvalidRequestError:
+        if client().v1.checkout.sessions.retrieve(session_id).status == "open":
+            raise
+        return False
+    return True
+
+
+def expire_checkout(session_id: str) -> None:
+    """Makes sure a Checkout session can no longer be paid (unless it already was)."""
+    try:
+        _expire(session_id)
+    except stripe.StripeError as exc:
+        raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc
+
+
+def open_checkouts(customer_id: str) -> list[dict[str, Any]]:
+    """The customer's open Checkout sessions."""
+    try:
+        return _listed("/v1/checkout/sessions", {"customer": customer_id, "status": "open"})
+    except stripe.StripeError as exc:
+        raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc
+
+
 def expire_open_checkouts(customer_id: str) -> list[str]:
     """Expires the customer's open Checkout sessions, so none can be paid any more; answers their ids."""
     try:
-        sessions = _listed("/v1/checkout/sessions", {"customer": customer_id, "status": "open"})
-        for session in sessions:
-            client().v1.checkout.sessions.expire(session["id"])
-        return [str(s["id"]) for s in sessions]
+        return [str(s["id"]) for s in open_checkouts(customer_id) if _expire(str(s["id"]))]
     except stripe.StripeError as exc:
         raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
+from google.cloud.firestore_v1.types.write import WriteResult
 
 from lib import firestore as db
 from lib.errors import AccountDeleted
@@ -24,7 +25,7 @@ IAM_PERMISSIONS = db.WRITES
 
 COLLECTION = "deleted_accounts"
 # Longer than any writer can still arrive: Stripe retries a webhook for 3 days; ID tokens,
-# requests and Cloud Tasks retries end within an hour (docs/decisions/0018-*).
+# requests and Cloud Tasks retries end within an hour (docs/decisions/0019-*).
 KEEP = timedelta(days=7)
 
 
@@ -67,10 +68,11 @@ def deleted_among(uids: Iterable[str]) -> set[str]:
 _PRECONDITION_FAILED = (gexc.AlreadyExists, gexc.FailedPrecondition)
 
 
-def commit(batch: firestore.WriteBatch, uid: str) -> None:
-    """Commits `batch`, guarded by `guard(batch, uid)`; AccountDeleted when the guard refused it."""
+def commit(batch: firestore.WriteBatch, uid: str) -> list[WriteResult]:
+    """Commits `batch`, guarded by `guard(batch, uid)`, and answers its write results in order;
+    AccountDeleted when the guard refused it."""
     try:
-        batch.commit()
+        return list(batch.commit())
     except _PRECONDITION_FAILED as exc:
         if deleted_among([uid]):
             raise refused() from exc

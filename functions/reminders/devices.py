@@ -35,8 +35,9 @@ IDLE_DEVICES = queries.QueryShape(
     order=(("updated_at", queries.ASCENDING),),
 )
 
-# Also the path parameter's pattern in /openapi.json (gateway/openapi.py), so it is anchored.
-INSTALLATION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,200}$"
+# Also the path parameter's pattern in /openapi.json (gateway/openapi.py), so it is anchored; the
+# lookahead leaves out the ids Firestore reserves for itself (`__.*__`), which it refuses to store.
+INSTALLATION_ID_PATTERN = r"^(?!__.*__$)[A-Za-z0-9_-]{1,200}$"
 _INSTALLATION_ID = re.compile(INSTALLATION_ID_PATTERN)
 
 Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]

@@ -46,7 +46,9 @@ def post_notification_opened(request: flask.Request, caller: Caller, message_id:
 
 def _installation_id(value: str) -> str:
     if not devices.valid_installation_id(value):
-        raise errors.InvalidArgument("installation_id: 1 to 200 letters, digits, '-' or '_'")
+        raise errors.InvalidArgument(
+            "installation_id: 1 to 200 letters, digits, '-' or '_', not both starting and ending with '__'"
+        )
     return value
 
 

@@ -5,10 +5,12 @@ The rules (docs/streaks.md):
   day rule (profile zone and day start, lib/day_rule.py);
 - the streak's day only moves forwards: a check-in on a date on or before the last covered
   one changes nothing (twice a day, or after a westward flight back across the date line);
-- a date follows another when it is the next calendar date, when every date in between never
-  existed in the zone (Samoa skipped 2011-12-30), or when the check-in comes before the end of
-  the day after the last one under the rule that day was judged by (two days after, when the
-  rule has since moved east: a flight west to east across the date line skips a date);
+- a check-in continues the run unless a real day passed without one: its date is the next
+  calendar date, or every date in between never existed in the zone (Samoa skipped
+  2011-12-30); or the rule changed since the last covered date and the check-in comes before
+  the end of the day after it under the rule that date was judged by; or the zone changed and
+  the check-in's date began at most a flight (MAX_FLIGHT) after the last covered date ended
+  (a flight west to east across the date line skips a date);
 - missed dates are covered by held freezes, oldest first; a frozen date keeps the run but
   does not grow it; one freeze is earned per 7 days of run, at most 2 held;
 - the run never exceeds 2 + the whole 24-hour spans since its first check-in, so no sequence
@@ -30,6 +32,9 @@ from lib.errors import InvalidArgument
 RECENT_DAYS = 30
 FREEZE_EVERY = 7
 MAX_FREEZES = 2
+# Longer than any scheduled flight (the longest take about 19 hours): a traveller in the air
+# between two zones lives no date of either, and a missed date is one lived without a check-in.
+MAX_FLIGHT = timedelta(hours=20)
 
 _ONE_DAY = timedelta(days=1)
 
@@ -78,25 +83,28 @@ def growth_cap(started_at: datetime, now: datetime) -> int:
     return max(1, 2 + (now - started_at) // timedelta(hours=24))
 
 
-def grace_until(summary: StreakSummary, rule: DayRule, now: datetime) -> datetime | None:
-    """Until when a check-in under `rule` continues the run whatever its date: the end of the day
-    after the last covered one under the rule that day was judged by, a day later when `rule`
-    runs ahead of that one (the user flew east)."""
-    before = summary.rule
-    if before is None or summary.last_day is None:
-        return None
-    days = 2 if before != rule and rule.clock_offset(now) > before.clock_offset(now) else 1
-    return before.day_ends_at(summary.last_day + days * _ONE_DAY)
+def continues(summary: StreakSummary, day: date, rule: DayRule, now: datetime) -> bool:
+    """Whether a check-in at `now` for `day` under `rule` continues the run, no real day having
+    passed without a check-in: `day` follows the last covered date; or, the rule having changed,
+    `now` is still the day after it under the rule that date was judged by; or, the zone having
+    changed, `day` began at most MAX_FLIGHT after the last covered date ended (time in the air)."""
+    last, before = summary.last_day, summary.rule
+    if last is None:
+        return False
+    if follows(last, day, rule.zone):
+        return True
+    if before is None or before == rule:
+        return False
+    if now < before.day_ends_at(last + _ONE_DAY):
+        return True
+    return before.timezone != rule.timezone and rule.day_starts_at(day) - before.day_ends_at(last) <= MAX_FLIGHT
 
 
 def missed_days(summary: StreakSummary, today: date, rule: DayRule, now: datetime, limit: int) -> list[date]:
     """Up to `limit` dates, oldest first, that passed uncovered between the last covered date and
-    `today` (none during the grace after it)."""
+    `today` (none when a check-in then would continue the run)."""
     last = summary.last_day
-    if last is None or summary.current == 0 or limit <= 0:
-        return []
-    grace = grace_until(summary, rule, now)
-    if grace is not None and now < grace:
+    if last is None or summary.current == 0 or limit <= 0 or continues(summary, today, rule, now):
         return []
     missed: list[date] = []
     for day in _dates_between(last, today):
@@ -122,14 +130,11 @@ def next_summary(previous: StreakSummary, day: date, rule: DayRule, now: datetim
         return Step(previous)
     settled = settle(previous, day, rule, now)
     before = settled.summary
-    grace = grace_until(before, rule, now)
-    continues = before.last_day is not None and (
-        follows(before.last_day, day, rule.zone) or (grace is not None and now < grace)
-    )
-    started_at = before.started_at if continues else now
-    grown = before.current + 1 if continues else 1
+    run_goes_on = continues(before, day, rule, now)
+    started_at = before.started_at if run_goes_on else now
+    grown = before.current + 1 if run_goes_on else 1
     current = grown if started_at is None else min(grown, growth_cap(started_at, now))
-    earned = continues and current > before.current and current % FREEZE_EVERY == 0
+    earned = run_goes_on and current > before.current and current % FREEZE_EVERY == 0
     summary = StreakSummary(
         current=current,
         longest=max(before.longest, current),

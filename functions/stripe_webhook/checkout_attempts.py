@@ -1,16 +1,23 @@
-"""checkout_attempts/{uid}: the idempotency key of the caller's current checkout attempt.
+"""checkout_attempts/{uid}: the caller's current checkout attempt, the idempotency key its
+session is created with and a digest of that session's parameters.
 
-Concurrent checkout requests of one user must create one session. The first request creates
-the attempt with `create()`; any request racing it reads the same key, and Stripe answers
-every request made with that key with the same session. Once that session is paid or expired
-the attempt is retired (conditionally, so two retirers agree on one new key).
+Concurrent checkout requests with the same parameters share one key, and Stripe answers every
+create with that key with the same session. Stripe refuses a key reused with other parameters,
+so the key names the digest, and a request with other parameters, or one that finds the
+attempt's session paid or expired, starts a new attempt: `create()` when there is none,
+otherwise an update conditional on the old attempt's update time, so racing requests agree on
+one.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -29,44 +36,45 @@ KEEP = timedelta(days=1)
 @dataclass(frozen=True)
 class Attempt:
     key: str
-    update_time: datetime | None  # None: created by this request
+    digest: str  # of the parameters every session of this key is created with
+    update_time: datetime
+
+
+def params_digest(params: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _ref(uid: str) -> firestore.DocumentReference:
     return db.client().collection(COLLECTION).document(uid)
 
 
-def _fresh(uid: str) -> dict[str, object]:
-    return {
-        "key": f"checkout-{uid}-{secrets.token_hex(8)}",
+def current(uid: str) -> Attempt | None:
+    """The user's current attempt, if any."""
+    snapshot = _ref(uid).get()
+    stored = snapshot.to_dict() or {}
+    if not stored.get("key") or snapshot.update_time is None:
+        return None
+    return Attempt(key=str(stored["key"]), digest=str(stored.get("digest") or ""), update_time=snapshot.update_time)
+
+
+def start(uid: str, digest: str, replacing: Attempt | None) -> Attempt | None:
+    """A new attempt for parameters of `digest` in place of `replacing` (or of none); None when
+    another request changed the attempt first."""
+    fresh = {
+        "key": f"checkout-{uid}-{digest}-{secrets.token_hex(8)}",
+        "digest": digest,
         "created_at": firestore.SERVER_TIMESTAMP,
         "expire_at": datetime.now(UTC) + KEEP,
     }
-
-
-def current(uid: str) -> Attempt:
-    """The user's current attempt, started by this request if there is none; AccountDeleted
-    once the account is deleted."""
-    snapshot = _ref(uid).get()
-    stored = snapshot.to_dict() or {}
-    if stored.get("key"):
-        return Attempt(key=str(stored["key"]), update_time=snapshot.update_time)
-    fresh = _fresh(uid)
     try:
-        tombstones.write(uid, lambda batch: batch.create(_ref(uid), fresh))
-    except gexc.AlreadyExists:
-        return current(uid)  # a concurrent request started it: share its key
-    return Attempt(key=str(fresh["key"]), update_time=None)
-
-
-def retire(uid: str, attempt: Attempt) -> None:
-    """Replaces the attempt's key, unless another request already did (an update conditioned on
-    the version read cannot recreate a deleted attempt, so only the set is guarded)."""
-    fresh = _fresh(uid)
-    try:
-        if attempt.update_time is None:
-            tombstones.write(uid, lambda batch: batch.set(_ref(uid), fresh))
+        if replacing is None:
+            batch = db.client().batch()
+            tombstones.guard(batch, uid)
+            batch.create(_ref(uid), fresh)
+            written = tombstones.commit(batch, uid)[-1]
         else:
-            _ref(uid).update(fresh, option=db.client().write_option(last_update_time=attempt.update_time))
-    except (gexc.FailedPrecondition, gexc.NotFound):
-        return
+            # Conditioned on the version read, an update cannot recreate a deleted account's attempt.
+            written = _ref(uid).update(fresh, option=db.client().write_option(last_update_time=replacing.update_time))
+    except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.NotFound):
+        return None
+    return Attempt(key=str(fresh["key"]), digest=digest, update_time=written.update_time)

@@ -20,6 +20,8 @@ from lib.entitlements import FREE
 NO_SUBSCRIPTION = "none"
 # Statuses Stripe can still move back to billing; a subscription in one of them blocks a new checkout.
 LIVE_STATUSES = frozenset({"trialing", "active", "past_due", "unpaid", "incomplete", "paused"})
+# Dispute outcomes that leave us the money: a chargeback won, or an inquiry closed without one.
+KEPT_DISPUTE_STATUSES = frozenset({"won", "warning_closed"})
 
 
 class State(enum.StrEnum):
@@ -97,8 +99,17 @@ def period_start(subscription: Mapping[str, Any]) -> datetime | None:
     return _at(max(starts)) if starts else None
 
 
-def revoked_by(subscription: Mapping[str, Any], charges: Sequence[Mapping[str, Any]]) -> State | None:
-    """REFUNDED or DISPUTED when a charge of the current period was fully refunded or disputed."""
+def _kept(charge: Mapping[str, Any], disputes: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether a disputed charge's dispute closed in our favour; Stripe leaves `disputed: true` on
+    the charge whatever the outcome."""
+    return any(d.get("charge") == charge.get("id") and d.get("status") in KEPT_DISPUTE_STATUSES for d in disputes)
+
+
+def revoked_by(
+    subscription: Mapping[str, Any], charges: Sequence[Mapping[str, Any]], disputes: Sequence[Mapping[str, Any]] = ()
+) -> State | None:
+    """REFUNDED or DISPUTED when a charge of the current period was fully refunded, or disputed
+    by a dispute still open or lost."""
     start = period_start(subscription)
     if start is None:
         return None
@@ -107,7 +118,7 @@ def revoked_by(subscription: Mapping[str, Any], charges: Sequence[Mapping[str, A
         for c in charges
         if c.get("customer") == subscription.get("customer") and int(c.get("created") or 0) >= start.timestamp()
     ]
-    if any(c.get("disputed") for c in current):
+    if any(c.get("disputed") and not _kept(c, disputes) for c in current):
         return State.DISPUTED
     if any(c.get("refunded") for c in current):
         return State.REFUNDED
@@ -115,11 +126,15 @@ def revoked_by(subscription: Mapping[str, Any], charges: Sequence[Mapping[str, A
 
 
 def verdict_of(
-    subscription: Mapping[str, Any], charges: Sequence[Mapping[str, Any]], now: datetime, grace: timedelta
+    subscription: Mapping[str, Any],
+    charges: Sequence[Mapping[str, Any]],
+    now: datetime,
+    grace: timedelta,
+    disputes: Sequence[Mapping[str, Any]] = (),
 ) -> Verdict:
     """The state table for one subscription."""
     status = str(subscription.get("status"))
-    revoked = revoked_by(subscription, charges) if status in {"trialing", "active", "past_due"} else None
+    revoked = revoked_by(subscription, charges, disputes) if status in {"trialing", "active", "past_due"} else None
     if revoked is not None:
         return Verdict(state=revoked, access=False)
     if status == "trialing":
@@ -148,12 +163,13 @@ def entitlement_from(
     plan: str,
     *,
     charges: Sequence[Mapping[str, Any]] = (),
+    disputes: Sequence[Mapping[str, Any]] = (),
     now: datetime,
     grace: timedelta,
 ) -> Entitlement:
     """The entitlement all of a customer's subscriptions grant at `now`."""
     live = sum(1 for s in subscriptions if s.get("status") in LIVE_STATUSES)
-    judged = [(s, verdict_of(s, charges, now, grace)) for s in subscriptions]
+    judged = [(s, verdict_of(s, charges, now, grace, disputes)) for s in subscriptions]
     if not judged:
         return Entitlement(
             plan=FREE,

@@ -93,7 +93,8 @@ def customer_in(event: Mapping[str, Any]) -> str | None:
 
 def entitlement_now(customer_id: str, now: datetime) -> Entitlement:
     """What the customer's subscriptions grant, read from Stripe now. Charges are read only when
-    a subscription grants access, since only a refund or dispute of its period can take it away."""
+    a subscription grants access, since only a refund or dispute of its period can take it away,
+    and a disputed charge's disputes only then, since their outcome decides."""
     config = settings()
     grace = timedelta(days=config.stripe_grace_days)
     try:
@@ -103,9 +104,12 @@ def entitlement_now(customer_id: str, now: datetime) -> Entitlement:
         if entitlement.plan == FREE or not starts:
             return entitlement
         charges = stripe_api.charges_of(customer_id, int(min(starts).timestamp()))
+        disputes = [d for c in charges if c.get("disputed") for d in stripe_api.disputes_of(str(c["id"]))]
     except stripe.StripeError as exc:
         raise errors.Unavailable("the payment provider is unavailable; retry shortly") from exc
-    return entitlement_from(customer_id, subscriptions, config.stripe_plan, charges=charges, now=now, grace=grace)
+    return entitlement_from(
+        customer_id, subscriptions, config.stripe_plan, charges=charges, disputes=disputes, now=now, grace=grace
+    )
 
 
 def sync_customer(customer_id: str) -> Outcome:

@@ -15,6 +15,7 @@ from lib import errors, stripe_api
 from lib.config import settings
 
 T = TypeVar("T")
+ATTEMPT_METADATA = "checkout_attempt"
 _ATTEMPTS = 3
 
 
@@ -65,33 +66,71 @@ def checkout_params(uid: str, customer_id: str, *, offer_trial: bool) -> dict[st
     return params
 
 
-def _open_session(params: dict[str, Any], attempt: checkout_attempts.Attempt) -> stripe.checkout.Session | None:
-    """The attempt's session while it is open, else None (paid, expired, or its key was used
-    with other parameters, such as a trial asked for since)."""
+def _refuse_if_subscribed(subscriptions: list[dict[str, Any]]) -> None:
+    if blocks_checkout(subscriptions):
+        raise errors.SubscriptionExists("a subscription exists; manage it in the billing portal")
+
+
+def _open_session(params: dict[str, Any], key: str) -> stripe.checkout.Session | None:
+    """The session of `key` while it is open, else None (paid or expired)."""
     sessions = stripe_api.client().v1.checkout.sessions
-    try:
-        session = sessions.create(params, {"idempotency_key": attempt.key})  # type: ignore[arg-type]
-    except stripe.IdempotencyError:
-        return None
-    if attempt.update_time is not None:
+    session = sessions.create(_with_attempt(params, key), {"idempotency_key": key})  # type: ignore[arg-type]
+    response = session.last_response
+    if response is None or response.headers.get("Idempotent-Replayed") == "true":
         session = sessions.retrieve(session.id)  # a replayed answer shows the session as it was created
     return session if session.status == "open" else None
 
 
+def _with_attempt(params: dict[str, Any], key: str) -> dict[str, Any]:
+    """The session names its attempt, so replacing the attempt expires exactly its sessions."""
+    return {**params, "metadata": {ATTEMPT_METADATA: key}}
+
+
+def _close(customer_id: str, attempt: checkout_attempts.Attempt) -> None:
+    """Expires the open sessions of `attempt` (and of none, made before sessions named theirs)."""
+    for session in stripe_api.open_checkouts(customer_id):
+        if (session.get("metadata") or {}).get(ATTEMPT_METADATA) in (attempt.key, None):
+            stripe_api.expire_checkout(str(session["id"]))
+
+
 def create_checkout_session(uid: str, email: str | None, request: CheckoutRequest) -> CheckoutSession:
-    """One open session per user at a time, and none while a subscription may still bill."""
+    """At most one open session per user at any time, and none while a subscription may still bill.
+
+    A request whose attempt has other parameters, or a session no longer open, replaces the
+    attempt, then expires the old attempt's open sessions (after replacing, so a session of the
+    old key made meanwhile is either listed here or sees the replacement and expires itself),
+    then refuses if one of them was paid meanwhile, then opens its own."""
     customer_id = _calling_stripe(lambda: customers.ensure_customer(uid, email))
     subscriptions = _calling_stripe(lambda: stripe_api.subscriptions_of(customer_id))
-    if blocks_checkout(subscriptions):
-        raise errors.SubscriptionExists("a subscription exists; manage it in the billing portal")
+    _refuse_if_subscribed(subscriptions)
     params = checkout_params(uid, customer_id, offer_trial=request.trial and not trial_used(subscriptions))
+    digest = checkout_attempts.params_digest(params)
     for _ in range(_ATTEMPTS):
         attempt = checkout_attempts.current(uid)
-        session = _calling_stripe(functools.partial(_open_session, params, attempt))
+        if attempt is not None and attempt.digest == digest:
+            session = _calling_stripe(functools.partial(_open_session, params, attempt.key))
+            if session is not None:
+                return _confirmed(uid, attempt, session)
+        started = checkout_attempts.start(uid, digest, replacing=attempt)
+        if started is None:
+            continue  # another request replaced the attempt first
+        if attempt is not None:
+            _close(customer_id, attempt)
+            _refuse_if_subscribed(_calling_stripe(lambda: stripe_api.subscriptions_of(customer_id)))
+        session = _calling_stripe(functools.partial(_open_session, params, started.key))
         if session is not None:
-            return CheckoutSession(id=session.id, url=str(session.url))
-        checkout_attempts.retire(uid, attempt)
+            return _confirmed(uid, started, session)
     raise errors.Unavailable("checkout is busy; retry shortly")
+
+
+def _confirmed(uid: str, attempt: checkout_attempts.Attempt, session: stripe.checkout.Session) -> CheckoutSession:
+    """The session, unless a request with other parameters replaced the attempt meanwhile: that
+    request may have expired the attempt's sessions before this one was created, so it is expired here."""
+    latest = checkout_attempts.current(uid)
+    if latest is not None and latest.key == attempt.key:
+        return CheckoutSession(id=session.id, url=str(session.url))
+    stripe_api.expire_checkout(session.id)
+    raise errors.Unavailable("a newer checkout request replaced this one; retry shortly")
 
 
 def create_portal_session(uid: str) -> PortalSession:

@@ -175,6 +175,29 @@ def test_a_dispute_removes_access(gateway: GatewayClient, user: AppUser) -> None
     assert view(gateway, user)["plan"] == "free"
 
 
+def test_a_dispute_won_gives_access_back(gateway: GatewayClient, user: AppUser) -> None:
+    subscription_id = checkout(gateway, user)["subscription"]["id"]
+    state_of(user.uid, "active")
+    opened = control(subscription_id, "dispute")
+    state_of(user.uid, "disputed")
+    closed = local("POST", f"/_local/disputes/{opened['dispute']['id']}/close", data={"status": "won"})
+    delivered(closed["events"])
+    assert stripe_api.client().v1.charges.retrieve(opened["charge"]["id"]).disputed is True
+    state_of(user.uid, "active")
+    assert view(gateway, user)["plan"] == "premium"
+
+
+def test_a_dispute_lost_keeps_access_removed(gateway: GatewayClient, user: AppUser) -> None:
+    subscription_id = checkout(gateway, user)["subscription"]["id"]
+    state_of(user.uid, "active")
+    opened = control(subscription_id, "dispute")
+    state_of(user.uid, "disputed")
+    closed = local("POST", f"/_local/disputes/{opened['dispute']['id']}/close", data={"status": "lost"})
+    delivered(closed["events"])
+    assert event_record(closed["events"][0])["outcome"] in ("applied", "stale")
+    assert (view(gateway, user)["plan"], view(gateway, user)["state"]) == ("free", "disputed")
+
+
 def test_concurrent_checkouts_of_one_user_create_one_session(gateway: GatewayClient, user: AppUser) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         responses = list(pool.map(lambda _: checkout_response(gateway, user), range(8)))
@@ -184,6 +207,58 @@ def test_concurrent_checkouts_of_one_user_create_one_session(gateway: GatewayCli
     customer = stripe_api.client().v1.checkout.sessions.retrieve(ids.pop()).customer
     listed = stripe_api.client().v1.checkout.sessions.list({"customer": str(customer)})
     assert len(listed.data) == 1
+
+
+def open_sessions_of(session_id: str) -> list[str]:
+    """The ids of the open Checkout sessions of the customer that `session_id` belongs to."""
+    sessions = stripe_api.client().v1.checkout.sessions
+    customer = str(sessions.retrieve(session_id).customer)
+    return [s.id for s in sessions.list({"customer": customer, "status": "open"}).data]
+
+
+def test_asking_for_the_trial_after_a_plain_checkout_leaves_one_payable_session(
+    gateway: GatewayClient, user: AppUser
+) -> None:
+    plain = checkout_response(gateway, user)
+    trial = checkout_response(gateway, user, trial=True)
+    assert (plain.status_code, trial.status_code) == (200, 200), trial.text
+    assert open_sessions_of(trial.json()["id"]) == [trial.json()["id"]]
+    assert stripe_api.client().v1.checkout.sessions.retrieve(plain.json()["id"]).status == "expired"
+    again = checkout_response(gateway, user)
+    assert again.status_code == 200, again.text
+    assert open_sessions_of(again.json()["id"]) == [again.json()["id"]]
+
+
+def test_plain_and_trial_checkouts_at_once_leave_one_payable_session(gateway: GatewayClient, user: AppUser) -> None:
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(lambda i: checkout_response(gateway, user, trial=i % 2 == 1), range(6)))
+    answered = [r.json()["id"] for r in responses if r.status_code == 200]
+    assert answered, [r.text for r in responses]
+    # The latest choice wins: its session is the one left open, and it was answered.
+    left_open = open_sessions_of(answered[0])
+    assert len(left_open) == 1
+    assert left_open[0] in answered
+
+
+def test_a_checkout_paid_while_another_checkout_request_is_in_flight_opens_no_second_session(
+    gateway: GatewayClient, user: AppUser
+) -> None:
+    first = checkout_response(gateway, user).json()["id"]
+    customer = str(stripe_api.client().v1.checkout.sessions.retrieve(first).customer)
+    # The next request's view of the subscriptions is the one before the payment below.
+    local("PUT", "/_local/api_holds", json={"method": "GET", "path": "/v1/subscriptions", "customer": customer})
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            in_flight = pool.submit(checkout_response, gateway, user)
+            wait_for(lambda: local("GET", "/_local/api_holds")["held"] == 1, "the checkout request to read Stripe")
+            local("POST", f"/_local/checkout_sessions/{first}/complete")
+            local("DELETE", "/_local/api_holds")
+            response = in_flight.result()
+    finally:
+        local("DELETE", "/_local/api_holds")
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "billing/subscription-exists"
+    assert stripe_api.client().v1.checkout.sessions.list({"customer": customer, "status": "open"}).data == []
 
 
 def test_a_new_checkout_after_the_last_session_expired_is_a_new_session(gateway: GatewayClient, user: AppUser) -> None:

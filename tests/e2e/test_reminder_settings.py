@@ -132,9 +132,18 @@ def test_delete_device_forgets_it_and_is_idempotent(gateway: GatewayClient, user
     assert gateway.delete(f"/v1/devices/{fid}", headers=user.headers).status_code == 200
 
 
-@pytest.mark.parametrize(("installation_id", "body"), [("bad.id", {"platform": "ios"}), ("ok-id", {"platform": "tv"})])
+@pytest.mark.parametrize(
+    ("installation_id", "body"),
+    [("bad.id", {"platform": "ios"}), ("ok-id", {"platform": "tv"}), ("__x__", {"platform": "ios"})],
+)
 def test_bad_device_is_400(gateway: GatewayClient, user: AppUser, installation_id: str, body: dict[str, str]) -> None:
     response = gateway.put(f"/v1/devices/{installation_id}", json=body, headers=user.headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid-argument"
+
+
+def test_a_reserved_document_id_is_refused_by_delete_as_by_put(gateway: GatewayClient, user: AppUser) -> None:
+    response = gateway.delete("/v1/devices/__x__", headers=user.headers)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid-argument"
 

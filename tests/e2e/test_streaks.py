@@ -223,6 +223,19 @@ def test_three_zones_on_three_dates_a_few_seconds_apart_count_one_day(gateway: G
     assert view["days"][-1]["done"] is True
 
 
+def test_a_day_missed_in_london_is_not_forgiven_by_checking_in_from_paris(
+    gateway: GatewayClient, user: AppUser
+) -> None:
+    yesterday_missed = local_today("Europe/London") - timedelta(days=2)
+    seed_streak(
+        user.uid, current=5, longest=5, last_day=yesterday_missed, timezone="Europe/London", judged_in="Europe/London"
+    )
+    response = check_in(gateway, user, timezone="Europe/Paris")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["timezone"], body["current"], body["longest"]) == ("Europe/Paris", 1, 5)
+
+
 def test_a_missed_day_is_frozen_and_the_streak_goes_on(gateway: GatewayClient, user: AppUser) -> None:
     set_timezone(gateway, user, ST_JOHNS)
     today = local_today(ST_JOHNS)

@@ -380,3 +380,12 @@ def test_demo_user_pays_on_the_checkout_page_and_cancels_in_the_portal(gateway: 
     assert cancelled.status_code == 303
     wait_for(lambda: (entitlement(user.uid) or {}).get("status") == "canceled", "cancelled entitlement")
     assert gateway.get("/v1/entitlement", headers=user.headers).json()["plan"] == "free"
+
+
+def test_the_local_stripe_refuses_a_key_reused_with_other_parameters(stack: object) -> None:
+    customers_api = stripe_api.client().v1.customers
+    key = f"test-key-{time.time_ns()}"
+    first = customers_api.create({"email": "a@example.com"}, {"idempotency_key": key})
+    assert customers_api.create({"email": "a@example.com"}, {"idempotency_key": key}).id == first.id
+    with pytest.raises(stripe.IdempotencyError):
+        customers_api.create({"email": "b@example.com"}, {"idempotency_key": key})

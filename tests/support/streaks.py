@@ -25,10 +25,26 @@ class LocalDay:
 
 
 def seed_streak(
-    uid: str, *, current: int, longest: int, last_day: date, timezone: str | None = None, freezes: int = 0
+    uid: str,
+    *,
+    current: int,
+    longest: int,
+    last_day: date,
+    timezone: str | None = None,
+    freezes: int = 0,
+    judged_in: str | None = None,
 ) -> None:
-    """The state `current` daily check-ins ending on `last_day` would have left (with `freezes` held)."""
-    streak = {"current": current, "longest": longest, "last_day": last_day.isoformat(), "freezes": freezes}
+    """The state `current` daily check-ins ending on `last_day` would have left (with `freezes` held);
+    with `judged_in`, the summary also names the rule its last day was judged by (that zone, a
+    midnight day start), as check-ins now write it."""
+    streak: dict[str, object] = {
+        "current": current,
+        "longest": longest,
+        "last_day": last_day.isoformat(),
+        "freezes": freezes,
+    }
+    if judged_in:
+        streak["rule"] = {"timezone": judged_in, "day_start": "00:00"}
     fields: dict[str, object] = {"streak": streak}
     if timezone:
         fields["timezone"] = timezone

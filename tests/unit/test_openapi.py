@@ -129,7 +129,33 @@ def _path_schema(operation: str, name: str) -> jsonschema_rs.Draft202012Validato
     return _validator(parameter["schema"])
 
 
-path_text = st.text(st.characters(codec="utf-8"), max_size=210) | st.from_regex(r"[A-Za-z0-9_-]{1,210}", fullmatch=True)
+path_text = (
+    st.text(st.characters(codec="utf-8"), max_size=210)
+    | st.from_regex(r"[A-Za-z0-9_-]{1,210}", fullmatch=True)
+    | st.from_regex(r"__[A-Za-z0-9_-]{0,206}__", fullmatch=True)
+)
+
+# Firestore refuses these document ids (`__.*__`); a path parameter naming a document must too.
+RESERVED_DOCUMENT_IDS = ["__x__", "____", "_____", "__name__", "__-__"]
+
+
+@pytest.mark.parametrize("value", RESERVED_DOCUMENT_IDS)
+@pytest.mark.parametrize(
+    ("operation", "name"),
+    [
+        ("device_put", "installation_id"),
+        ("device_delete", "installation_id"),
+        ("content_access", "content_id"),
+        ("notification_opened", "message_id"),
+    ],
+)
+def test_no_path_parameter_naming_a_document_admits_a_reserved_id(operation: str, name: str, value: str) -> None:
+    assert not _path_schema(operation, name).is_valid(value)
+
+
+@pytest.mark.parametrize("value", RESERVED_DOCUMENT_IDS)
+def test_the_handlers_refuse_a_reserved_installation_id(value: str) -> None:
+    assert not valid_installation_id(value)
 
 
 @given(path_text)

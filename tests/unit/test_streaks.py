@@ -332,6 +332,40 @@ def test_a_day_missed_after_the_flight_still_breaks_the_streak() -> None:
     assert run(summary_after(checkins)) == (1, 2, date(2026, 6, 5))
 
 
+LONDON = DayRule("Europe/London")
+PARIS = DayRule("Europe/Paris")
+
+
+def test_a_day_missed_before_a_move_one_zone_east_breaks_the_streak() -> None:
+    held = StreakSummary(5, 5, date(2026, 1, 10), rule=LONDON)
+    step = streak.next_summary(held, date(2026, 1, 12), PARIS, noon(PARIS, date(2026, 1, 12)))
+    assert (step.summary.current, step.summary.longest) == (1, 5)
+
+
+def test_a_day_missed_before_an_earlier_day_start_breaks_the_streak() -> None:
+    late_start = DayRule("Europe/London", time(6))
+    held = StreakSummary(5, 5, date(2026, 1, 10), rule=late_start)
+    step = streak.next_summary(held, date(2026, 1, 12), LONDON, noon(LONDON, date(2026, 1, 12)))
+    assert (step.summary.current, step.summary.longest) == (1, 5)
+
+
+def test_moving_one_zone_east_per_check_in_every_other_day_keeps_no_streak() -> None:
+    zones = ["Europe/London", "Europe/Paris", "Europe/Athens", "Europe/Moscow", "Asia/Dubai"]
+    summary = StreakSummary()
+    for i, zone_name in enumerate(zones):
+        rule = DayRule(zone_name)
+        day = date(2026, 1, 10) + timedelta(days=2 * i)
+        summary = streak.next_summary(summary, day, rule, noon(rule, day)).summary
+    assert (summary.current, summary.longest) == (1, 1)
+
+
+def test_a_check_in_on_the_next_date_of_the_old_zone_continues_after_a_move_east() -> None:
+    # 23:30 on 11 January in London is 00:30 on 12 January in Paris: no London date went unchecked.
+    held = StreakSummary(5, 5, date(2026, 1, 10), rule=LONDON)
+    step = streak.next_summary(held, date(2026, 1, 12), PARIS, utc("2026-01-11T23:30:00"))
+    assert step.summary.current == 6
+
+
 def test_night_owl_with_a_four_oclock_day_start_checks_in_for_the_previous_day() -> None:
     owl = DayRule("Europe/Berlin", time(4))
     assert owl.local_day(datetime(2026, 6, 5, 1, 30, tzinfo=owl.zone)) == date(2026, 6, 4)

@@ -445,3 +445,86 @@ def test_a_traveller_who_checks_in_on_every_date_lived_never_loses_the_streak(
             assert current <= min(count, 2 + (now - first) // timedelta(hours=24))  # never a day not lived
             previous = current
         arrive += leg.stay + leg.flight
+
+
+# The longest flight a traveller may have taken between two check-ins in different zones; the
+# model allows a little more than the code, so its five-minute steps never make it stricter.
+MODEL_FLIGHT = streak.MAX_FLIGHT + timedelta(hours=1)
+STEP = timedelta(minutes=5)
+MOVE_ZONES = [
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Athens",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+    "Pacific/Kiritimati",
+    "Pacific/Chatham",
+    "America/St_Johns",
+    "America/Los_Angeles",
+    "Etc/GMT+12",
+    "UTC",
+]
+
+
+def model_rule_date(instant: datetime, zone_name: str, day_start: str) -> date:
+    """The rule's date at `instant`: the wall clock (found with `ZoneInfo.fromutc`) less the day start."""
+    wall = ZoneInfo(zone_name).fromutc(instant.astimezone(UTC).replace(tzinfo=ZoneInfo(zone_name)))
+    hours, minutes = map(int, day_start.split(":"))
+    return (wall.replace(tzinfo=None) - timedelta(hours=hours, minutes=minutes)).date()
+
+
+def a_trip_explains(
+    home: tuple[str, str], away: tuple[str, str], last_day: date, last_checkin: datetime, now: datetime
+) -> bool:
+    """Whether some trip passes no date without a check-in on it. The user stays under `home` after
+    checking in on `last_day`, then either checks in at `now` still under it (the check-in covers
+    the date each rule shows then), or leaves at some moment, flies for at most MODEL_FLIGHT (not
+    at all when the zone stays the same) and lives under `away` until the check-in at `now`.
+    Dates up to `last_day` are covered already. Time is stepped through every five minutes."""
+    instants = [last_checkin + STEP * i for i in range(int((now - last_checkin) / STEP) + 1)] + [now]
+    at_home = [model_rule_date(t, *home) for t in instants]
+    away_dates = [model_rule_date(t, *away) for t in instants]
+    if all(d <= last_day or d == at_home[-1] for d in at_home):
+        return True
+    today = away_dates[-1]
+    # covered_from[j]: every date lived under `away` from instants[j] on is covered.
+    covered_from = [True] * (len(instants) + 1)
+    for j in reversed(range(len(instants))):
+        covered_from[j] = covered_from[j + 1] and (away_dates[j] <= last_day or away_dates[j] == today)
+    in_air = int((MODEL_FLIGHT if home[0] != away[0] else timedelta(0)) / STEP)
+    for leave, home_date in enumerate(at_home):
+        if home_date > last_day:
+            return False
+        if covered_from[min(leave + in_air, len(instants) - 1)]:
+            return True
+    return False
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.sampled_from([SPRING, AUTUMN]).flatmap(
+        lambda w: st.datetimes(min_value=w[0].replace(tzinfo=None), max_value=w[1].replace(tzinfo=None))
+    ),
+    st.tuples(st.sampled_from(MOVE_ZONES), st.sampled_from(DAY_STARTS)),
+    st.tuples(st.sampled_from(MOVE_ZONES), st.sampled_from(DAY_STARTS)),
+    st.integers(1, 30),
+    st.integers(0, 2),
+    st.one_of(st.integers(0, 80 * 60), st.integers(24 * 60, 56 * 60)),
+)
+def test_a_missed_real_day_resets_the_streak_unless_a_freeze_covers_it(
+    start: datetime, home: tuple[str, str], away: tuple[str, str], current: int, freezes: int, minutes: int
+) -> None:
+    """A user who checked in under one day rule checks in again under another (or the same), after
+    a move, a flight or a new day start: when no trip explains the two check-ins without a date
+    lived and not checked in, the streak restarts, or a held freeze covers the missed date."""
+    last_checkin = start.replace(tzinfo=UTC)
+    now = last_checkin + timedelta(minutes=minutes)
+    before = DayRule(home[0], day_rule.parse_day_start(home[1]))
+    rule = DayRule(away[0], day_rule.parse_day_start(away[1]))
+    last_day, day = before.local_day(last_checkin), rule.local_day(now)
+    if day <= last_day or a_trip_explains(home, away, last_day, last_checkin, now):
+        return
+    held = StreakSummary(current, current, last_day, freezes, last_checkin - timedelta(days=current), before)
+    step = streak.next_summary(held, day, rule, now)
+    assert step.summary.current == 1 or step.frozen

@@ -38,8 +38,17 @@ def charge(created: int, **fields: Any) -> dict[str, Any]:
     return {"id": "ch", "customer": "cus_1", "created": created, "refunded": False, "disputed": False, **fields}
 
 
-def judge(*subscriptions: dict[str, Any], charges: tuple[dict[str, Any], ...] = (), now: datetime = NOW) -> Any:
-    return entitlement_from("cus_1", subscriptions, "premium", charges=charges, now=now, grace=GRACE)
+def dispute(status: str, charge_id: str = "ch") -> dict[str, Any]:
+    return {"id": "dp", "object": "dispute", "charge": charge_id, "status": status}
+
+
+def judge(
+    *subscriptions: dict[str, Any],
+    charges: tuple[dict[str, Any], ...] = (),
+    disputes: tuple[dict[str, Any], ...] = (),
+    now: datetime = NOW,
+) -> Any:
+    return entitlement_from("cus_1", subscriptions, "premium", charges=charges, disputes=disputes, now=now, grace=GRACE)
 
 
 def at(seconds: int) -> datetime:
@@ -130,6 +139,24 @@ def test_a_fully_refunded_payment_of_the_current_period_ends_access() -> None:
 
 def test_a_dispute_of_the_current_period_payment_ends_access() -> None:
     got = judge(sub(), charges=(charge(T - 3 * DAY, disputed=True),))
+    assert (got.plan, got.state) == ("free", State.DISPUTED)
+
+
+@pytest.mark.parametrize("status", ["needs_response", "under_review", "warning_needs_response", "lost"])
+def test_an_open_or_lost_dispute_keeps_access_ended(status: str) -> None:
+    got = judge(sub(), charges=(charge(T - 3 * DAY, disputed=True),), disputes=(dispute(status),))
+    assert (got.plan, got.state) == ("free", State.DISPUTED)
+
+
+@pytest.mark.parametrize("status", ["won", "warning_closed"])
+def test_a_dispute_won_or_an_inquiry_closed_gives_access_back(status: str) -> None:
+    # Stripe leaves `disputed: true` on the charge after the dispute closes.
+    got = judge(sub(), charges=(charge(T - 3 * DAY, disputed=True),), disputes=(dispute(status),))
+    assert (got.plan, got.state) == ("premium", State.ACTIVE)
+
+
+def test_a_dispute_won_on_another_charge_leaves_this_one_disputed() -> None:
+    got = judge(sub(), charges=(charge(T - 3 * DAY, disputed=True),), disputes=(dispute("won", "ch_other"),))
     assert (got.plan, got.state) == ("free", State.DISPUTED)
 
 
