@@ -150,7 +150,7 @@ def late_requests(uid: str, email: str | None) -> dict[str, Callable[[], object]
         "check-in": lambda: checkins.check_in(uid, CheckinRequest()),
         "notice": lambda: notices.notify(uid, Kind.PAYMENT_FAILED, "late", now),
         "stripe customer": lambda: customers.ensure_customer(uid, email),
-        "checkout attempt": lambda: checkout_attempts.current(uid),
+        "checkout attempt": lambda: checkout_attempts.start(uid, "digest", replacing=None),
     }
 
 
