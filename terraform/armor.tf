@@ -125,4 +125,6 @@ resource "google_compute_security_policy" "api" {
       enable = true
     }
   }
+
+  depends_on = [google_project_service.enabled]
 }

@@ -25,6 +25,8 @@ resource "google_compute_backend_bucket" "media" {
     max_ttl                      = 86400
     signed_url_cache_max_age_sec = 3600
   }
+
+  depends_on = [google_project_service.enabled]
 }
 
 # Cloud CDN fetches objects with its own service agent; nobody else reads the bucket. The agent

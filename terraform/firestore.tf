@@ -33,6 +33,8 @@ resource "google_firestore_index" "index" {
       array_config = try(fields.value.arrayConfig, null)
     }
   }
+
+  depends_on = [google_firestore_database.default]
 }
 
 # Single-field index settings from firestore.indexes.json's fieldOverrides (the file the emulator
@@ -70,6 +72,8 @@ resource "google_firestore_field" "index" {
       error_message = "${each.key} is a TTL field: its index_config belongs to google_firestore_field.ttl."
     }
   }
+
+  depends_on = [google_firestore_database.default]
 }
 
 # TTL policies: Firestore deletes a document some time after its expire_at. The field is not
@@ -83,6 +87,8 @@ resource "google_firestore_field" "ttl" {
   ttl_config {}
 
   index_config {}
+
+  depends_on = [google_firestore_database.default]
 }
 
 # The security rules the emulator enforces in tests (firestore.rules) are the ones production

@@ -87,6 +87,8 @@ resource "google_compute_url_map" "api" {
 
 resource "google_compute_global_address" "api" {
   name = "api"
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_compute_managed_ssl_certificate" "api" {
@@ -94,12 +96,16 @@ resource "google_compute_managed_ssl_certificate" "api" {
   managed {
     domains = [var.domain]
   }
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_compute_ssl_policy" "modern" {
   name            = "modern-tls12"
   profile         = "MODERN"
   min_tls_version = "TLS_1_2"
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_compute_target_https_proxy" "api" {
@@ -125,6 +131,8 @@ resource "google_compute_url_map" "http_redirect" {
     redirect_response_code = "MOVED_PERMANENTLY_DEFAULT"
     strip_query            = false
   }
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_compute_target_http_proxy" "http_redirect" {

@@ -1,6 +1,8 @@
 resource "google_service_account" "scheduler" {
   account_id   = "scheduler-caller"
   display_name = "Cloud Scheduler caller of internal routes"
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_cloud_scheduler_job" "job" {

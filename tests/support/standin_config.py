@@ -16,13 +16,14 @@ def config_model() -> dict[str, Any]:
     every provider block bills a quota project."""
     resources = tf.resources()
     addresses = sorted(f"{kind}.{name}" for kind, name in resources)
+    parsed = tf.parsed()
+    local_texts = {name: json.dumps(value) for block in parsed["locals"] for name, value in block.items()}
     model: dict[str, Any] = {"resources": {}}
     for (kind, name), body in resources.items():
-        text = json.dumps(body)
+        text = _with_locals(json.dumps(body), local_texts)
         refs = [a for a in addresses if a != f"{kind}.{name}" and re.search(rf"(?<![\w.]){re.escape(a)}\b", text)]
         gate = re.search(r"var\.(alert_policies)\b", json.dumps([body.get("count", ""), body.get("for_each", "")]))
         model["resources"][f"{kind}.{name}"] = {"deps": refs, "gate": gate[1] if gate else None}
-    parsed = tf.parsed()
     model["secrets"] = sorted(next(b["secrets"] for b in parsed["locals"] if "secrets" in b))
     model["services"] = re.findall(
         r"[\w.-]+\.googleapis\.com", next(b["services"] for b in parsed["locals"] if "services" in b)
@@ -30,3 +31,18 @@ def config_model() -> dict[str, Any]:
     providers = [body for block in parsed["provider"] for body in block.values()]
     model["quota_project"] = all(p.get("user_project_override") is True and p.get("billing_project") for p in providers)
     return model
+
+
+def _with_locals(text: str, local_texts: dict[str, str]) -> str:
+    """`text` and the expressions of every local it refers to, directly or through other locals:
+    Terraform orders a resource after whatever its locals refer to."""
+    seen: set[str] = set()
+    pending = re.findall(r"\blocal\.(\w+)", text)
+    while pending:
+        name = pending.pop()
+        if name in seen or name not in local_texts:
+            continue
+        seen.add(name)
+        text += local_texts[name]
+        pending.extend(re.findall(r"\blocal\.(\w+)", local_texts[name]))
+    return text

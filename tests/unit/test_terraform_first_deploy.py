@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from tests.support import terraform as tf
+from tests.support.standin_config import config_model
+from tests.support.standin_terraform import KIND_APIS, SERVICES
 
 
 def test_every_provider_bills_calls_to_the_project() -> None:
@@ -38,3 +40,33 @@ def test_the_planner_reads_the_sources_bucket_only() -> None:
         if kind.startswith("google_storage_bucket_iam") and "planner@" in str(body.get("member"))
     ]
     assert [g["bucket"] for g in grants] == ["${google_storage_bucket.sources.name}"]
+
+
+def _waits_for(address: str, dependency: str, resources: dict[str, dict[str, list[str]]]) -> bool:
+    """Whether `address` refers, directly or through what it refers to, to `dependency`."""
+    seen: set[str] = set()
+    pending = [address]
+    while pending:
+        current = pending.pop()
+        if current == dependency:
+            return True
+        if current not in seen:
+            seen.add(current)
+            pending.extend(resources[current]["deps"])
+    return False
+
+
+def test_every_resource_an_api_creates_waits_for_the_apis() -> None:
+    """A plain `terraform apply` on a fresh project enables the APIs in the same run; a resource
+    that does not wait for them is created against a disabled API and fails."""
+    resources = config_model()["resources"]
+    created_by_an_api = [a for a in resources if any(a.startswith(prefix) for prefix in KIND_APIS)]
+    assert created_by_an_api
+    assert [a for a in created_by_an_api if not _waits_for(a, SERVICES, resources)] == []
+
+
+def test_indexes_and_field_settings_wait_for_the_database() -> None:
+    resources = config_model()["resources"]
+    fields = [a for a in resources if a.startswith(("google_firestore_index.", "google_firestore_field."))]
+    assert fields
+    assert [a for a in fields if not _waits_for(a, "google_firestore_database.default", resources)] == []
