@@ -23,7 +23,9 @@ class _LocalCredential(credentials.Base):
 @functools.cache
 def app() -> firebase_admin.App:
     config = settings()
-    options = {"projectId": config.google_cloud_project}
+    # Each Auth call may take half an app request's time, leaving the rest to its Firestore work
+    # (firebase-admin waits 120 s by default).
+    options = {"projectId": config.google_cloud_project, "httpTimeout": config.app_deadline_s / 2}
     if config.firebase_auth_emulator_host:
         os.environ.setdefault("FIREBASE_AUTH_EMULATOR_HOST", config.firebase_auth_emulator_host)
     if config.is_local:
