@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextvars
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from typing import TypeVar
 
 from lib import errors, log
@@ -31,6 +32,17 @@ def remaining() -> float | None:
     """Seconds left before the current request's deadline (negative once passed); None outside one."""
     expires_at = _expires_at.get()
     return None if expires_at is None else expires_at - time.monotonic()
+
+
+@contextmanager
+def expiring(seconds: float) -> Iterator[None]:
+    """A deadline `seconds` from now for the dependency calls made inside the block, which end by
+    it; the block itself is not cut short."""
+    token = _expires_at.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _expires_at.reset(token)
 
 
 @functools.cache

@@ -31,6 +31,10 @@ AuthKind = Literal["none", "user", "user_revoked", "stripe", "internal", "identi
 RateClass = Literal["app", "billing", "none"]
 # The routes the app calls: they answer within settings().app_deadline_s (see `bounded`).
 APP_AUTH = frozenset({"user", "user_revoked"})
+# Identity Platform fails a sign-up or sign-in whose blocking function has not answered in 7 s;
+# a blocking function runs in flask's request context (firebase-functions answers with
+# flask.jsonify), so it stays on its own thread and only its dependency calls are bounded.
+BLOCKING_DEADLINE_S = 6.0
 Handler = Callable[..., Reply]
 
 _logger = log.get_logger("request")
@@ -170,10 +174,17 @@ def guarded(route: Route, handler: Handler) -> Handler:
 
 
 def bounded(route: Route, handler: Handler, deadline_s: float) -> Handler:
-    """An app route's `handler` (token check included) answering within `deadline_s`, or 503
-    `unavailable`. Other routes keep the function's own time: the tick and the sender have minutes
-    of work, Stripe retries a webhook that fails or times out alike, and Identity Platform ends a
-    blocking call at 7 s itself (docs/decisions/0018-app-requests-answer-within-a-deadline.md)."""
+    """`handler` (its token check included) within its route's time. An app route answers 503
+    `unavailable` once `deadline_s` pass; a blocking function's dependency calls end a second
+    before Identity Platform gives up on it; the tick, the sender and the Stripe webhook keep the
+    function's own time (docs/decisions/0018-app-requests-answer-within-a-deadline.md)."""
+    if route.auth == "identity_platform":
+
+        def cooperative(request: flask.Request, /, **params: str) -> Reply:
+            with deadline.expiring(BLOCKING_DEADLINE_S):
+                return handler(request, **params)
+
+        return cooperative
     if route.auth not in APP_AUTH:
         return handler
 

@@ -116,3 +116,29 @@ def test_the_time_left_is_known_only_inside_a_deadline() -> None:
     left = deadline.run_within(AMPLE_S, deadline.remaining)
     assert left is not None
     assert 0 < left <= AMPLE_S
+
+
+def _where_it_ran(function: str, entry_point: str, route_name: str, path: str) -> tuple[threading.Thread, float | None]:
+    """The thread a route's handler ran on and the time it had left."""
+    seen: list[tuple[threading.Thread, float | None]] = []
+
+    def record(request: flask.Request) -> dict[str, str]:
+        seen.append((threading.current_thread(), deadline.remaining()))
+        return {}
+
+    entry = routing.serve(function, entry_point, {route_name: record})
+    with app.test_request_context(path, method="POST", environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        assert entry(flask.request).status_code == 200
+    return seen[0]
+
+
+def test_a_blocking_function_runs_on_its_own_thread_with_its_calls_ending_before_google_gives_up() -> None:
+    thread, left = _where_it_ran("auth_hooks", "before_create", "auth_before_create", "/internal/auth/before-create")
+    assert thread is threading.current_thread()
+    assert left is not None
+    assert 0 < left <= routing.BLOCKING_DEADLINE_S
+
+
+def test_an_internal_route_keeps_the_function_s_own_time() -> None:
+    thread, left = _where_it_ran("reminders", "sweep", "tokens_sweep", "/internal/reminders/sweep")
+    assert (thread, left) == (threading.current_thread(), None)
