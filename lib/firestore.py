@@ -91,9 +91,11 @@ def run_transaction(fn: Callable[[firestore.Transaction], T], *, attempts: int =
         try:
             return firestore.transactional(fn)(transaction)  # type: ignore[no-any-return]
         except ValueError as exc:
-            # The client wraps an Aborted commit in ValueError once its own attempts run out.
-            if isinstance(exc.__cause__, _RETRYABLE):
-                raise exc.__cause__ from exc
+            # The client wraps an Aborted commit in ValueError once its own attempts run out, and
+            # a failed begin surfaces as the ValueError of the rollback it then attempts.
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, _RETRYABLE):
+                raise cause from exc
             raise
 
     try:

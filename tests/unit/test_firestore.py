@@ -67,3 +67,14 @@ def test_a_handler_past_its_deadline_makes_no_more_calls() -> None:
     answered.set()
     assert ended.wait(AMPLE_S)
     assert (outcome, rpc.calls) == (["refused"], [])
+
+
+def test_the_client_makes_no_read_query_or_transaction_once_the_request_deadline_has_passed() -> None:
+    client = firestore.client()
+    with deadline.expiring(0.0):
+        with pytest.raises(gexc.DeadlineExceeded):
+            client.collection("users").document("nobody").get()
+        with pytest.raises(gexc.DeadlineExceeded):
+            list(client.collection("users").limit(1).stream())
+        with pytest.raises(errors.Unavailable):
+            firestore.run_transaction(lambda transaction: None)
