@@ -67,17 +67,6 @@ def test_an_app_route_past_its_deadline_answers_503_unavailable_with_retry_after
 
 
 @pytest.mark.usefixtures("app_routes")
-def test_a_route_other_than_an_app_route_gets_no_deadline(release: threading.Event) -> None:
-    def health(request: flask.Request) -> dict[str, str]:
-        release.wait(SHORT_S * 5)
-        return {"status": "ok"}
-
-    handlers = {name: (lambda request, caller: {}) for name in ("me_get", "me_patch", "me_delete", "me_export")}
-    entry = routing.serve("auth_hooks", "me", {**handlers, "healthz": health})
-    assert _get(entry, "/healthz").get_json() == {"status": "ok"}
-
-
-@pytest.mark.usefixtures("app_routes")
 def test_an_app_route_within_its_deadline_answers_its_reply_and_logs_its_fields(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -118,7 +107,9 @@ def test_the_time_left_is_known_only_inside_a_deadline() -> None:
     assert 0 < left <= AMPLE_S
 
 
-def _where_it_ran(function: str, entry_point: str, route_name: str, path: str) -> tuple[threading.Thread, float | None]:
+def _where_it_ran(
+    function: str, entry_point: str, route_name: str, path: str, method: str = "POST"
+) -> tuple[threading.Thread, float | None]:
     """The thread a route's handler ran on and the time it had left."""
     seen: list[tuple[threading.Thread, float | None]] = []
 
@@ -126,8 +117,9 @@ def _where_it_ran(function: str, entry_point: str, route_name: str, path: str) -
         seen.append((threading.current_thread(), deadline.remaining()))
         return {}
 
-    entry = routing.serve(function, entry_point, {route_name: record})
-    with app.test_request_context(path, method="POST", environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+    handlers = {r.name: record for r in routing.routes_of(function, entry_point)}
+    entry = routing.serve(function, entry_point, handlers)
+    with app.test_request_context(path, method=method, environ_base={"REMOTE_ADDR": "127.0.0.1"}):
         assert entry(flask.request).status_code == 200
     return seen[0]
 
@@ -139,6 +131,15 @@ def test_a_blocking_function_runs_on_its_own_thread_with_its_calls_ending_before
     assert 0 < left <= routing.BLOCKING_DEADLINE_S
 
 
-def test_an_internal_route_keeps_the_function_s_own_time() -> None:
-    thread, left = _where_it_ran("reminders", "sweep", "tokens_sweep", "/internal/reminders/sweep")
+@pytest.mark.parametrize(
+    ("function", "entry_point", "route_name", "path", "method"),
+    [
+        ("reminders", "sweep", "tokens_sweep", "/internal/reminders/sweep", "POST"),
+        ("auth_hooks", "me", "healthz", "/healthz", "GET"),
+    ],
+)
+def test_an_internal_or_open_route_keeps_the_function_s_own_time(
+    function: str, entry_point: str, route_name: str, path: str, method: str
+) -> None:
+    thread, left = _where_it_ran(function, entry_point, route_name, path, method)
     assert (thread, left) == (threading.current_thread(), None)
