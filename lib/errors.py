@@ -136,6 +136,28 @@ class Unavailable(ApiError):
         super().__init__(message, headers={"Retry-After": str(max(1, retry_after_s))})
 
 
+# The SDKs' errors for a dependency that did not answer (Firestore, Auth, Stripe), by class path:
+# looked up along the exception's __mro__, so matching imports none of the SDKs.
+DEPENDENCY_UNAVAILABLE = frozenset(
+    {
+        "google.api_core.exceptions.ServiceUnavailable",
+        "google.api_core.exceptions.DeadlineExceeded",
+        "google.api_core.exceptions.RetryError",
+        "firebase_admin.exceptions.UnavailableError",
+        "firebase_admin.exceptions.DeadlineExceededError",
+        "stripe._error.APIConnectionError",
+    }
+)
+
+
+def unavailable_from(exc: BaseException) -> Unavailable | None:
+    """The 503 for an SDK error that means a dependency did not answer; None for any other error."""
+    for cls in type(exc).__mro__:
+        if f"{cls.__module__}.{cls.__qualname__}" in DEPENDENCY_UNAVAILABLE:
+            return Unavailable("a service this request needs did not answer; retry shortly")
+    return None
+
+
 class Internal(ApiError):
     status = 500
     code = "internal"

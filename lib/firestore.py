@@ -4,6 +4,9 @@ The emulator (and production under contention) answers `Aborted` to transactions
 Python client then retries immediately with no pause, which lets many threads on one
 document fail for minutes. `run_transaction` retries the whole function with jittered
 exponential backoff instead, and also catches `Aborted` raised by reads.
+
+Under a request deadline (lib/deadline.py) every call, and every transaction's retries, end by
+that deadline; other work keeps the client's own limits (the tick's long queries among them).
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from google.api_core import exceptions as gexc
+from google.api_core.gapic_v1.method import DEFAULT
 from google.cloud import firestore
 
+from lib import deadline
 from lib.config import settings
 from lib.errors import Unavailable
 
@@ -35,7 +40,32 @@ def client() -> firestore.Client:
     config = settings()
     if config.firestore_emulator_host:
         os.environ.setdefault("FIRESTORE_EMULATOR_HOST", config.firestore_emulator_host)
-    return firestore.Client(project=config.google_cloud_project)
+    created = firestore.Client(project=config.google_cloud_project)
+    # The GAPIC transport's table of wrapped methods is where every RPC of the client gets its
+    # retry and timeout; the client has no public default to set for them.
+    methods: dict[Any, Any] = created._firestore_api._transport._wrapped_methods
+    for method, rpc in methods.items():
+        methods[method] = within_request_deadline(rpc)
+    return created
+
+
+def within_request_deadline(rpc: Callable[..., Any]) -> Callable[..., Any]:
+    """`rpc` (a wrapped GAPIC method) whose timeout and retry limit are cut to the request's
+    remaining time under a deadline; a call once the deadline has passed is not made."""
+    default_retry = getattr(rpc, "_retry", None)
+
+    def call(*args: Any, retry: Any = DEFAULT, timeout: Any = DEFAULT, **kwargs: Any) -> Any:
+        left = deadline.remaining()
+        if left is None:
+            return rpc(*args, retry=retry, timeout=timeout, **kwargs)
+        if left <= 0:
+            raise gexc.DeadlineExceeded("the request's deadline has passed")  # type: ignore[no-untyped-call]
+        chosen = default_retry if retry is DEFAULT else retry
+        if timeout is DEFAULT or timeout is None or timeout > left:
+            timeout = left
+        return rpc(*args, retry=None if chosen is None else chosen.with_timeout(left), timeout=timeout, **kwargs)
+
+    return call
 
 
 def run_transaction(fn: Callable[[firestore.Transaction], T], *, attempts: int = 40, deadline_s: float = 90.0) -> T:
@@ -47,10 +77,13 @@ def run_transaction(fn: Callable[[firestore.Transaction], T], *, attempts: int =
     # Imported here: most requests run no transaction, so most cold starts skip tenacity.
     from tenacity import retry, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_random_exponential
 
+    left = deadline.remaining()
+    budget_s = deadline_s if left is None else min(deadline_s, left)
+
     @retry(
         retry=retry_if_exception_type(_RETRYABLE),
         wait=wait_random_exponential(multiplier=0.1, max=8.0),
-        stop=stop_after_attempt(attempts) | stop_after_delay(deadline_s),
+        stop=stop_after_attempt(attempts) | stop_after_delay(budget_s),
         reraise=True,
     )
     def attempt() -> T:
@@ -58,9 +91,11 @@ def run_transaction(fn: Callable[[firestore.Transaction], T], *, attempts: int =
         try:
             return firestore.transactional(fn)(transaction)  # type: ignore[no-any-return]
         except ValueError as exc:
-            # The client wraps an Aborted commit in ValueError once its own attempts run out.
-            if isinstance(exc.__cause__, _RETRYABLE):
-                raise exc.__cause__ from exc
+            # The client wraps an Aborted commit in ValueError once its own attempts run out, and
+            # a failed begin surfaces as the ValueError of the rollback it then attempts.
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, _RETRYABLE):
+                raise cause from exc
             raise
 
     try:

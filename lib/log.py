@@ -74,6 +74,11 @@ def log_context(**fields: Any) -> Iterator[None]:
         _context.reset(token)
 
 
+def fields() -> dict[str, Any]:
+    """The fields of the current context, to carry them across threads."""
+    return dict(_context.get())
+
+
 def bind(**fields: Any) -> None:
     """Adds fields to the current context (e.g. the uid, once the token is verified)."""
     _context.set({**_context.get(), **fields})

@@ -77,7 +77,7 @@ def app() -> firebase_admin.App:
     config = settings()
     if config.fcm_endpoint:
         messaging._MessagingService.FCM_URL = config.fcm_endpoint.rstrip("/") + "/v1/projects/{0}/messages:send"
-    return firebase.app()
+    return firebase.messaging_app()
 
 
 def message(address: Address, title: str, body: str, data: Mapping[str, str]) -> messaging.Message:

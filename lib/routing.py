@@ -17,10 +17,11 @@ from typing import Any, Literal
 import flask
 import yaml
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.local import LocalProxy
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request
 
-from lib import auth, deployment, errors, log, oidc
+from lib import auth, deadline, deployment, errors, log, oidc
 from lib.config import settings
 from lib.http import Reply, error_response, to_response
 
@@ -28,6 +29,12 @@ ROUTES_FILE = Path(__file__).resolve().parent.parent / "gateway" / "routes.yaml"
 
 AuthKind = Literal["none", "user", "user_revoked", "stripe", "internal", "identity_platform", "cdn_signature"]
 RateClass = Literal["app", "billing", "none"]
+# The routes the app calls: they answer within settings().app_deadline_s (see `bounded`).
+APP_AUTH = frozenset({"user", "user_revoked"})
+# Identity Platform fails a sign-up or sign-in whose blocking function has not answered in 7 s;
+# a blocking function runs in flask's request context (firebase-functions answers with
+# flask.jsonify), so it stays on its own thread and only its dependency calls are bounded.
+BLOCKING_DEADLINE_S = 6.0
 Handler = Callable[..., Reply]
 
 _logger = log.get_logger("request")
@@ -102,20 +109,23 @@ def serve(
 
     `handlers` maps each route name to `handler(request, **path_params)`, or, on a `user` or
     `user_revoked` route, `handler(request, caller, **path_params)`: the route's `auth` is
-    checked before the handler runs (see `guarded`). Every request logs one line (route,
-    outcome, status, latency_ms) and every error answers the JSON shape of docs/api.md. A body over
+    checked before the handler runs (see `guarded`), and an app route answers within the app
+    deadline (see `bounded`). Every request logs one line (route, outcome, status, latency_ms)
+    and every error answers the JSON shape of docs/api.md; an SDK's error for a dependency that
+    did not answer is 503 `unavailable`. A body over
     `max_request_bytes` answers 413 before anything reads it: blocking functions take traffic
     straight from the internet, not through the load balancer.
     """
     deployment.check_start(function, entry_point)
-    max_bytes = settings().max_request_bytes
+    config = settings()
+    max_bytes = config.max_request_bytes
     table = routes_of(function, entry_point)
     missing = {r.name for r in table} ^ set(handlers)
     if missing:
         raise LookupError(f"{function}.{entry_point}: handlers and route table differ on {sorted(missing)}")
     matcher = url_map(table)
     by_name = {r.name: r for r in table}
-    guarded_handlers = {r.name: guarded(r, handlers[r.name]) for r in table}
+    guarded_handlers = {r.name: bounded(r, guarded(r, handlers[r.name]), config.app_deadline_s) for r in table}
 
     def entry(request: flask.Request) -> flask.Response:
         started = time.perf_counter()
@@ -131,9 +141,8 @@ def serve(
             except errors.ApiError as exc:
                 log.bind(code=exc.code)
                 response = error_response(exc)
-            except Exception:
-                _logger.exception("unhandled error", extra={"fields": {"outcome": "error"}})
-                response = error_response(errors.Internal("internal error; it has been logged"))
+            except Exception as exc:
+                response = error_response(_unexpected(exc))
             _log_request(request, route_name, response, started)
         return response
 
@@ -162,6 +171,43 @@ def guarded(route: Route, handler: Handler) -> Handler:
     if route.auth in ("none", "stripe", "identity_platform"):
         return handler
     raise ValueError(f"{route.name}: serve knows no auth kind {route.auth!r}")
+
+
+def bounded(route: Route, handler: Handler, deadline_s: float) -> Handler:
+    """`handler` (its token check included) within its route's time. An app route answers 503
+    `unavailable` once `deadline_s` pass; a blocking function's dependency calls end a second
+    before Identity Platform gives up on it; the tick, the sender and the Stripe webhook keep the
+    function's own time (docs/decisions/0018-app-requests-answer-within-a-deadline.md)."""
+    if route.auth == "identity_platform":
+
+        def cooperative(request: flask.Request, /, **params: str) -> Reply:
+            with deadline.expiring(BLOCKING_DEADLINE_S):
+                return handler(request, **params)
+
+        return cooperative
+    if route.auth not in APP_AUTH:
+        return handler
+
+    def within(request: flask.Request, /, **params: str) -> Reply:
+        # The request itself, not flask's proxy bound to this thread, goes to the worker; its body
+        # is read here, so a handler past its deadline never reads a connection that moved on.
+        own = request._get_current_object() if isinstance(request, LocalProxy) else request
+        own.get_data(cache=True)
+        return deadline.run_within(deadline_s, functools.partial(handler, own, **params))
+
+    return within
+
+
+def _unexpected(exc: Exception) -> errors.ApiError:
+    """An error no handler turned into an ApiError: a dependency that did not answer is a 503,
+    anything else a 500 with its stack trace logged."""
+    unavailable = errors.unavailable_from(exc)
+    if unavailable is not None:
+        log.bind(code=unavailable.code)
+        _logger.warning("a dependency did not answer", extra={"fields": {"error": type(exc).__name__}})
+        return unavailable
+    _logger.exception("unhandled error", extra={"fields": {"outcome": "error"}})
+    return errors.Internal("internal error; it has been logged")
 
 
 def _too_large(max_bytes: int) -> errors.PayloadTooLarge:

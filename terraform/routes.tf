@@ -185,6 +185,7 @@ locals {
     GOOGLE_CLOUD_PROJECT           = local.deployment.project
     REGION                         = local.deployment.region
     MAX_REQUEST_BYTES              = "65536"
+    APP_DEADLINE_S                 = "8"
     BLOCKED_EMAIL_DOMAINS          = "mailinator.com,guerrillamail.com,10minutemail.com"
     REMINDERS_QUEUE                = local.deployment.reminders_queue
     REMINDERS_QUEUE_SHARDS         = "1"

@@ -4,7 +4,10 @@ import dataclasses
 
 import flask
 import pytest
+import stripe
 import yaml
+from firebase_admin import exceptions as fb_exc
+from google.api_core import exceptions as gexc
 from pydantic import BaseModel
 
 from lib import errors, routing
@@ -105,3 +108,24 @@ def test_the_route_table_names_are_unique_and_paths_match_api_conventions() -> N
 def test_the_route_table_reads_the_same_with_libyaml_and_the_pure_python_loader() -> None:
     text = routing.ROUTES_FILE.read_text()
     assert yaml.load(text, Loader=yaml.CSafeLoader) == yaml.safe_load(text)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        gexc.ServiceUnavailable("the database is down"),
+        gexc.DeadlineExceeded("the database did not answer"),
+        gexc.RetryError("retries ran out", cause=None),
+        fb_exc.UnavailableError("Auth is down"),
+        fb_exc.DeadlineExceededError("Auth did not answer"),
+        stripe.APIConnectionError("Stripe did not answer"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_an_sdk_error_for_a_dependency_that_did_not_answer_is_503_unavailable(error: Exception) -> None:
+    def down(request: flask.Request) -> object:
+        raise error
+
+    response = _call(routing.serve("auth_hooks", "me", _handlers(me_get=down)), "GET", "/v1/me")
+    assert (response.status_code, response.get_json()["error"]["code"]) == (503, "unavailable")
+    assert int(response.headers["Retry-After"]) >= 1
