@@ -108,7 +108,7 @@ class Settings(BaseModel):
     max_request_bytes: int = Field(default=64 * 1024, gt=0)
     # An app request answers within this many seconds, 503 `unavailable` if its dependencies have
     # not answered by then: under a mobile client's own timeout (OkHttp reads for 10 s) and under
-    # the functions' 60 s Cloud Run timeout (docs/decisions/0018-app-requests-answer-within-a-deadline.md).
+    # the functions' 60 s Cloud Run timeout (docs/decisions/0020-app-requests-answer-within-a-deadline.md).
     app_deadline_s: float = Field(default=8.0, gt=0, lt=60)
     rate_app_burst: int = Field(default=60, gt=0)
     rate_app_per_second: float = Field(default=10.0, gt=0)

@@ -177,7 +177,7 @@ def bounded(route: Route, handler: Handler, deadline_s: float) -> Handler:
     """`handler` (its token check included) within its route's time. An app route answers 503
     `unavailable` once `deadline_s` pass; a blocking function's dependency calls end a second
     before Identity Platform gives up on it; the tick, the sender and the Stripe webhook keep the
-    function's own time (docs/decisions/0018-app-requests-answer-within-a-deadline.md)."""
+    function's own time (docs/decisions/0020-app-requests-answer-within-a-deadline.md)."""
     if route.auth == "identity_platform":
 
         def cooperative(request: flask.Request, /, **params: str) -> Reply:
