@@ -125,6 +125,16 @@ def revoked_by(
     return None
 
 
+def _trial_access_until(subscription: Mapping[str, Any], grace: timedelta) -> datetime | None:
+    """A trial with a card converts: Stripe charges its first invoice some time after `trial_end`
+    and the subscription turns active (or past_due, whose grace runs from that same start) only
+    with the event that follows, so access lasts through the grace a failed renewal gets. A trial
+    without a card, or one set to cancel, ends at `trial_end`."""
+    trial_end = _at(subscription.get("trial_end"))
+    converts = bool(subscription.get("default_payment_method")) and not subscription.get("cancel_at_period_end")
+    return trial_end + grace if trial_end is not None and converts else trial_end
+
+
 def verdict_of(
     subscription: Mapping[str, Any],
     charges: Sequence[Mapping[str, Any]],
@@ -138,7 +148,7 @@ def verdict_of(
     if revoked is not None:
         return Verdict(state=revoked, access=False)
     if status == "trialing":
-        return Verdict(state=State.TRIALING, access=True, access_until=_at(subscription.get("trial_end")))
+        return Verdict(state=State.TRIALING, access=True, access_until=_trial_access_until(subscription, grace))
     if status == "active":
         if subscription.get("cancel_at_period_end"):
             until = _at(subscription.get("cancel_at")) or period_end(subscription)

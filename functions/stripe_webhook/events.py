@@ -144,8 +144,12 @@ def _notify_payment_failed(uid: str, entitlement: Entitlement, now: datetime) ->
 
 
 def _process(event: Mapping[str, Any]) -> Outcome:
+    # The type first: finding a dispute's customer asks Stripe, which an event this function
+    # does not act on must not wait for (or fail with).
+    if event["type"] not in HANDLED_TYPES:
+        return Outcome.IGNORED
     customer_id = customer_in(event)
-    if event["type"] not in HANDLED_TYPES or customer_id is None:
+    if customer_id is None:
         return Outcome.IGNORED
     return sync_customer(customer_id)
 

@@ -68,6 +68,18 @@ def test_trialing_grants_access_until_the_trial_ends() -> None:
     )
 
 
+def test_a_trial_with_a_card_keeps_access_past_its_end_until_the_conversion_is_reported() -> None:
+    """Stripe charges a converting trial's first invoice after trial_end; until the event that
+    turns it active arrives, the user keeps Premium, within the grace a failed renewal gets."""
+    trial = sub(status="trialing", trial_start=T - 7 * DAY, trial_end=T - 1800, default_payment_method="pm_1")
+    got = judge(trial)
+    assert (got.plan, got.state, got.access_until) == ("premium", State.TRIALING, at(T - 1800) + GRACE)
+    assert plan_from(got.model_dump(), now=NOW) == "premium"
+    # A trial set to cancel, or one without a card, does not convert: access ends with the trial.
+    for ending in (trial | {"cancel_at_period_end": True}, trial | {"default_payment_method": None}):
+        assert plan_from(judge(ending).model_dump(), now=NOW) == "free"
+
+
 def test_active_grants_access_with_no_end_foreseen() -> None:
     got = judge(sub())
     assert (got.plan, got.state, got.access_until, got.current_period_end, got.cancel_at_period_end) == (

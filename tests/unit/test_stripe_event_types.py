@@ -1,0 +1,30 @@
+"""Which Stripe events the webhook acts on, decided before anything asks Stripe."""
+
+from __future__ import annotations
+
+import pytest
+import stripe
+
+from functions.stripe_webhook import events
+from lib import stripe_api
+
+
+def _unreachable(charge_id: str) -> str:
+    raise stripe.APIConnectionError(f"no answer for {charge_id}")
+
+
+def test_a_dispute_event_the_webhook_does_not_act_on_is_ignored_without_asking_stripe(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A dispute names only its charge, so its customer is asked of Stripe; for an event type the
+    webhook ignores anyway, a slow Stripe must not turn the delivery into a 503."""
+    monkeypatch.setattr(stripe_api, "customer_of_charge", _unreachable)
+    event = {"type": "charge.dispute.funds_withdrawn", "data": {"object": {"object": "dispute", "charge": "ch_1"}}}
+    assert events._process(event) is events.Outcome.IGNORED
+
+
+def test_a_handled_dispute_event_asks_stripe_for_its_customer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stripe_api, "customer_of_charge", _unreachable)
+    event = {"type": "charge.dispute.created", "data": {"object": {"object": "dispute", "charge": "ch_1"}}}
+    with pytest.raises(events.errors.Unavailable):
+        events._process(event)
