@@ -13,6 +13,6 @@ from lib.config import settings
 def sweep_idle_devices(now: datetime) -> int:
     removed = 0
     for page in devices.idle_devices(now, settings().token_idle_days):
-        removed += devices.delete_devices(page)
+        removed += devices.delete_idle(page)
     counters.add(now.date().isoformat(), Counter(tokens_swept=removed))
     return removed

@@ -18,6 +18,7 @@ import requests
 from functions.auth_hooks import deletion, profile
 from functions.reminders import devices, notices, notification_preferences, preferences, send_records
 from functions.reminders.batch import Batch, DueUser
+from functions.reminders.conditional_writes import apply_each
 from functions.reminders.kinds import Kind
 from functions.streaks import checkins
 from functions.streaks.api import CheckinRequest
@@ -170,7 +171,7 @@ def test_the_reminder_senders_writes_after_the_deletion_leave_nothing(gateway: G
     due = DueUser(uid=user.uid, local_date=now.date(), kind=Kind.STREAK_AT_RISK)
     owner = send_records.Owner(batch="late-batch", attempt=0, day=now.date())
     assert send_records.claim({send_records.record_id(due): due}, {}, owner, now) == set()
-    devices.delete_devices([devices.Device(user.uid, "fid-late", None)])
+    apply_each(devices.deletions([devices.Device(user.uid, "fid-late", None)]))  # the sender pruning a dead token
     assert documents_naming(user.uid) == {tombstones.ref(user.uid).path}
 
 

@@ -201,6 +201,21 @@ def test_sweep_deletes_devices_idle_for_more_than_270_days(gateway: GatewayClien
     assert counters(datetime.now(UTC).date())["tokens_swept"] >= 1
 
 
+def test_the_sweep_keeps_a_device_its_user_registered_again_after_the_sweep_read_it(world: World) -> None:
+    [user] = world.add(1)
+    installation = user.addresses[0]
+    ref = db.client().collection("users").document(user.uid).collection("devices").document(installation)
+    ref.update({"updated_at": datetime.now(UTC) - timedelta(days=271)})
+    idle = [found for page in devices.idle_devices(datetime.now(UTC), settings().token_idle_days) for found in page]
+    mine = [found for found in idle if found.device.uid == user.uid]
+    assert [found.device.installation_id for found in mine] == [installation]
+    # Between the sweep's read and its delete, the app refreshes the device.
+    devices.register_device(user.uid, installation, devices.DeviceRegistration(platform="ios"), datetime.now(UTC))
+    assert devices.delete_idle(mine) == 0
+    assert device_count(user.uid) == 1
+    assert installation in (db.client().collection("users").document(user.uid).get().to_dict() or {})["devices"]
+
+
 def test_a_device_another_user_registered_gets_only_that_users_reminder(
     gateway: GatewayClient, fcm: Fcm, world: World
 ) -> None:
