@@ -114,4 +114,4 @@ deploy: $(VENV)/.installed
 	$(PY) -m deploy.smoke "https://$$($(PLAN_VAR) domain plan.tfplan)"
 
 clean:
-	rm -rf dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf dist .pytest_cache .mypy_cache .ruff_cache .devstack/terraform-locals
