@@ -1,4 +1,5 @@
-# Two commands for a newcomer: `make run` and `make test`. Everything else is installed here.
+# Two commands for a newcomer: `make run` and `make test`; `make check` is the quick loop while
+# editing. Everything else is installed here. Test tiers: docs/testing.md.
 # npm runs with --ignore-scripts: the Auth emulator needs no native add-on, and building re2
 # from source would take minutes on a small machine.
 SHELL := /bin/bash
@@ -9,7 +10,7 @@ PY := $(VENV)/bin/python
 TASKS_VENV := .venv-tasks
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: install run test lint typecheck terraform-check package clean init plan deploy bootstrap teardown
+.PHONY: install run check test test-unit test-deploy test-component test-stack test-slow lint typecheck terraform-check package clean init plan deploy bootstrap teardown
 
 install: $(VENV)/.installed $(TASKS_VENV)/.installed node_modules/.installed
 
@@ -47,15 +48,39 @@ typecheck: $(VENV)/.installed
 
 # `make test` downloads no provider, so no `terraform init/validate`: formatting, the schema
 # check against the pinned providers' schema from the cdktf npm packages (deploy/tfschema.py),
-# the wiring tests (tests/unit/test_terraform.py) and checkov, whose every skip carries a written reason.
+# the wiring tests (tests/deploy/test_terraform.py) and checkov, whose every skip carries a written reason.
 terraform-check: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 	@command -v terraform >/dev/null || { echo "terraform is not installed (needed for fmt and the wiring tests)"; exit 1; }
 	TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive terraform
 	$(PY) -m deploy.tfschema terraform
 	$(CHECKOV_VENV)/bin/checkov -d terraform --framework terraform --compact --quiet --skip-download
 
-test: install lint typecheck terraform-check
-	$(PY) -m pytest
+PYTEST := $(PY) -m pytest
+
+# Ruff and the pure tests, failures of the last run first, with a tenth of the property examples.
+check: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PYTEST) tests/unit -m unit --ff --hypothesis-profile=dev
+
+# Every tier, cheapest first; make stops at the first that fails.
+test: install lint typecheck test-unit test-deploy test-component test-stack test-slow
+
+test-unit: $(VENV)/.installed
+	$(PYTEST) tests/unit -m unit
+
+test-deploy: terraform-check
+	$(PYTEST) tests/deploy -m deploy
+
+test-component: $(VENV)/.installed
+	$(PYTEST) tests/component -m component
+
+test-stack: install
+	$(PYTEST) tests/integration tests/e2e -m stack
+
+# The slow tier also collects the stack folders: a stack test may be marked slow in place.
+test-slow: install
+	$(PYTEST) tests/slow tests/integration tests/e2e -m slow
 
 package: $(VENV)/.installed
 	$(PY) -m deploy.package
@@ -99,4 +124,4 @@ teardown: $(VENV)/.installed
 	$(PY) -m deploy.teardown
 
 clean:
-	rm -rf dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf dist .pytest_cache .mypy_cache .ruff_cache .devstack/terraform-locals

@@ -1,20 +1,25 @@
 """Terraform's locals of terraform/routes.tf as Terraform itself computes them: `terraform console`
 on a copy of routes.tf, which holds only locals read from files and from local.deployment, so with
 stand-ins for the latter it needs no provider and no network. The tests read them, and the local
-stack starts each function with the environment they give it."""
+stack starts each function with the environment they give it. Results are kept in a file per
+distinct input (the files Terraform reads, the expression and the terraform binary), so an
+unchanged input is evaluated once and a changed one never reads an old result."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 TERRAFORM = ROOT / "terraform"
 ROUTES_FILE = ROOT / "gateway" / "routes.yaml"
+CACHE_DIR = ROOT / ".devstack" / "terraform-locals"
 
 # The locals read; jsonencode keeps their types.
 EVALUATED = (
@@ -60,7 +65,9 @@ DEPLOYMENT_STAND_INS = {
 }
 
 
-def evaluate_locals(routes_yaml: Path, workdir: Path, function_settings: Path | None = None) -> dict[str, Any]:
+def evaluate_locals(
+    routes_yaml: Path, workdir: Path, function_settings: Path | None = None, cache_dir: Path = CACHE_DIR
+) -> dict[str, Any]:
     """The route-derived locals of terraform/routes.tf for a given route table (and the settings
     file that goes with it), with DEPLOYMENT_STAND_INS for local.deployment."""
     (workdir / "terraform").mkdir(parents=True)
@@ -75,6 +82,10 @@ def evaluate_locals(routes_yaml: Path, workdir: Path, function_settings: Path | 
     )
     shutil.copy(ROOT / "firestore.indexes.json", workdir / "firestore.indexes.json")
     expression = "jsonencode({" + ", ".join(f"{name} = local.{name}" for name in EVALUATED) + "})"
+    cached = cache_dir / f"{input_key(workdir, expression)}.json"
+    if cached.is_file():
+        kept: dict[str, Any] = json.loads(cached.read_text())
+        return kept
     result = subprocess.run(
         ["terraform", f"-chdir={workdir / 'terraform'}", "console"],
         input=expression + "\n",
@@ -87,4 +98,26 @@ def evaluate_locals(routes_yaml: Path, workdir: Path, function_settings: Path | 
     if result.returncode != 0:
         raise RuntimeError(f"terraform console failed:\n{result.stderr}")
     evaluated: dict[str, Any] = json.loads(json.loads(result.stdout.strip()))
+    _keep(cached, evaluated)
     return evaluated
+
+
+def input_key(workdir: Path, expression: str) -> str:
+    """A digest of everything the evaluation reads: each file of `workdir`, the expression, and
+    the terraform binary on PATH (a new version may compute differently)."""
+    digest = hashlib.sha256(expression.encode())
+    binary = shutil.which("terraform")
+    if binary:
+        stat = Path(binary).resolve().stat()
+        digest.update(f"{Path(binary).resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    for path in sorted(p for p in workdir.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(workdir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _keep(path: Path, evaluated: dict[str, Any]) -> None:
+    """Written whole and then renamed, so a concurrent reader sees no half-written result."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as partial:
+        json.dump(evaluated, partial)
+    os.replace(partial.name, path)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from lib.config import LOCAL_ENDPOINTS, LOCAL_PROJECT, Settings
+
 OFFSETS = {"gateway": 0, "firestore": 80, "auth": 99, "stripe": 111, "tasks": 123, "fcm": 124}
 
 
@@ -20,8 +22,30 @@ def ephemeral_low() -> int:
         return 32768
 
 
+# The test stack's spread of a tick's sends: short, so a test that ticks at the real time waits
+# seconds rather than the minute deployments use (terraform/routes.tf).
+TEST_SPREAD_S = 3
+
+
 def test_environment() -> dict[str, str]:
-    return stack_environment(int(os.environ.get("TEST_PORT_BASE", "18000")))
+    return stack_environment(int(os.environ.get("TEST_PORT_BASE", "18000"))) | {
+        "REMINDERS_SPREAD_S": str(TEST_SPREAD_S)
+    }
+
+
+def attached_environment(gateway_port: int) -> dict[str, str]:
+    """The environment of clients of a stack already running: `make run`'s own ports when
+    `gateway_port` is its default, else those of a stack whose ports start at `gateway_port`."""
+    if gateway_port != Settings.model_fields["gateway_port"].default:
+        return stack_environment(gateway_port)
+    endpoints = {name.upper(): value for name, value in LOCAL_ENDPOINTS.items()}
+    return {
+        "ENVIRONMENT": "local",
+        "GOOGLE_CLOUD_PROJECT": LOCAL_PROJECT,
+        "GATEWAY_PORT": str(gateway_port),
+        "FUNCTIONS_EMULATOR": "true",
+        **endpoints,
+    }
 
 
 def stack_environment(base: int) -> dict[str, str]:

@@ -114,7 +114,7 @@ locals {
     roles           = ["roles/datastore.user"]
   }
   # Roles: least privilege per deployed function, checked against the permissions its code
-  # declares (tests/unit/test_iam_coverage.py).
+  # declares (tests/deploy/test_iam_coverage.py).
   function_settings = {
     "auth_hooks-me" = {
       # Revocation checks (users.get) and account deletion (users.delete).
@@ -175,7 +175,7 @@ locals {
   }
 
   # What each deployed function's code reads in production (lib/function_settings.yaml, checked
-  # against the code by tests/unit/test_settings_parity.py): each function gets exactly these.
+  # against the code by tests/deploy/test_settings_parity.py): each function gets exactly these.
   function_setting_names = yamldecode(file("${path.module}/../lib/function_settings.yaml"))
 
   # The production value of every setting (lib/config.py) a deployed function may read. Values

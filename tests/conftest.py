@@ -1,41 +1,98 @@
-"""Fixtures: the local stack (started once per session, the same code as `make run`),
-users with real ID tokens from the Auth emulator, and an HTTP client for the gateway."""
+"""Fixtures: the local stack (started once per session, the same code as `make run`, or one
+already running), users with real ID tokens from the Auth emulator, and an HTTP client for the
+gateway. Also where each test gets its tier (docs/testing.md)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import hypothesis
 import pytest
 import requests
 
-from devstack.ports import test_environment
+from devstack.ports import attached_environment, test_environment
 
-# Set before anything imports lib.config, so every client in this process targets the test stack.
-os.environ.update(test_environment())
+# Set before anything imports lib.config, so every client in this process targets the test stack:
+# the one TEST_STACK_GATEWAY_PORT names, already running (`make run`), or the tests' own.
+os.environ.update(
+    attached_environment(int(os.environ["TEST_STACK_GATEWAY_PORT"]))
+    if os.environ.get("TEST_STACK_GATEWAY_PORT")
+    else test_environment()
+)
 
 from devstack import accounts
 from devstack.stack import Stack, app_services, emulator_services
 from lib.config import Settings, settings
+from tests.support import purity
+
+ATTACHED = bool(os.environ.get("TEST_STACK_GATEWAY_PORT"))
 
 # Hypothesis' per-example deadline and its too_slow check are timing assertions; on a shared,
-# loaded machine they fail tests whose logic is right.
+# loaded machine they fail tests whose logic is right. `dev` runs a tenth of the examples, for a
+# quick local loop (`make check`); the default runs them all.
 hypothesis.settings.register_profile(
     "shared-machine", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
 )
+hypothesis.settings.register_profile("dev", hypothesis.settings.get_profile("shared-machine"), max_examples=10)
 hypothesis.settings.load_profile("shared-machine")
 
 
-STACK_FOLDERS = ("e2e", "integration")
+# Each folder under tests/ is a tier, cheapest first; `make test` runs them in this order.
+TIERS = {
+    "unit": "unit",
+    "deploy": "deploy",
+    "component": "component",
+    "integration": "stack",
+    "e2e": "stack",
+    "slow": "slow",
+}
+TESTS = Path(__file__).resolve().parent
+
+
+def tier_of(item: pytest.Item) -> str:
+    """The tier of the test's folder; a stack test marked slow stays beside its kin but runs with
+    the slow tier (`make test-slow` collects the stack folders too)."""
+    folder = item.path.relative_to(TESTS).parts[0]
+    if folder not in TIERS:
+        raise pytest.UsageError(f"{item.nodeid}: tests/{folder} is no tier; add it to TIERS in tests/conftest.py")
+    marked = {m.name for m in item.iter_markers() if m.name in TIERS.values()} - {TIERS[folder]}
+    if marked == {"slow"} and TIERS[folder] == "stack":
+        return "slow"
+    if marked:
+        raise pytest.UsageError(f"{item.nodeid}: marked {sorted(marked)}; move it to that tier's folder instead")
+    return TIERS[folder]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test under tests/e2e and tests/integration needs the local stack."""
     for item in items:
-        if item.path.parent.name in STACK_FOLDERS:
-            item.add_marker(pytest.mark.stack)
+        item.add_marker(tier_of(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """A unit test touches no socket, process or file outside the tree (tests/support/purity.py),
+    nor does any fixture it sets up, a module's or a session's included."""
+    return (yield from _guarded(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    return (yield from _guarded(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    return (yield from _guarded(item))
+
+
+def _guarded(item: pytest.Item) -> Generator[None, None, None]:
+    if item.get_closest_marker("unit") is None:
+        return (yield)
+    with purity.pure():
+        return (yield)
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +103,9 @@ def config() -> Settings:
 @pytest.fixture(scope="session")
 def stack(config: Settings) -> Iterator[Stack]:
     running = Stack(config)
+    if ATTACHED:
+        yield running
+        return
     try:
         running.start(emulator_services(config) + app_services(config))
         yield running

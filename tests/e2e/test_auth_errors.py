@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from firebase_admin import auth as fb_auth
 
 from devstack import emulator_tokens
 from lib import firebase, routing
-from tests.conftest import AppUser, GatewayClient, MakeUser
+from tests.conftest import AppUser, GatewayClient
 
 
 def assert_auth_error(response: object, status: int, code: str) -> None:
@@ -41,11 +39,19 @@ def test_fresh_forged_token_passes_so_the_expiry_test_means_something(gateway: G
     assert gateway.get("/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
-def test_revoked_token_is_401_revoked(gateway: GatewayClient, user: AppUser) -> None:
-    assert gateway.get("/v1/me", headers=user.headers).status_code == 200
-    time.sleep(1.1)  # revocation is recorded in whole seconds: the token must predate it
-    fb_auth.revoke_refresh_tokens(user.uid, app=firebase.app())
-    assert_auth_error(gateway.get("/v1/me", headers=user.headers), 401, "auth/id-token-revoked")
+def revocable_user() -> tuple[str, dict[str, str]]:
+    """A user and a token issued before now. Revocation is recorded in whole seconds, so a token must
+    predate it; created without a password, the user has no earlier record for the token to predate."""
+    uid = fb_auth.create_user(app=firebase.app()).uid
+    token = emulator_tokens.id_token(uid, "demo-wellness", issued_s_ago=10, lifetime_s=3600)
+    return uid, {"Authorization": f"Bearer {token}"}
+
+
+def test_revoked_token_is_401_revoked(gateway: GatewayClient) -> None:
+    uid, headers = revocable_user()
+    assert gateway.get("/v1/me", headers=headers).status_code == 200
+    fb_auth.revoke_refresh_tokens(uid, app=firebase.app())
+    assert_auth_error(gateway.get("/v1/me", headers=headers), 401, "auth/id-token-revoked")
 
 
 def test_disabled_user_is_403_user_disabled(gateway: GatewayClient, user: AppUser) -> None:
@@ -70,12 +76,12 @@ def _call(gateway: GatewayClient, route: routing.Route, headers: dict[str, str])
 
 @pytest.mark.parametrize("route", PROTECTED, ids=lambda r: r.name)
 def test_every_protected_route_refuses_missing_expired_and_revoked_tokens(
-    gateway: GatewayClient, make_user: MakeUser, route: routing.Route
+    gateway: GatewayClient, route: routing.Route
 ) -> None:
-    holder = make_user()
-    expired = emulator_tokens.id_token(holder.uid, "demo-wellness", issued_s_ago=7200, lifetime_s=3600)
+    uid, headers = revocable_user()
+    expired = emulator_tokens.id_token(uid, "demo-wellness", issued_s_ago=7200, lifetime_s=3600)
     assert_auth_error(_call(gateway, route, {}), 401, "auth/missing-token")
     assert_auth_error(_call(gateway, route, {"Authorization": f"Bearer {expired}"}), 401, "auth/id-token-expired")
-    time.sleep(1.1)  # revocation is recorded in whole seconds: the token must predate it
-    fb_auth.revoke_refresh_tokens(holder.uid, app=firebase.app())
-    assert_auth_error(_call(gateway, route, holder.headers), 401, "auth/id-token-revoked")
+    assert gateway.get("/v1/me", headers=headers).status_code == 200  # valid until revoked
+    fb_auth.revoke_refresh_tokens(uid, app=firebase.app())
+    assert_auth_error(_call(gateway, route, headers), 401, "auth/id-token-revoked")

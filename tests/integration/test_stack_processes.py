@@ -73,6 +73,7 @@ def test_no_child_or_grandchild_outlives_a_stack_killed_with_sigkill(tmp_path: P
     wait_for(lambda: not any(_alive(pid) for pid in pids), "the stack's child and grandchild to be gone", 30)
 
 
+@pytest.mark.slow
 def test_after_make_run_is_killed_with_sigkill_the_next_make_run_starts_cleanly(config: Settings) -> None:
     """`python -m devstack` (what `make run` runs) on ports of its own, SIGKILLed once up, then again."""
     base = config.gateway_port + 200

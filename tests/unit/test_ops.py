@@ -1,12 +1,9 @@
-"""The operator CLI without a stack: help everywhere, bad input and an unreachable stack as
-one line with their exit codes, refusals against production, and the pure pieces."""
+"""The operator CLI without a stack, in this process: help everywhere, bad input as one line
+with its exit code, and the pure pieces (tests/component/test_ops_process.py runs it as a process)."""
 
 from __future__ import annotations
 
 import importlib
-import os
-import subprocess
-import sys
 import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,14 +14,12 @@ import stripe
 import typer
 from typer.testing import CliRunner
 
-from devstack import ports as stack_ports
 from lib import errors
 from ops import arguments, daily_stats, replay, seeding
 from ops.failures import BadInput, ExitCode, classify
 from ops.main import app
 from ops.user_report import masked
 from tests.support import ops as ops_support
-from tests.support import start_up
 
 ROOT = Path(__file__).resolve().parents[2]
 backend_logger_restored = ops_support.backend_logger_restored
@@ -71,56 +66,6 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(args: list[str], message: st
     assert result.stdout == ""
     assert result.stderr.startswith(f"error: {message}")
     assert len(result.stderr.strip().splitlines()) == 1
-
-
-def run_cli(*args: str, **environment: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **environment}
-    return subprocess.run(
-        [sys.executable, "-m", "ops", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
-
-
-@pytest.fixture
-def unused_stack(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The environment of a stack nobody runs: the test stack's ports moved by 700."""
-    monkeypatch.setenv("TEST_PORT_BASE", str(int(os.environ.get("TEST_PORT_BASE", "18000")) + 700))
-    return stack_ports.test_environment()
-
-
-@pytest.mark.parametrize("args", [["stats"], ["user", "show", "u1"], ["reminders", "tick"], ["billing", "reconcile"]])
-def test_an_unreachable_stack_is_one_line_and_exit_4(args: list[str], unused_stack: dict[str, str]) -> None:
-    done = run_cli(*args, **unused_stack)
-    assert done.returncode == ExitCode.UNREACHABLE, done.stderr
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1
-    assert "is not answering; start the stack with `make run`" in lines[0]
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["seed", "--users", "1"], "seed writes demo users and runs against the local stack only"),
-        (["reminders", "tick", "--now", "2026-01-01T08:00:00Z"], "--now is for the local stack only"),
-    ],
-)
-def test_local_only_commands_are_refused_against_production_with_exit_5(args: list[str], message: str) -> None:
-    done = run_cli(*args, ENVIRONMENT="production", GOOGLE_CLOUD_PROJECT="some-real-project")
-    assert done.returncode == ExitCode.REFUSED, done.stderr
-    assert done.stderr.startswith(f"error: {message}")
-    assert len(done.stderr.strip().splitlines()) == 1
-
-
-def test_the_module_runs_as_the_console_script_does() -> None:
-    done = run_cli("--help")
-    assert done.returncode == 0
-    assert "Exit codes: 0 ok" in done.stdout
-
-
-def test_the_cli_loads_no_sdk_before_a_command_runs() -> None:
-    """`--help` answers without loading an SDK: each command imports its own when it runs."""
-    sdks = {"stripe", "google.cloud.firestore", "google.cloud.tasks_v2", "firebase_admin", "google.api_core"}
-    assert sdks.isdisjoint(start_up.modules_loaded_by("ops.main"))
 
 
 def test_windows_and_iso_times_both_give_since() -> None:

@@ -18,6 +18,7 @@ from functions.reminders.schedule import (
     next_reminder_at,
     parse_local_time,
 )
+from tests.support.examples import examples
 
 ZONES = ["Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "America/Santiago", "UTC"]
 
@@ -51,7 +52,7 @@ def test_firing_shows_the_wall_time_unless_it_fell_in_a_gap(local_time: time, zo
         assert fired.time().replace(second=0, microsecond=0) == local_time
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(local_times, zones, instants)
 def test_successive_firings_fall_on_successive_local_days(local_time: time, zone: ZoneInfo, after: datetime) -> None:
     first = next_reminder_at(local_time, zone, after)
@@ -91,14 +92,14 @@ def test_parse_local_time_reads_hh_mm() -> None:
     assert parse_local_time("07:05") == time(7, 5)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(local_times, zones, instants, any_quiet_hours)
 def test_no_firing_falls_in_quiet_hours(local_time: time, zone: ZoneInfo, after: datetime, quiet: QuietHours) -> None:
     fired = next_reminder_at(local_time, zone, after, quiet)
     assert not quiet.holds(fired.astimezone(zone).time().replace(tzinfo=None))
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(local_times, zones, instants, quiet_hours)
 def test_with_quiet_hours_the_next_firing_is_within_26_hours(
     local_time: time, zone: ZoneInfo, after: datetime, quiet: QuietHours
@@ -106,7 +107,7 @@ def test_with_quiet_hours_the_next_firing_is_within_26_hours(
     assert after < next_reminder_at(local_time, zone, after, quiet) <= after + timedelta(hours=26)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(local_times, zones, instants, quiet_hours)
 def test_with_quiet_hours_successive_firings_fall_on_successive_local_days(
     local_time: time, zone: ZoneInfo, after: datetime, quiet: QuietHours

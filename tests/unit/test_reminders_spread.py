@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from datetime import date
 from random import Random
@@ -12,6 +13,8 @@ from hypothesis import strategies as st
 from functions.reminders.batch import DueUser
 from functions.reminders.kinds import Kind
 from functions.reminders.tick import spread, spread_offset_s
+from lib.config import Settings
+from tests.support import terraform as tf
 
 DAY = date(2026, 3, 29)
 uids = st.lists(st.from_regex(r"[a-z0-9]{1,20}", fullmatch=True), unique=True, max_size=300)
@@ -64,3 +67,20 @@ def test_a_user_days_kinds_share_one_batch_so_the_cap_sees_them_together(
     assert len(batch_of) == len(due)
     assert all(len({batch_of[(name, kind)] for kind in Kind}) == 1 for name in names)
     assert all(0 < len(batch) <= size for _, batch in batches)
+
+
+@functools.cache
+def deployed_spread_s() -> int:
+    """REMINDERS_SPREAD_S as Terraform sets it for every deployed function (terraform/routes.tf)."""
+    [values] = [block["setting_values"] for block in tf.parsed()["locals"] if "setting_values" in block]
+    return int(values["REMINDERS_SPREAD_S"])
+
+
+@given(st.sets(st.uuids().map(str), min_size=20, max_size=40))
+def test_deployments_spread_a_ticks_sends_over_a_minute(names: set[str]) -> None:
+    """The test stack spreads over a few seconds (devstack/ports.py); deployments over a minute."""
+    window_s = deployed_spread_s()
+    assert window_s == Settings.model_fields["reminders_spread_s"].default == 60
+    seconds = {spread_offset_s(user, window_s) for user in users(sorted(names))}
+    assert seconds <= set(range(60))
+    assert len(seconds) > 1

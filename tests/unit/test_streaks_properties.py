@@ -20,6 +20,7 @@ from functions.streaks.summary import StreakSummary, summary_of
 from lib import day_rule
 from lib.day_rule import DayRule
 from lib.errors import ApiError
+from tests.support.examples import examples
 
 # Zones with DST (north and south, one of 30 minutes), half-hour offsets, midnight
 # transitions and both sides of the date line.
@@ -141,19 +142,19 @@ def at_home(
     return checkin_sequences(zones, window).filter(lambda seq: len({z for _, z in seq}) == 1)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.sampled_from([SPRING, AUTUMN]).flatmap(lambda w: at_home(st.sampled_from(DST_AND_DATE_LINE_ZONES), w)))
 def test_streak_is_the_final_run_of_adjacent_local_days_across_dst(checkins: list[tuple[datetime, str]]) -> None:
     assert_matches_model(checkins)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(at_home(st.sampled_from(sorted(available_timezones())), SPRING))
 def test_streak_is_the_final_run_of_adjacent_local_days_in_any_zone(checkins: list[tuple[datetime, str]]) -> None:
     assert_matches_model(checkins)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(
     st.one_of(
         at_home(st.just("Pacific/Apia"), (datetime(2011, 12, 25, tzinfo=UTC), datetime(2012, 1, 2, tzinfo=UTC))),
@@ -164,7 +165,7 @@ def test_streak_survives_the_date_a_zone_skipped(checkins: list[tuple[datetime, 
     assert_matches_model(checkins)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.sampled_from([SPRING, AUTUMN]).flatmap(lambda w: checkin_sequences(st.sampled_from(DST_AND_DATE_LINE_ZONES), w))
 )
@@ -178,7 +179,7 @@ def test_longest_never_decreases_and_bounds_current(checkins: list[tuple[datetim
     assert all(1 <= s.current <= s.longest for s in summaries)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.sampled_from([SPRING, AUTUMN]).flatmap(lambda w: checkin_sequences(st.sampled_from(DST_AND_DATE_LINE_ZONES), w)),
     st.data(),
@@ -204,13 +205,13 @@ def test_checking_in_again_the_same_local_day_changes_nothing(
     assert replay(repeated)[-1] == replay(checkins)[-1]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.timezones().map(str), st.dates(min_value=date(1970, 1, 3), max_value=date(2037, 12, 29)))
 def test_day_exists_matches_the_dates_a_clock_shows(zone_name: str, day: date) -> None:
     assert streak.day_exists(day, ZoneInfo(zone_name)) == (day in model_dates_shown(zone_name, day))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.sampled_from(DST_AND_DATE_LINE_ZONES),
     st.integers(1, 50),
@@ -361,7 +362,7 @@ def serve(user: dict[str, object], move: Move, now: datetime) -> dict[str, objec
         return user
 
 
-@settings(max_examples=2000, deadline=None, derandomize=True)
+@settings(max_examples=examples(2000), deadline=None, derandomize=True)
 @given(starts, st.lists(st.tuples(pauses, moves), min_size=1, max_size=12))
 def test_no_sequence_of_requests_grows_a_streak_faster_than_real_time(
     start: datetime, plan: list[tuple[Pause, Move]]
@@ -419,7 +420,7 @@ def honest_checkins(rule: DayRule, arrive: datetime, leave: datetime, times: lis
     return found
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     starts,
     st.sampled_from(DAY_STARTS),
