@@ -1,7 +1,7 @@
 """What Google is given, from Terraform's evaluated locals: the URL each blocking trigger, scheduler
 job and load-balancer rule sends a request to, and the object a signed media URL asks the bucket
 for. The resources take exactly these locals (checked on the HCL), so what is evaluated here is
-what is registered; tests/integration/test_production_start.py sends these requests.
+what is registered; tests/slow/test_production_start.py sends these requests.
 """
 
 from __future__ import annotations
