@@ -171,12 +171,13 @@ def deletions(devices: Iterable[Device]) -> list[Write]:
     return writes
 
 
-def delete_devices(devices: Sequence[Device]) -> int:
-    apply_each(deletions(devices))
-    return len(devices)
+@dataclass(frozen=True)
+class IdleDevice:
+    device: Device
+    read_version: datetime  # the device document's update time when the sweep read it
 
 
-def idle_devices(now: datetime, idle_days: int) -> Iterator[list[Device]]:
+def idle_devices(now: datetime, idle_days: int) -> Iterator[list[IdleDevice]]:
     """Pages of devices not refreshed for more than `idle_days`."""
     cutoff = now - timedelta(days=idle_days)
     cursor: Snapshot | None = None
@@ -184,7 +185,32 @@ def idle_devices(now: datetime, idle_days: int) -> Iterator[list[Device]]:
         page = list(queries.stream(IDLE_DEVICES, db.client(), cutoff, limit=_PAGE, after=cursor))
         if not page:
             return
-        yield [Device(str(d["uid"]), str(d["installation_id"]), None) for d in (s.to_dict() or {} for s in page)]
+        yield [
+            IdleDevice(Device(str(d["uid"]), str(d["installation_id"]), None), snapshot.update_time)
+            for snapshot, d in ((snapshot, snapshot.to_dict() or {}) for snapshot in page)
+        ]
         if len(page) < _PAGE:
             return
         cursor = page[-1]
+
+
+def _idle_removal(idle: IdleDevice) -> Write:
+    """Removes an idle device and its mirror in one commit, unless the device was written since the
+    sweep read it: a user who registered it again meanwhile keeps it."""
+    device = idle.device
+    ref = device_ref(device.uid, device.installation_id)
+    option = db.client().write_option(last_update_time=idle.read_version)
+    mirror = guarded(
+        device.uid, set_merged(_user_ref(device.uid), {"devices": {device.installation_id: firestore.DELETE_FIELD}})
+    )
+
+    def apply(batch: firestore.WriteBatch) -> None:
+        batch.delete(ref, option=option)
+        mirror(batch)
+
+    return apply
+
+
+def delete_idle(page: Sequence[IdleDevice]) -> int:
+    """How many of `page` were removed (those refreshed since they were read are kept)."""
+    return sum(apply_each([_idle_removal(idle) for idle in page]))
