@@ -102,6 +102,32 @@ def portal_session(params: Obj, now: int, base_url: str) -> Obj:
     return obj
 
 
+def card(customer_id: str, now: int) -> Obj:
+    """A test card attached to the customer (Stripe's fixtures have no payment method to copy)."""
+    return {
+        "id": new_id("pm"),
+        "object": "payment_method",
+        "type": "card",
+        "created": now,
+        "customer": customer_id,
+        "livemode": False,
+        "metadata": {},
+        "allow_redisplay": "always",
+        "billing_details": {"address": None, "email": None, "name": None, "phone": None, "tax_id": None},
+        "card": {
+            "brand": "visa",
+            "country": "US",
+            "exp_month": 12,
+            "exp_year": 2034,
+            "fingerprint": secrets.token_hex(8),
+            "funding": "credit",
+            "last4": "4242",
+            "networks": {"available": ["visa"], "preferred": None},
+            "wallet": None,
+        },
+    }
+
+
 def as_flag(value: Any) -> bool:
     return str(value).lower() == "true"
 

@@ -3,9 +3,10 @@
 Stripe has no emulator, so this speaks the part of its REST API our code uses (form-encoded
 bodies, Stripe's JSON objects and error shapes, Idempotency-Key) to the real `stripe`
 library, and delivers signed webhooks to the gateway with Stripe's retry behaviour.
-Control endpoints under /_local/ (docs/local-stack.md) complete checkouts, move subscriptions
-through their lifecycle (trial end, failed renewal, pause, refund, dispute and its outcome,
-cancel), show delivery attempts, switch faults on and hold an API answer while a test acts.
+Control endpoints under /_local/ (docs/local-stack.md) complete checkouts, add a card as the
+billing portal does, move subscriptions through their lifecycle (trial end, failed renewal,
+pause, resume, refund, dispute and its outcome, cancel), show delivery attempts, switch faults
+on and hold an API answer while a test acts.
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class StripeState:
         self.invoices: dict[str, Obj] = {}
         self.charges: dict[str, Obj] = {}
         self.disputes: dict[str, Obj] = {}
+        self.payment_methods: dict[str, Obj] = {}
         self.events: list[Obj] = []
         self.idempotency = IdempotencyKeys(time.time)
         self.holds = Holds()
@@ -143,6 +145,25 @@ class StripeState:
             customer["_deleted"] = True
             self._emit([*batch, ("customer.deleted", customer, None)])
             return _deleted(customer)
+
+    def add_card(self, customer_id: str) -> Obj:
+        """What adding a card in the billing portal does: a card attached to the customer and made
+        the default for its invoices (`payment_method.attached`, then `customer.updated`)."""
+        with self.lock:
+            self._require_customer(customer_id)
+            customer = self.customers[customer_id]
+            added = objects.card(customer_id, int(time.time()))
+            self.payment_methods[added["id"]] = added
+            previous = {"invoice_settings": dict(customer["invoice_settings"])}
+            customer["invoice_settings"]["default_payment_method"] = added["id"]
+            events = self._emit([("payment_method.attached", added, None), ("customer.updated", customer, previous)])
+            return {"payment_method": added, "customer": customer, "events": [e["id"] for e in events]}
+
+    def _payment_method_of(self, subscription: Obj) -> str | None:
+        """The card Stripe charges: the subscription's default, else the customer's invoice default."""
+        customer = self.customers.get(subscription["customer"]) or {}
+        default = (customer.get("invoice_settings") or {}).get("default_payment_method")
+        return subscription.get("default_payment_method") or default
 
     def create_checkout_session(self, params: Obj) -> Obj:
         with self.lock:
@@ -315,7 +336,8 @@ class StripeState:
             previous = {"status": "trialing", "trial_end": subscription["trial_end"]}
             subscription["trial_end"] = now
             behaviour = subscription["trial_settings"]["end_behavior"]["missing_payment_method"]
-            if subscription["default_payment_method"] is None and behaviour == "pause":
+            paid = self._payment_method_of(subscription) is not None
+            if not paid and behaviour == "pause":
                 subscription["status"] = "paused"
                 return subscription, self._emit(
                     [
@@ -323,11 +345,10 @@ class StripeState:
                         ("customer.subscription.paused", subscription, None),
                     ]
                 )
-            if subscription["default_payment_method"] is None and behaviour == "cancel":
+            if not paid and behaviour == "cancel":
                 subscription.update(status="canceled", canceled_at=now, ended_at=now)
                 return subscription, self._emit([("customer.subscription.deleted", subscription, previous)])
             objects.start_period(subscription, now)
-            paid = subscription["default_payment_method"] is not None
             invoice = self._invoice(subscription, now, objects.UNIT_AMOUNT, paid=paid)
             subscription["status"] = "active" if paid else "past_due"
             return subscription, self._emit(
@@ -353,15 +374,50 @@ class StripeState:
                 ]
             )
 
-    def pause(self, subscription_id: str, *, resume: bool) -> tuple[Obj, list[Obj]]:
+    def pause(self, subscription_id: str) -> tuple[Obj, list[Obj]]:
         with self.lock:
-            subscription = self._live_subscription(subscription_id, "paused" if resume else "active")
-            previous = {"status": subscription["status"]}
-            subscription["status"] = "active" if resume else "paused"
-            kind = "customer.subscription.resumed" if resume else "customer.subscription.paused"
+            subscription = self._live_subscription(subscription_id, "active")
+            subscription["status"] = "paused"
             return subscription, self._emit(
-                [("customer.subscription.updated", subscription, previous), (kind, subscription, None)]
+                [
+                    ("customer.subscription.updated", subscription, {"status": "active"}),
+                    ("customer.subscription.paused", subscription, None),
+                ]
             )
+
+    def resume(self, subscription_id: str, params: Obj) -> tuple[Obj, list[Obj]]:
+        """Stripe's resume of a paused subscription (400 otherwise). `billing_cycle_anchor=now`, the
+        default, starts a new period and charges it at once with the card on file: `active`, or
+        `past_due` when there is no card (Stripe resumes on the payment attempt). `unchanged` keeps
+        the period and bills nothing now."""
+        anchor = params.get("billing_cycle_anchor") or "now"
+        anchor = anchor.get("type") if isinstance(anchor, dict) else anchor  # the SDK sends {type: ...}
+        if anchor not in ("now", "unchanged"):
+            raise StripeApiError(400, f"Invalid billing_cycle_anchor: '{anchor}'", param="billing_cycle_anchor")
+        with self.lock:
+            subscription = self.subscriptions.get(subscription_id)
+            if subscription is None:
+                raise missing("subscription", subscription_id)
+            if subscription["status"] != "paused":
+                raise StripeApiError(
+                    400, "Only paused subscriptions can be resumed.", code="subscription_not_paused", param="id"
+                )
+            previous = {"status": "paused"}
+            batch: list[tuple[str, Obj, Obj | None]] = []
+            paid = True
+            if anchor == "now":
+                now = int(time.time())
+                paid = self._payment_method_of(subscription) is not None
+                objects.start_period(subscription, now)
+                subscription["billing_cycle_anchor"] = now
+                invoice = self._invoice(subscription, now, objects.UNIT_AMOUNT, paid=paid)
+                batch.append(("invoice.paid" if paid else "invoice.payment_failed", invoice, None))
+            subscription["status"] = "active" if paid else "past_due"
+            batch += [
+                ("customer.subscription.resumed", subscription, None),
+                ("customer.subscription.updated", subscription, previous),
+            ]
+            return subscription, self._emit(batch)
 
     def _latest_charge(self, subscription_id: str) -> Obj:
         subscription = self._live_subscription(subscription_id)
@@ -522,8 +578,10 @@ def _routes() -> dict[str, Handler]:
             return changed(*state.end_trial(subscription_id))
         if action == "payment_failed":
             return changed(*state.fail_renewal(subscription_id))
-        if action in ("pause", "resume"):
-            return changed(*state.pause(subscription_id, resume=action == "resume"))
+        if action == "pause":
+            return changed(*state.pause(subscription_id))
+        if action == "resume":
+            return changed(*state.resume(subscription_id, params))
         if action == "refund":
             return state.refund(subscription_id)
         if action == "dispute":
@@ -550,6 +608,8 @@ def _routes() -> dict[str, Handler]:
         "subscriptions.retrieve": lambda s, p, r, a: s.subscription(a["id"]),
         "subscriptions.list": lambda s, p, r, a: page(s.list_subscriptions(p), p, "/v1/subscriptions"),
         "subscriptions.cancel": lambda s, p, r, a: s.cancel_subscription(a["id"])[0],
+        "subscriptions.resume": lambda s, p, r, a: s.resume(a["id"], p)[0],
+        "local.add_card": lambda s, p, r, a: s.add_card(a["id"]),
         "events.retrieve": lambda s, p, r, a: s.event(a["id"]),
         "events.list": lambda s, p, r, a: page(s.list_events(p), p, "/v1/events"),
         "local.complete": lambda s, p, r, a: s.complete_checkout(a["id"], p),
@@ -579,9 +639,11 @@ URLS = Map(
         Rule("/v1/subscriptions", methods=["GET"], endpoint="subscriptions.list"),
         Rule("/v1/subscriptions/<id>", methods=["GET"], endpoint="subscriptions.retrieve"),
         Rule("/v1/subscriptions/<id>", methods=["DELETE"], endpoint="subscriptions.cancel"),
+        Rule("/v1/subscriptions/<id>/resume", methods=["POST"], endpoint="subscriptions.resume"),
         Rule("/v1/events", methods=["GET"], endpoint="events.list"),
         Rule("/v1/events/<id>", methods=["GET"], endpoint="events.retrieve"),
         Rule("/_local/checkout_sessions/<id>/complete", methods=["POST"], endpoint="local.complete"),
+        Rule("/_local/customers/<id>/add_card", methods=["POST"], endpoint="local.add_card"),
         Rule("/_local/subscriptions/<id>/cancel", methods=["POST"], endpoint="local.cancel"),
         Rule("/_local/subscriptions/<id>/update", methods=["POST"], endpoint="local.update"),
         Rule(
