@@ -658,6 +658,7 @@ URLS = Map(
         Rule("/checkout/<id>", methods=["GET", "POST"], endpoint="page.checkout"),
         Rule("/billing_portal/<id>", methods=["GET"], endpoint="page.portal"),
         Rule("/billing_portal/<id>/cancel/<subscription>", methods=["POST"], endpoint="page.cancel"),
+        Rule("/billing_portal/<id>/add_card", methods=["POST"], endpoint="page.add_card"),
     ]
 )
 
@@ -685,7 +686,8 @@ class StripeApp:
         return response(environ, start_response)
 
     def _page(self, request: Request, endpoint: str, args: Mapping[str, Any]) -> Response:
-        """The hosted pages a demo user clicks through: pay at checkout, cancel in the portal."""
+        """The hosted pages a demo user clicks through: pay at checkout; cancel, or add a card, in
+        the portal."""
         if endpoint == "page.checkout":
             session = self.state.checkout_session(args["id"])
             if request.method == "POST":
@@ -701,13 +703,19 @@ class StripeApp:
         if endpoint == "page.cancel":
             self.state.cancel_subscription(args["subscription"])
             return redirect(str(portal["return_url"]), 303)
+        if endpoint == "page.add_card":
+            self.state.add_card(portal["customer"])
+            return redirect(str(portal["return_url"]), 303)
         live = self.state.list_subscriptions({"customer": portal["customer"]})
         buttons = "".join(
             f'<form method="post" action="/billing_portal/{portal["id"]}/cancel/{s["id"]}">'
             f"<button>Cancel {s['id']} ({s['status']})</button></form>"
             for s in live
         )
-        return _html(f"<h1>Local Stripe billing portal</h1>{buttons or '<p>No subscriptions.</p>'}")
+        add_card = (
+            f'<form method="post" action="/billing_portal/{portal["id"]}/add_card"><button>Add a card</button></form>'
+        )
+        return _html(f"<h1>Local Stripe billing portal</h1>{buttons or '<p>No subscriptions.</p>'}{add_card}")
 
     def _idempotent(self, request: Request, endpoint: str, args: Mapping[str, Any]) -> Response:
         """A POST with an Idempotency-Key goes through Stripe's idempotency layer

@@ -53,7 +53,7 @@ def replay_event(event: Mapping[str, Any], *, force: bool) -> Replay:
     try:
         outcome = events.handle_event(event)
         if outcome is events.Outcome.DUPLICATE and force and customer_id:
-            outcome = events.sync_customer(customer_id)
+            outcome = events.sync_customer(customer_id, resume_paused=replay.event_type in events.CARD_TYPES)
         replay.outcome = outcome.value
     except errors.ApiError as exc:
         replay.outcome, replay.error = exc.code, exc.message

@@ -17,7 +17,7 @@ import stripe
 from google.cloud import firestore
 
 from functions.reminders import public as reminders
-from functions.stripe_webhook import customers, daily_counts, entitlement_store
+from functions.stripe_webhook import customers, daily_counts, entitlement_store, resumption
 from functions.stripe_webhook.entitlement import Entitlement, State, entitlement_from, period_start
 from lib import errors, log, stripe_api
 from lib import firestore as db
@@ -37,6 +37,7 @@ EVENTS_COLLECTION = "stripe_events"
 HANDLED_TYPES = frozenset(
     {
         "checkout.session.completed",
+        "customer.updated",
         "customer.subscription.created",
         "customer.subscription.updated",
         "customer.subscription.deleted",
@@ -49,6 +50,9 @@ HANDLED_TYPES = frozenset(
         "charge.dispute.closed",
     }
 )
+# A customer's default card changed (the billing portal sends this when a card is added): a
+# subscription paused at its trial's end may now be resumed.
+CARD_TYPES = frozenset({"customer.updated"})
 
 # `applied` counts how many times processing ran for an event: the witness tests and the
 # benchmark read to prove each event took effect exactly once.
@@ -112,12 +116,16 @@ def entitlement_now(customer_id: str, now: datetime) -> Entitlement:
     )
 
 
-def sync_customer(customer_id: str) -> Outcome:
-    """Writes what the customer's subscriptions grant now, as Stripe reports them."""
+def sync_customer(customer_id: str, *, resume_paused: bool = False) -> Outcome:
+    """Writes what the customer's subscriptions grant now, as Stripe reports them; with
+    `resume_paused`, first resumes a subscription paused at its trial's end that the customer's
+    default card can now pay for."""
     uid = customers.last_owner_of(customer_id)
     if uid is None:
         return Outcome.ORPHANED
     log.bind(uid=uid)
+    if resume_paused and (resumed := resumption.resume_paused_trials(customer_id)):
+        _logger.info("resumed", extra={"fields": {"subscriptions": resumed}})
     synced_at = datetime.now(UTC)  # taken before the read: the state is at least this fresh
     entitlement = entitlement_now(customer_id, synced_at)
     written = entitlement_store.write_if_newer(uid, entitlement, synced_at)
@@ -151,7 +159,7 @@ def _process(event: Mapping[str, Any]) -> Outcome:
     customer_id = customer_in(event)
     if customer_id is None:
         return Outcome.IGNORED
-    return sync_customer(customer_id)
+    return sync_customer(customer_id, resume_paused=event["type"] in CARD_TYPES)
 
 
 def handle_event(event: Mapping[str, Any]) -> Outcome:

@@ -9,13 +9,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import stripe
 from firebase_admin import auth as fb_auth
 
 from functions.stripe_webhook import daily_counts
 from lib import firebase, stripe_api
+from lib import firestore as db
 from lib.config import settings
 from tests.conftest import AppUser, GatewayClient
-from tests.support.payments import checkout, control, delivered, entitlement, event_record, local
+from tests.support.payments import (
+    checkout,
+    control,
+    deliver,
+    delivered,
+    entitlement,
+    event_payload,
+    event_record,
+    local,
+)
 from tests.support.waiting import wait_for
 
 
@@ -65,6 +76,57 @@ def test_a_trial_ending_without_a_card_pauses_and_grants_nothing(gateway: Gatewa
     assert stripe_api.client().v1.subscriptions.retrieve(subscription_id).status == "paused"
     state_of(user.uid, "paused")
     assert view(gateway, user)["plan"] == "free"
+
+
+def test_a_card_added_after_a_trial_paused_without_one_resumes_it_once(gateway: GatewayClient, user: AppUser) -> None:
+    subscription_id = checkout(gateway, user, trial=True, card=False)["subscription"]["id"]
+    state_of(user.uid, "trialing")
+    paused = control(subscription_id, "trial_end")
+    delivered(paused["events"])
+    state_of(user.uid, "paused")
+    assert view(gateway, user)["plan"] == "free"
+    assert gateway.post("/v1/billing/portal-session", headers=user.headers).status_code == 200
+    customer_id = paused["subscription"]["customer"]
+    added = local("POST", f"/_local/customers/{customer_id}/add_card")
+    card_added_at = added["payment_method"]["created"]
+    delivered(added["events"])
+    resumed = stripe_api.client().v1.subscriptions.retrieve(subscription_id)
+    assert resumed.status == "active"
+    assert resumed["items"].data[0].current_period_start >= card_added_at
+    # The first period is charged at once, with the card just added.
+    charges = stripe_api.client().v1.charges.list({"customer": customer_id}).data
+    assert [(c.amount, c.paid) for c in charges] == [(999, True)]
+    assert state_of(user.uid, "active")["subscription_id"] == subscription_id
+    shown = view(gateway, user)
+    assert (shown["plan"], shown["state"]) == ("premium", "active")
+    resumes = stripe_api.client().v1.events.list(
+        {"type": "customer.subscription.resumed", "created": {"gte": card_added_at}}
+    )
+    resumed_events = [e.id for e in resumes.data if e.data.object["id"] == subscription_id]
+    assert len(resumed_events) == 1
+    delivered(resumed_events)
+    # Stripe delivers the card's event again: acknowledged, nothing resumed or charged twice.
+    customer_updated = next(
+        e for e in added["events"] if stripe_api.client().v1.events.retrieve(e).type == "customer.updated"
+    )
+    again = deliver(gateway, event_payload(customer_updated))
+    assert (again.status_code, again.json()["outcome"]) == (200, "duplicate")
+    assert event_record(customer_updated)["applied"] == 1
+    # A delivery whose processing ran but whose record was lost (a crash before completing) runs
+    # again: the subscription is no longer paused, so it is not resumed again.
+    db.client().collection("stripe_events").document(customer_updated).delete()
+    again = deliver(gateway, event_payload(customer_updated))
+    assert (again.status_code, again.json()["outcome"]) == (200, "applied")
+    assert stripe_api.client().v1.subscriptions.retrieve(subscription_id).latest_invoice == resumed.latest_invoice
+    assert len(stripe_api.client().v1.charges.list({"customer": customer_id}).data) == 1
+    assert view(gateway, user)["plan"] == "premium"
+
+
+def test_only_a_paused_subscription_can_be_resumed(gateway: GatewayClient, user: AppUser) -> None:
+    subscription_id = checkout(gateway, user)["subscription"]["id"]
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        stripe_api.client().v1.subscriptions.resume(subscription_id, {"billing_cycle_anchor": {"type": "now"}})
+    assert refused.value.http_status == 400
 
 
 def test_a_trial_ending_with_a_card_becomes_active(gateway: GatewayClient, user: AppUser) -> None:

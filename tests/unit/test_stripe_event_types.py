@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 import stripe
 
@@ -28,3 +31,9 @@ def test_a_handled_dispute_event_asks_stripe_for_its_customer(monkeypatch: pytes
     event = {"type": "charge.dispute.created", "data": {"object": {"object": "dispute", "charge": "ch_1"}}}
     with pytest.raises(events.errors.Unavailable):
         events._process(event)
+
+
+def test_the_deploy_guide_subscribes_the_endpoint_to_every_handled_type() -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
+    named = set(re.findall(r"`([a-z_]+(?:\.[a-z_]+)+)`", guide))
+    assert named >= events.HANDLED_TYPES, sorted(events.HANDLED_TYPES - named)
