@@ -399,9 +399,7 @@ class StripeState:
             if subscription is None:
                 raise missing("subscription", subscription_id)
             if subscription["status"] != "paused":
-                raise StripeApiError(
-                    400, "Only paused subscriptions can be resumed.", code="subscription_not_paused", param="id"
-                )
+                raise StripeApiError(400, "Only paused subscriptions can be resumed.")
             previous = {"status": "paused"}
             batch: list[tuple[str, Obj, Obj | None]] = []
             paid = True
