@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 TASKS_VENV := .venv-tasks
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: install run test lint typecheck terraform-check package clean init plan deploy bootstrap teardown
+.PHONY: install run test lint typecheck terraform-check package clean init plan deploy bootstrap teardown client
 
 install: $(VENV)/.installed $(TASKS_VENV)/.installed node_modules/.installed
 
@@ -36,6 +36,12 @@ $(CHECKOV_VENV)/.installed: terraform/requirements-checkov.txt
 
 run: install
 	$(PY) -m devstack
+
+# Regenerates the TypeScript client's types from the document (docs/api.md, "For app developers").
+client: $(VENV)/.installed node_modules/.installed
+	document=$$(mktemp --suffix=.json); trap 'rm -f "$$document"' EXIT; \
+	$(PY) -m gateway.openapi > "$$document"; \
+	npm run --silent client-types -- "$$document" -o clients/typescript/schema.d.ts
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -221,3 +221,8 @@ def document() -> dict[str, Any]:
 
 def dumps(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2)
+
+
+if __name__ == "__main__":
+    # `python -m gateway.openapi`: the document on stdout, for generating clients.
+    print(dumps(document()))
