@@ -9,9 +9,15 @@ PY := $(VENV)/bin/python
 TASKS_VENV := .venv-tasks
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: install run test lint typecheck terraform-check package clean init plan deploy bootstrap teardown client
+.PHONY: install run test lint typecheck terraform-check package clean init plan deploy bootstrap teardown client chromium
 
-install: $(VENV)/.installed $(TASKS_VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed $(TASKS_VENV)/.installed node_modules/.installed chromium
+
+# Headless Chromium loads the API reference page in a test (Debian's package; needs root or sudo).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends chromium; }
 
 # Last step: the project itself, editable, for the `wellness-ops` console script.
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
