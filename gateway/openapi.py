@@ -180,11 +180,10 @@ def _operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
     by_status: dict[int, list[error_codes.ErrorCode]] = {}
     for entry in error_codes.route_codes(route):
         by_status.setdefault(entry.status, []).append(entry)
-    if route.auth == "identity_platform":
-        # A refused sign-up or sign-in answers in Identity Platform's own error shape.
-        by_status[403] = []
     for status in sorted(by_status):
         responses[str(status)] = _error_response(_STATUS_TEXT[status], by_status[status])
+    if route.auth == "identity_platform":
+        responses["403"] = {"description": "The sign-up or sign-in is refused, in Identity Platform's error shape"}
     operation: dict[str, Any] = {
         "operationId": route.name,
         "summary": route.summary,

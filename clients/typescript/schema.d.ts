@@ -1645,14 +1645,12 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this */
+            /** @description The sign-up or sign-in is refused, in Identity Platform's error shape */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
+                content?: never;
             };
             /** @description Not found. Codes: `not-found` (retry: no) */
             404: {
@@ -1721,14 +1719,12 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this */
+            /** @description The sign-up or sign-in is refused, in Identity Platform's error shape */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
+                content?: never;
             };
             /** @description Not found. Codes: `not-found` (retry: no) */
             404: {
