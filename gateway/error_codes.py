@@ -43,7 +43,7 @@ CODES: tuple[ErrorCode, ...] = (
     ErrorCode(errors.IdTokenRevoked, Retry.SIGN_IN_AGAIN, "the user's tokens were revoked"),
     ErrorCode(errors.AccountDeleted, Retry.SIGN_IN_AGAIN, "the account was deleted; nothing was written"),
     ErrorCode(errors.InvalidOidcToken, Retry.NO, "an internal route's OIDC token is missing or not valid for it"),
-    ErrorCode(errors.UserDisabled, Retry.SIGN_IN_AGAIN, "the account is disabled"),
+    ErrorCode(errors.UserDisabled, Retry.NO, "the account is disabled; signing in is refused too"),
     ErrorCode(errors.CallerNotAllowed, Retry.NO, "the OIDC token names another service account"),
     ErrorCode(
         errors.PermissionDenied,

@@ -1298,7 +1298,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no; sign the user in again) */
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1381,7 +1381,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no; sign the user in again) */
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1468,7 +1468,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no; sign the user in again) */
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1569,7 +1569,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no; sign the user in again) */
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1800,7 +1800,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no; sign the user in again) */
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1885,7 +1885,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no; sign the user in again); `permission-denied` (retry: no) */
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no); `permission-denied` (retry: no) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2053,7 +2053,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no; sign the user in again) */
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2145,7 +2145,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no; sign the user in again) */
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2304,7 +2304,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no; sign the user in again) */
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2405,7 +2405,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no; sign the user in again) */
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2497,7 +2497,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no; sign the user in again) */
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2667,7 +2667,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no; sign the user in again) */
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2759,7 +2759,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no; sign the user in again) */
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2846,7 +2846,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no; sign the user in again) */
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2940,7 +2940,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no; sign the user in again) */
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3038,7 +3038,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no; sign the user in again) */
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3130,7 +3130,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no; sign the user in again) */
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no) */
             403: {
                 headers: {
                     [name: string]: unknown;
