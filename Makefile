@@ -10,9 +10,15 @@ PY := $(VENV)/bin/python
 TASKS_VENV := .venv-tasks
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: install run check test test-unit test-deploy test-component test-stack test-slow lint typecheck terraform-check package clean init plan deploy bootstrap teardown
+.PHONY: install run check test test-unit test-deploy test-component test-stack test-slow lint typecheck terraform-check package clean init plan deploy bootstrap teardown client chromium
 
-install: $(VENV)/.installed $(TASKS_VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed $(TASKS_VENV)/.installed node_modules/.installed chromium
+
+# Headless Chromium loads the API reference page in a test (Debian's package; needs root or sudo).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends chromium; }
 
 # Last step: the project itself, editable, for the `wellness-ops` console script.
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
@@ -37,6 +43,12 @@ $(CHECKOV_VENV)/.installed: terraform/requirements-checkov.txt
 
 run: install
 	$(PY) -m devstack
+
+# Regenerates the TypeScript client's types from the document (docs/api.md, "For app developers").
+client: $(VENV)/.installed node_modules/.installed
+	document=$$(mktemp --suffix=.json); trap 'rm -f "$$document"' EXIT; \
+	$(PY) -m gateway.openapi > "$$document"; \
+	npm run --silent client-types -- "$$document" -o clients/typescript/schema.d.ts
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from devstack.ports import test_environment
 
@@ -45,7 +45,7 @@ def transaction_check_in(uid: str) -> object:
     def record(transaction: firestore.Transaction) -> object:
         user = user_ref.get(transaction=transaction).to_dict() or {}
         rule = day_rule.rule_of(user)
-        day = streak.check_in_day(now, rule, None, timedelta(0))
+        day = rule.local_day(now)
         checkin_ref = user_ref.collection("checkins").document(day.isoformat())
         already = checkin_ref.get(transaction=transaction).exists
         previous = summary_of(user)

@@ -91,12 +91,14 @@ class Gateway:
 
 
 def create_gateway(config: Settings, backend: Backend, openapi_json: str) -> Gateway:
-    from gateway import cdn
+    from gateway import cdn, reference
 
     return Gateway(
         config,
         {
             "openapi": lambda request: Response(openapi_json, mimetype="application/json"),
+            "docs": reference.page,
+            "docs_asset": reference.asset,
             "media": cdn.LocalCdn(config),
         },
         backend,

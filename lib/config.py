@@ -143,9 +143,6 @@ class Settings(BaseModel):
     # Empty: Google's OAuth2 certificates (https://www.googleapis.com/oauth2/v1/certs).
     oidc_certs_url: str = ""
 
-    streaks_max_clock_skew_s: int = Field(default=24 * 3600, gt=0)
-    streaks_midnight_grace_s: int = Field(default=300, ge=0)
-
     stripe_api_key: str = "sk_test_local"
     stripe_webhook_secret: str = "whsec_local_dev"  # noqa: S105 - the local stack's published secret
     stripe_price_id: str = "price_premium_monthly"

@@ -198,8 +198,6 @@ locals {
     REMINDERS_TASK_TARGET          = local.tasks_target_function == null ? "" : "${local.function_urls[local.tasks_target_function]}${local.tasks_target_path}"
     REMINDERS_TASK_SERVICE_ACCOUNT = local.deployment.reminders_task_service_account
     TOKEN_IDLE_DAYS                = "270"
-    STREAKS_MAX_CLOCK_SKEW_S       = "86400"
-    STREAKS_MIDNIGHT_GRACE_S       = "300"
     STRIPE_PRICE_ID                = local.deployment.stripe_price_id
     APP_RETURN_URL                 = local.deployment.app_return_url
     STRIPE_PLAN                    = "premium"

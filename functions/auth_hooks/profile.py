@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
@@ -57,11 +57,6 @@ NOT_BLANK_PATTERN = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u2
 class ProfilePatch(BaseModel):
     # The schema says what the validators below check: at least one field that is not null,
     # and a display name with a character that is not whitespace.
-    # A rule about stored state, which JSON Schema cannot state; /openapi.json puts it in a 409.
-    conflict_when: ClassVar[str] = (
-        "timezone or day_start would change within 24 hours of the last change "
-        "(code profile/day-rule-changed-recently, with Retry-After)"
-    )
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

@@ -2,53 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lib.timezones import IanaTimezone
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _iso_date_text(value: Any) -> Any:
-    # pydantic would also read a number as a date; in JSON a local date is only ever "YYYY-MM-DD".
-    if type(value) is date:
-        return value
-    if not (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
-        raise ValueError("must be a date written YYYY-MM-DD")
-    return value
-
-
-LocalDate = Annotated[date, BeforeValidator(_iso_date_text)]
-
-
-def _datetime_text(value: Any) -> Any:
-    # pydantic would also read a number as Unix time; the schema says an ISO 8601 string.
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("must be a date and time written ISO 8601 with an offset")
-    return value
-
-
-ClientTime = Annotated[AwareDatetime, BeforeValidator(_datetime_text)]
+_IGNORED = (
+    "Ignored: the server judges the day by the profile's day rule and its own clock; accepted so "
+    "that older apps that still send it keep checking in."
+)
 
 
 class CheckinRequest(BaseModel):
     """Every field is optional: an empty body, or none, checks in for today."""
 
     model_config = ConfigDict(extra="forbid")
-
-    # Rules relative to the server's clock, which JSON Schema cannot state; /openapi.json puts
-    # them in this operation's 400 response.
-    refused_when: ClassVar[str] = (
-        "client_time is further from the server's clock than STREAKS_MAX_CLOCK_SKEW_S (24 hours by default), "
-        "or local_date is neither the caller's local today nor, within STREAKS_MIDNIGHT_GRACE_S after the "
-        "user's day started, yesterday"
-    )
 
     timezone: IanaTimezone | None = Field(
         default=None,
@@ -58,13 +28,8 @@ class CheckinRequest(BaseModel):
             "is judged in the profile's zone (the answer's `timezone`)."
         ),
     )
-    client_time: ClientTime | None = Field(
-        default=None, description="The device clock, with its offset; used only to refuse a clock off by over a day."
-    )
-    local_date: LocalDate | None = Field(
-        default=None,
-        description="The local date the app means; it must be today (or yesterday just after it started).",
-    )
+    local_date: Any = Field(default=None, deprecated=True, description=_IGNORED)
+    client_time: Any = Field(default=None, deprecated=True, description=_IGNORED)
 
 
 class StreakQuery(BaseModel):

@@ -21,7 +21,6 @@ from functions.streaks.decision import CheckinDecision, decide
 from functions.streaks.summary import summary_of
 from lib import day_rule, log, queries
 from lib import firestore as db
-from lib.config import settings
 
 IAM_PERMISSIONS = commits.IAM_PERMISSIONS
 
@@ -42,8 +41,7 @@ def _record(ref: firestore.DocumentReference, request: CheckinRequest, now: date
     """One attempt: read, decide, and commit what changed."""
     snapshot = ref.get()
     user = snapshot.to_dict() or {}
-    grace = timedelta(seconds=settings().streaks_midnight_grace_s)
-    decision = decide(user, request.timezone, request.local_date, now, grace)
+    decision = decide(user, request.timezone, now)
     if not decision.changes_anything:
         return _Recorded(decision, day_rule.next_change_at(user))
     batch = db.client().batch()
@@ -68,7 +66,6 @@ def _record(ref: firestore.DocumentReference, request: CheckinRequest, now: date
 
 def check_in(uid: str, request: CheckinRequest) -> CheckinReply:
     now = datetime.now(UTC)
-    streak.check_clock(now, request.client_time, timedelta(seconds=settings().streaks_max_clock_skew_s))
     recorded = commits.with_retries(_record, commits.user_ref(uid), request, now)
     decision = recorded.decision
     fields = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from functions.streaks import streak
@@ -52,10 +52,8 @@ def rule_for(user: Mapping[str, Any], device_timezone: str | None, now: datetime
     return rule
 
 
-def decide(
-    user: Mapping[str, Any], device_timezone: str | None, local_date: date | None, now: datetime, grace: timedelta
-) -> CheckinDecision:
+def decide(user: Mapping[str, Any], device_timezone: str | None, now: datetime) -> CheckinDecision:
     rule = rule_for(user, device_timezone, now)
-    day = streak.check_in_day(now, rule, local_date, grace)
+    day = rule.local_day(now)
     previous = summary_of(user)
     return CheckinDecision(day, day_rule.rule_of(user), rule, previous, streak.next_summary(previous, day, rule, now))

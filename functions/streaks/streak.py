@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 
 from functions.streaks.summary import StreakSummary
 from lib.day_rule import DayRule
-from lib.errors import InvalidArgument
 
 RECENT_DAYS = 30
 FREEZE_EVERY = 7
@@ -153,26 +152,6 @@ def standing_current(summary: StreakSummary, today: date, rule: DayRule, now: da
         return 0
     missed = missed_days(summary, today, rule, now, summary.freezes + 1)
     return summary.current if len(missed) <= summary.freezes else 0
-
-
-def check_clock(now: datetime, client_time: datetime | None, max_skew: timedelta) -> None:
-    """Refuses a request from a device whose clock is off by more than `max_skew`."""
-    if client_time is not None and abs(client_time - now) > max_skew:
-        hours = max_skew.total_seconds() / 3600
-        raise InvalidArgument(f"client_time: the device clock is off by more than {hours:g} hours from the server's")
-
-
-def check_in_day(now: datetime, rule: DayRule, requested: date | None, grace: timedelta) -> date:
-    """The date a check-in at `now` counts for. A client may name the date it means, but only
-    today, or yesterday when its tap came less than `grace` before the day started."""
-    today = rule.local_day(now)
-    if requested is None or requested == today:
-        return today
-    if requested > today:
-        raise InvalidArgument(f"local_date: {requested} is after today ({today}) in {rule.timezone}")
-    if requested == rule.local_day(now - grace):
-        return requested
-    raise InvalidArgument(f"local_date: backdated check-ins are not accepted; today is {today} in {rule.timezone}")
 
 
 def recent_days(today: date, done: set[date], frozen: set[date], count: int = RECENT_DAYS) -> list[DayMark]:

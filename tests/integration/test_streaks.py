@@ -9,7 +9,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from functions.streaks import checkins
@@ -17,7 +16,6 @@ from functions.streaks.api import CheckinReply, CheckinRequest
 from functions.streaks.freezes import use_freezes
 from functions.streaks.summary import StreakSummary, summary_of
 from lib.day_rule import DayRule
-from lib.errors import InvalidArgument
 from tests.support.documents import checkin_days, user_ref
 from tests.support.streaks import LocalDay, seed_streak
 
@@ -119,13 +117,15 @@ def test_a_missed_day_restarts_the_streak_at_one(stack: object) -> None:
     assert (reply.current, reply.longest) == (1, 6)
 
 
-def test_backdated_checkin_is_refused_and_writes_nothing(stack: object) -> None:
+def test_a_date_sent_by_an_older_app_is_ignored(stack: object) -> None:
     uid = new_uid()
-    yesterday = LocalDay("UTC").before - timedelta(days=1)
-    with pytest.raises(InvalidArgument, match="backdated"):
-        checkins.check_in(uid, CheckinRequest(timezone="UTC", local_date=yesterday))
-    assert not user_ref(uid).get().exists
-    assert checkin_days(uid) == []
+    day = LocalDay("UTC")
+    request = CheckinRequest.model_validate(
+        {"timezone": "UTC", "local_date": (day.before - timedelta(days=1)).isoformat()}
+    )
+    reply = checkins.check_in(uid, request)
+    assert reply.local_date in day.candidates()
+    assert checkin_days(uid) == [reply.local_date.isoformat()]
 
 
 def test_streak_lists_the_last_thirty_days_with_those_done(stack: object) -> None:

@@ -248,15 +248,11 @@ ADVERSARY_ZONES = [
     "UTC",
 ]
 DAY_STARTS = ["00:00", "00:30", "03:00", "04:00", "05:59", "06:00"]
-GRACE = timedelta(minutes=5)
-MAX_SKEW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
 class Checkin:
     zone_name: str | None
-    client_skew: timedelta
-    ask_yesterday: bool
 
 
 @dataclass(frozen=True)
@@ -272,9 +268,9 @@ class ReminderRun:
 Move = Checkin | ChangeRule | ReminderRun
 
 
-def as_move(kind: int, zone_name: str | None, skew_minutes: int, ask_yesterday: bool, day_start: str | None) -> Move:
+def as_move(kind: int, zone_name: str | None, day_start: str | None) -> Move:
     if kind == 0:
-        return Checkin(zone_name, timedelta(minutes=skew_minutes), ask_yesterday)
+        return Checkin(zone_name)
     return ChangeRule(zone_name, day_start) if kind == 1 else ReminderRun()
 
 
@@ -283,8 +279,6 @@ moves = st.builds(
     as_move,
     st.integers(0, 2),
     st.sampled_from([None, *ADVERSARY_ZONES]),
-    st.integers(-30 * 60, 30 * 60),
-    st.booleans(),
     st.sampled_from([None, *DAY_STARTS]),
 )
 
@@ -341,9 +335,7 @@ def serve(user: dict[str, object], move: Move, now: datetime) -> dict[str, objec
     """The user document after the server handled `move` at `now` (a refused request changes nothing)."""
     try:
         if isinstance(move, Checkin):
-            streak.check_clock(now, now + move.client_skew, MAX_SKEW)
-            asked = day_rule.rule_of(user).local_day(now) - timedelta(days=1) if move.ask_yesterday else None
-            decision = decide(user, move.zone_name, asked, now, GRACE)
+            decision = decide(user, move.zone_name, now)
             return user | decision.user_fields(now)
         if isinstance(move, ChangeRule):
             rule = day_rule.rule_of(user)
@@ -438,7 +430,7 @@ def test_a_traveller_who_checks_in_on_every_date_lived_never_loses_the_streak(
     for leg in trip:
         rule = DayRule(leg.zone_name, day_rule.parse_day_start(day_start))
         for now in honest_checkins(rule, arrive, arrive + leg.stay, times):
-            user = serve(user, Checkin(leg.zone_name, timedelta(0), ask_yesterday=False), now)
+            user = serve(user, Checkin(leg.zone_name), now)
             first = first or now
             count += 1
             current = summary_of(user).current
