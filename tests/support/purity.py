@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 import io
+import mimetypes
 import os
 import socket
 import subprocess
@@ -20,9 +21,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Read-only data a pure test may still load: the interpreter's and the libraries' own files, and
-# the time zone database that zoneinfo reads.
-READABLE = (sys.prefix, sys.base_prefix, sys.exec_prefix, *zoneinfo.TZPATH)
+# Read-only data a pure test may still load: the interpreter's and the libraries' own files, the
+# time zone database that zoneinfo reads, and the system's MIME types that mimetypes reads (a
+# response that sends a file names its type from them).
+READABLE = (sys.prefix, sys.base_prefix, sys.exec_prefix, *zoneinfo.TZPATH, *mimetypes.knownfiles)
 
 # The spawning calls of os; the exec* and spawn* variants all end in one of these.
 SPAWNS = ("fork", "forkpty", "posix_spawn", "posix_spawnp", "system", "execv", "execve", "popen")
