@@ -179,6 +179,24 @@ def one_time_setup(settings: Settings) -> list[Step]:
     wif = ("iam", "workload-identity-pools")
     where = ("--location=global",)
     condition = _wif_condition(settings)
+    # The provider's mapping and condition, the same on its creation and on an update of one made earlier.
+    trust = (
+        "--attribute-mapping=google.subject=assertion.sub,attribute.repository_id=assertion.repository_id",
+        f"--attribute-condition={condition}",
+    )
+
+    def provider(verb: str, *flags: str) -> tuple[str, ...]:
+        return _gcloud(
+            *wif,
+            "providers",
+            verb,
+            WIF_PROVIDER,
+            f"--workload-identity-pool={WIF_POOL}",
+            *where,
+            *flags,
+            settings=settings,
+        )
+
     pool = f"projects/{settings.project_number}/locations/global/workloadIdentityPools/{WIF_POOL}"
     deployer, planner = _sa(DEPLOYER, settings), _sa(PLANNER, settings)
     sa_kind = ("iam", "service-accounts")
@@ -233,57 +251,13 @@ def one_time_setup(settings: Settings) -> list[Step]:
         ),
         Step(
             name="create the GitHub OIDC provider",
-            argv=_gcloud(
-                *wif,
-                "providers",
-                "create-oidc",
-                WIF_PROVIDER,
-                f"--workload-identity-pool={WIF_POOL}",
-                *where,
-                "--issuer-uri=https://token.actions.githubusercontent.com",
-                "--attribute-mapping=google.subject=assertion.sub,attribute.repository_id=assertion.repository_id",
-                f"--attribute-condition={condition}",
-                settings=settings,
-            ),
-            done=CommandProbe(
-                _gcloud(
-                    *wif,
-                    "providers",
-                    "describe",
-                    WIF_PROVIDER,
-                    f"--workload-identity-pool={WIF_POOL}",
-                    *where,
-                    "--format=value(name)",
-                    settings=settings,
-                )
-            ),
+            argv=provider("create-oidc", "--issuer-uri=https://token.actions.githubusercontent.com", *trust),
+            done=CommandProbe(provider("describe", "--format=value(name)")),
         ),
         Step(
             name="condition the provider on the repository id",
-            argv=_gcloud(
-                *wif,
-                "providers",
-                "update-oidc",
-                WIF_PROVIDER,
-                f"--workload-identity-pool={WIF_POOL}",
-                *where,
-                "--attribute-mapping=google.subject=assertion.sub,attribute.repository_id=assertion.repository_id",
-                f"--attribute-condition={condition}",
-                settings=settings,
-            ),
-            done=CommandProbe(
-                _gcloud(
-                    *wif,
-                    "providers",
-                    "describe",
-                    WIF_PROVIDER,
-                    f"--workload-identity-pool={WIF_POOL}",
-                    *where,
-                    "--format=value(attributeCondition)",
-                    settings=settings,
-                ),
-                expect=(condition,),
-            ),
+            argv=provider("update-oidc", *trust),
+            done=CommandProbe(provider("describe", "--format=value(attributeCondition)"), expect=(condition,)),
         ),
     ]
     for name in (DEPLOYER, PLANNER):

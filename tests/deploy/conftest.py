@@ -1,5 +1,7 @@
-"""A stand-in project for deploy/bootstrap.py: `gcloud` and `terraform` first on PATH are the
-stand-ins of tests/support, the REST APIs a local server, all on one JSON file in tmp_path."""
+"""Terraform as the deploy tier reads it: the route-derived locals evaluated for the repository's
+table, and the resources as parsed. And a stand-in project for deploy/bootstrap.py: `gcloud` and
+`terraform` first on PATH are the stand-ins of tests/support, the REST APIs a local server, all on
+one JSON file in tmp_path."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from typing import Any
 import pytest
 
 from deploy.bootstrap_steps import Settings
+from lib.routing import ROUTES_FILE
 from tests.support import standin_cloud as cloud
+from tests.support import terraform as tf
 from tests.support.standin_config import config_model
 from tests.support.standin_googleapis import googleapis_server
 
@@ -29,6 +33,17 @@ SETTINGS = Settings(
     repository_id="424242",
     state_bucket=f"{cloud.PROJECT}-tfstate",
 )
+
+
+@pytest.fixture(scope="session")
+def repository(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The locals of terraform/routes.tf for the repository's route table."""
+    return tf.evaluate_locals(ROUTES_FILE, tmp_path_factory.mktemp("console"))
+
+
+@pytest.fixture(scope="session")
+def resources() -> dict[tuple[str, str], dict[str, Any]]:
+    return tf.resources()
 
 
 @pytest.fixture(scope="session")

@@ -90,16 +90,6 @@ def full(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return tf.evaluate_locals(routes, tmp_path_factory.mktemp("console"), settings_file)
 
 
-@pytest.fixture(scope="module")
-def repository(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return tf.evaluate_locals(ROUTES_FILE, tmp_path_factory.mktemp("console"))
-
-
-@pytest.fixture(scope="module")
-def resources() -> dict[tuple[str, str], dict[str, Any]]:
-    return tf.resources()
-
-
 def key_of(row: dict[str, Any]) -> str:
     return f"{row['function']}-{row['entry_point']}"
 

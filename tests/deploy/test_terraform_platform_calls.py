@@ -27,16 +27,6 @@ DOMAIN = tf.DEPLOYMENT_STAND_INS["domain"]
 UNROUTED = ["/", "/nope", "/v1/unknown", "/internal/x", "/internal/reminders/tick", "/internal/auth/before-create"]
 
 
-@pytest.fixture(scope="module")
-def repository(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return tf.evaluate_locals(ROUTES_FILE, tmp_path_factory.mktemp("console"))
-
-
-@pytest.fixture(scope="module")
-def resources() -> dict[tuple[str, str], dict[str, Any]]:
-    return tf.resources()
-
-
 def _rows() -> list[dict[str, Any]]:
     return [r for r in yaml.safe_load(ROUTES_FILE.read_text())["routes"] if r["function"] != "gateway"]
 
