@@ -170,6 +170,8 @@ def _add_counts(text: str, phase: Phase) -> None:
     for line in text.splitlines():
         record = json.loads(line)
         route = names.get(record["route"], record["route"])
+        if record.get("variant") == "baseline":
+            route = f"{route}@baseline"
         for unit in ("reads", "writes", "deletes", "operations", "calls"):
             if unit in record:
                 phase.ops[(f"{record['service']}.{unit}", route)] += record[unit]
@@ -377,6 +379,74 @@ def floor_from_terraform() -> Floor:
     )
 
 
+# --- a change, against the revision before it ------------------------------------------------
+
+# The route the lever changed, and how the app calls it for a user (method, path, body).
+LEVER_ROUTE = "device_put"
+LEVER_CALLS = 30
+
+
+def lever_request(user: AppUser) -> tuple[str, str, dict[str, Any]]:
+    return "PUT", f"/v1/devices/{user.fid}", {"platform": "android"}
+
+
+def start_baseline(stack: Any, revision: str, counts_dir: Path) -> str:
+    """Starts the lever route's function from `revision` (its tree exported from git) beside the
+    current one, probed alike; answers its URL."""
+    import subprocess
+    import tempfile
+
+    from devstack.stack import ROOT, Service, http_ok, unit_services
+    from devstack.units import unit_key
+    from lib import routing
+    from lib.config import settings
+
+    old_root = Path(tempfile.mkdtemp(prefix="cost-baseline-", dir=ROOT / ".devstack"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(old_root)], input=archive, check=True)
+    key = unit_key(next(r for r in routing.routes() if r.name == LEVER_ROUTE))
+    current = next(s for s in unit_services(settings()) if s.name == key)
+    port = settings().gateway_port + 50  # free in devstack/ports.py's layout
+    argv = [a.replace(str(ROOT), str(old_root)) for a in current.argv if not a.startswith("--port=")]
+    url = f"http://127.0.0.1:{port}"
+    env = {**current.env, "PYTHONPATH": f"{PROBE}:{old_root}", "COST_COUNTS_DIR": str(counts_dir)}
+    env["COST_VARIANT"] = "baseline"
+    stack.start([Service(f"{key}-baseline", [*argv, f"--port={port}"], http_ok(f"{url}/"), url, env)])
+    return url
+
+
+def compare_lever(meter: Meter, users: Sequence[AppUser], baseline_url: str) -> Phase:
+    """The lever route called LEVER_CALLS times on the baseline and on the current function, alternately."""
+    from devstack.units import unit_key, unit_url
+    from lib import routing
+    from lib.config import settings
+
+    key = unit_key(next(r for r in routing.routes() if r.name == LEVER_ROUTE))
+    current_url = unit_url(settings(), key)
+    time.sleep(1.0)
+    before = meter.snapshot()
+    for index in range(LEVER_CALLS):
+        user = users[index % len(users)]
+        method, path, body = lever_request(user)
+        for base in (baseline_url, current_url):
+            requests.request(method, base + path, headers=user.headers, json=body, timeout=60).raise_for_status()
+    time.sleep(1.0)
+    return meter.since(before, Phase("lever"))
+
+
+def lever_lines(phase: Phase) -> list[str]:
+    def per_call(route: str) -> dict[str, float]:
+        kinds = {k: n / LEVER_CALLS for (k, r), n in phase.ops.items() if r == route and k.startswith("firestore.")}
+        return {k.removeprefix("firestore."): kinds.get(k, 0.0) for k in ("firestore.reads", "firestore.writes")}
+
+    before, after = per_call(f"{LEVER_ROUTE}@baseline"), per_call(LEVER_ROUTE)
+    ratio = after["writes"] / before["writes"] if before["writes"] else float("nan")
+    return [
+        f"lever {LEVER_ROUTE}: baseline per call {before}; now per call {after}",
+        f"lever {LEVER_ROUTE} firestore writes per call ratio now/baseline={ratio:.2f}",
+    ]
+
+
 # --- the report -------------------------------------------------------------------------------
 
 
@@ -403,6 +473,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.cost", description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--port-base", type=int, default=int(os.environ.get("BENCH_PORT_BASE", "14000")))
+    parser.add_argument(
+        "--baseline-rev", default="", help=f"also run {LEVER_ROUTE} from this git revision and print the ratio"
+    )
     args = parser.parse_args(argv)
     os.environ["TEST_PORT_BASE"] = str(args.port_base)
     from devstack.ports import test_environment
@@ -455,6 +528,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         renewal, events = measured("renewals", lambda: renewals(users, webhooks_done))
         scheduled, _ = measured("scheduled", lambda: scheduled_once(due_at + timedelta(hours=2)))
+        lever = (
+            compare_lever(meter, users, start_baseline(stack, args.baseline_rev, counts_dir))
+            if args.baseline_rev
+            else None
+        )
 
     n = len(users)
     events_per_user_day = PROFILE.premium_share * PROFILE.webhook_events_per_subscription_month / 30
@@ -474,6 +552,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         cpu = " ".join(f"{u}={s:.2f}" for u, s in sorted(phase.cpu_s.items()) if s >= 0.01)
         logs = " ".join(f"{u}={b}" for u, b in sorted(phase.log_bytes.items()))
         print(f"cpu_s {name}: {cpu}; log_bytes {name}: {logs}")
+    if lever is not None:
+        print("\n".join(lever_lines(lever)))
     print("per daily user per day: " + _usage_line(per_user))
     print("fixed per day (scheduled jobs): " + _usage_line(fixed))
     print(f"floor from terraform: {floor}; priced floor lines {floor_cost(floor)}; not priced: {'; '.join(UNPRICED)}")

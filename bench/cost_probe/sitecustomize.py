@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 _DIR = os.environ.get("COST_COUNTS_DIR", "")
+# "baseline" in the process bench.cost starts from an earlier revision, to compare a change.
+_VARIANT = os.environ.get("COST_VARIANT", "current")
 _LOCK = threading.Lock()
 
 
@@ -40,7 +42,10 @@ def _route() -> str:
 
 
 def record(service: str, operation: str, **units: int) -> None:
-    line = json.dumps({"unit": _UNIT, "route": _route(), "service": service, "operation": operation, **units})
+    route = _route()
+    line = json.dumps(
+        {"unit": _UNIT, "route": route, "variant": _VARIANT, "service": service, "operation": operation, **units}
+    )
     with _LOCK, open(os.path.join(_DIR, f"{os.getpid()}.jsonl"), "a") as out:
         out.write(line + "\n")
 
