@@ -407,7 +407,9 @@ def start_baseline(stack: Any, revision: str, counts_dir: Path) -> str:
     key = unit_key(next(r for r in routing.routes() if r.name == LEVER_ROUTE))
     current = next(s for s in unit_services(settings()) if s.name == key)
     port = settings().gateway_port + 50  # free in devstack/ports.py's layout
-    argv = [a.replace(str(ROOT), str(old_root)) for a in current.argv if not a.startswith("--port=")]
+    # The same server and interpreter; the function's source and its imports from the old tree.
+    argv = [a.replace(str(ROOT), str(old_root)) if a.startswith("--source=") else a for a in current.argv]
+    argv = [a for a in argv if not a.startswith("--port=")]
     url = f"http://127.0.0.1:{port}"
     env = {**current.env, "PYTHONPATH": f"{PROBE}:{old_root}", "COST_COUNTS_DIR": str(counts_dir)}
     env["COST_VARIANT"] = "baseline"
@@ -471,7 +473,7 @@ def per_route_lines(phases: Sequence[Phase], users: int) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.cost", description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--users", type=int, default=40)
     parser.add_argument("--port-base", type=int, default=int(os.environ.get("BENCH_PORT_BASE", "14000")))
     parser.add_argument(
         "--baseline-rev", default="", help=f"also run {LEVER_ROUTE} from this git revision and print the ratio"
