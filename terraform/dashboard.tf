@@ -40,11 +40,6 @@ locals {
       aligner = "ALIGN_PERCENTILE_99", reducer = "REDUCE_MAX", group_by = ["resource.label.service_name"]
     },
     {
-      title   = "5xx answers per function (per second)"
-      filter  = "metric.type=\"run.googleapis.com/request_count\" AND ${local.dashboard_run_filter} AND metric.label.response_code_class=\"5xx\""
-      aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = ["resource.label.service_name"]
-    },
-    {
       title   = "Requests per function (per second)"
       filter  = "metric.type=\"run.googleapis.com/request_count\" AND ${local.dashboard_run_filter}"
       aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = ["resource.label.service_name"]
@@ -80,6 +75,18 @@ locals {
     },
   ]
   dashboard_charts = concat(local.push_charts, local.run_charts, local.firestore_charts)
+  # Error rate per function: its 5xx answers over all its answers.
+  error_rate_chart = {
+    title       = "Error rate (5xx share) per function"
+    numerator   = "metric.type=\"run.googleapis.com/request_count\" AND ${local.dashboard_run_filter} AND metric.label.response_code_class=\"5xx\""
+    denominator = "metric.type=\"run.googleapis.com/request_count\" AND ${local.dashboard_run_filter}"
+  }
+  error_rate_aggregation = {
+    alignmentPeriod    = "300s"
+    perSeriesAligner   = "ALIGN_RATE"
+    crossSeriesReducer = "REDUCE_SUM"
+    groupByFields      = ["resource.label.service_name"]
+  }
 }
 
 resource "google_logging_metric" "pushes" {
@@ -138,7 +145,22 @@ resource "google_monitoring_dashboard" "operations" {
     displayName = "Wellness backend"
     gridLayout = {
       columns = 3
-      widgets = [
+      widgets = concat([
+        {
+          title = local.error_rate_chart.title
+          xyChart = {
+            dataSets = [{
+              plotType = "LINE"
+              timeSeriesQuery = {
+                timeSeriesFilterRatio = {
+                  numerator   = { filter = local.error_rate_chart.numerator, aggregation = local.error_rate_aggregation }
+                  denominator = { filter = local.error_rate_chart.denominator, aggregation = local.error_rate_aggregation }
+                }
+              }
+            }]
+          }
+        }
+        ], [
         for chart in local.dashboard_charts : {
           title = chart.title
           xyChart = {
@@ -158,7 +180,7 @@ resource "google_monitoring_dashboard" "operations" {
             }]
           }
         }
-      ]
+      ])
     }
   })
 

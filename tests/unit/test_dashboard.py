@@ -52,6 +52,8 @@ def _charts() -> list[tuple[str, str]]:
                 found.append((f"{name}:{field}", text))
             continue
         found.extend((chart["title"], chart["filter"]) for chart in charts)
+    ratio = _locals()["error_rate_chart"]
+    found.extend((f"{ratio['title']}:{part}", ratio[part]) for part in ("numerator", "denominator"))
     return found
 
 
@@ -66,8 +68,10 @@ def _metric_keys(name: str) -> set[str]:
 
 
 def test_the_dashboard_draws_every_chart() -> None:
-    dashboard = _resources()[("google_monitoring_dashboard", "operations")]
-    assert "local.dashboard_charts" in json.dumps(dashboard["dashboard_json"])
+    dashboard = json.dumps(_resources()[("google_monitoring_dashboard", "operations")]["dashboard_json"])
+    assert "local.dashboard_charts" in dashboard
+    assert "local.error_rate_chart.numerator" in dashboard
+    assert "local.error_rate_chart.denominator" in dashboard
     assert "concat(local.push_charts, local.run_charts, local.firestore_charts)" in _locals()["dashboard_charts"]
 
 
@@ -86,5 +90,5 @@ def test_every_chart_names_one_metric_that_exists(title: str, chart_filter: str)
 
 def test_the_dashboard_shows_what_an_operator_looks_at_first() -> None:
     titles = " ".join(title for title, _ in _charts()) + " " + json.dumps(_locals()["run_charts"])
-    for wanted in ("sent", "skipped", "failed", "Webhook", "p50", "p99", "5xx", "Platform refusals", "Requests"):
+    for wanted in ("sent", "skipped", "failed", "Webhook", "p50", "p99", "Error rate", "Platform refusals", "Requests"):
         assert wanted in titles, wanted
