@@ -1,4 +1,4 @@
-"""`python -m bench.cost [--users 100] [--port-base 14000]`: one day of N users on the local stack,
+"""`python -m bench.cost [--users 40] [--port-base 14000] [--baseline-rev REV]`: one day of N users on the local stack,
 every billable operation counted where it happens, priced per month.
 
 The usage profile (PROFILE below) says what a daily user does. The function processes run with
@@ -6,9 +6,11 @@ bench/cost_probe on their PYTHONPATH, which records each Firestore RPC (reads, w
 Google bills them), Cloud Tasks call and call to Auth, FCM and Stripe, by route. The bench adds
 what the processes show from outside: requests and their latency and log bytes (the functions' own
 log files), CPU seconds (each process tree), and the bytes through the load balancer and the CDN
-(at its own client). Phases: the app (opens, check-ins, devices, the catalogue, plays), one tick
-that finds every reminder due and the sends it enqueues, opens of the pushes, subscription
-renewals through the webhook, and one run of each scheduled job with nobody due. The last line:
+(at its own client). Phases, in the day's order: one tick that finds every reminder due and the
+sends it enqueues, opens of the pushes, the app (opens, device refreshes, check-ins, the
+catalogue, plays), subscription renewals through the webhook, and one run of each scheduled job
+with nobody due. With --baseline-rev, the lever's route runs from that revision beside the
+current code and the ratio of their Firestore writes per call is printed. The last line:
 `cost users_1k=$… users_10k=$… users_100k=$… floor=$… per month (priced lines)`.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -364,8 +367,6 @@ def floor_from_terraform() -> Floor:
     from tests.support import terraform as tf
 
     resources = tf.resources()
-    import tempfile
-
     with tempfile.TemporaryDirectory() as workdir:
         evaluated = evaluate_locals(routing.ROUTES_FILE, Path(workdir))
     armor = resources[("google_compute_security_policy", "api")]
@@ -394,7 +395,6 @@ def start_baseline(stack: Any, revision: str, counts_dir: Path) -> str:
     """Starts the lever route's function from `revision` (its tree exported from git) beside the
     current one, probed alike; answers its URL."""
     import subprocess
-    import tempfile
 
     from devstack.stack import ROOT, Service, http_ok, unit_services
     from devstack.units import unit_key
