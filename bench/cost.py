@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -401,7 +402,10 @@ def start_baseline(stack: Any, revision: str, counts_dir: Path) -> str:
     from lib import routing
     from lib.config import settings
 
-    old_root = Path(tempfile.mkdtemp(prefix="cost-baseline-", dir=ROOT / ".devstack"))
+    # One folder per port base, emptied each run, so runs leave one old tree behind at most.
+    old_root = ROOT / ".devstack" / f"cost-baseline.{settings().gateway_port}"
+    shutil.rmtree(old_root, ignore_errors=True)
+    old_root.mkdir(parents=True)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(old_root)], input=archive, check=True)
     key = unit_key(next(r for r in routing.routes() if r.name == LEVER_ROUTE))
