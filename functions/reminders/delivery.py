@@ -60,6 +60,11 @@ def line_fields(users: int, counts: Mapping[str, int]) -> dict[str, int | float]
     }
 
 
+def skipped(counts: Mapping[str, int]) -> int:
+    """The batch's users that got no push because nothing was to be sent (every `skipped_*` count)."""
+    return sum(n for status, n in counts.items() if status.startswith("skipped"))
+
+
 def first_status(user: Mapping[str, Any], kind: Kind, streak: StreakToday, matter_open: bool) -> SendStatus:
     """What a claimed user-day-kind starts as: skipped when nothing is to be sent, else claimed.
     An account notice needs only its category and its matter still open (`matter_open`)."""

@@ -113,10 +113,15 @@ def register_device(uid: str, installation_id: str, registration: DeviceRegistra
 
     def claim(transaction: firestore.Transaction) -> None:
         tombstones.refuse_if_deleted(transaction, uid)
-        _release_from_others(transaction, uid, installation_id)
-        transaction.set(owner_ref(installation_id), {"uid": uid, "updated_at": now})
+        user = _user_ref(uid).get(transaction=transaction).to_dict() or {}
+        owned = _release_from_others(transaction, uid, installation_id)
+        # The app refreshes its device every day: a refresh that changes neither the owner nor
+        # the mirror writes only the device, one write instead of three (docs/cost.md).
+        if not owned:
+            transaction.set(owner_ref(installation_id), {"uid": uid, "updated_at": now})
         transaction.set(device_ref(uid, installation_id), device)
-        transaction.set(_user_ref(uid), _address_entry(installation_id, registration.token), merge=True)
+        if (user.get("devices") or {}).get(installation_id) != {"token": registration.token}:
+            transaction.set(_user_ref(uid), _address_entry(installation_id, registration.token), merge=True)
 
     db.run_transaction(claim)
     addressed_by: Literal["fid", "token"] = "token" if registration.token else "fid"
@@ -125,18 +130,19 @@ def register_device(uid: str, installation_id: str, registration: DeviceRegistra
     )
 
 
-def _release_from_others(transaction: firestore.Transaction, uid: str, installation_id: str) -> None:
-    """Removes the device from its previous owner, if that is someone else and still has it.
-    Reads only, then writes: a transaction reads everything before its first write."""
+def _release_from_others(transaction: firestore.Transaction, uid: str, installation_id: str) -> bool:
+    """Removes the device from its previous owner, if that is someone else and still has it;
+    answers whether `uid` owns it already. Reads only, then writes: a transaction reads everything
+    before its first write, so it reads the previous owner's device before any delete."""
     owner = owner_ref(installation_id).get(transaction=transaction).to_dict() or {}
     previous = owner.get("uid")
     if not previous or previous == uid:
-        return
+        return previous == uid
     held = device_ref(str(previous), installation_id)
-    if not held.get(transaction=transaction).exists:
-        return
-    transaction.delete(held)
-    transaction.update(_user_ref(str(previous)), {_mirror_field(installation_id): firestore.DELETE_FIELD})
+    if held.get(transaction=transaction).exists:
+        transaction.delete(held)
+        transaction.update(_user_ref(str(previous)), {_mirror_field(installation_id): firestore.DELETE_FIELD})
+    return False
 
 
 def forget_device(uid: str, installation_id: str) -> None:

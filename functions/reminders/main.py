@@ -81,8 +81,12 @@ def send_batch_task(request: flask.Request) -> Reply:
     batch = parse_body(request, Batch)
     retry_count = int(request.headers.get("X-CloudTasks-TaskRetryCount", "0") or 0)
     report = delivery.deliver(batch, retry_count, _now())
-    # On the request line: the alerts count batches that sent, and batches failing for a share of users.
-    log.bind(**delivery.line_fields(len(batch.users), report.counts))
+    # On the request line: the alerts count batches that sent, and batches failing for a share of
+    # users; the dashboard sums pushes by the batch's kinds.
+    kinds = ",".join(sorted({user.kind.value for user in batch.users}))
+    log.bind(
+        kind=kinds, skipped=delivery.skipped(report.counts), **delivery.line_fields(len(batch.users), report.counts)
+    )
     if report.retry_after_s is not None:
         # Cloud Tasks retries the task; what was sent is settled and will be skipped.
         cls = errors.RateLimited if report.quota_exceeded else errors.Unavailable

@@ -9,6 +9,7 @@ from __future__ import annotations
 import flask
 
 from functions.stripe_webhook import entitlement_view
+from lib import log
 from lib.auth import Caller
 from lib.http import Reply, parse_body
 from lib.routing import serve
@@ -18,7 +19,9 @@ def receive_event(request: flask.Request) -> Reply:
     from functions.stripe_webhook import events, signature
 
     event = signature.verified_event(request.get_data(cache=True), request.headers.get("Stripe-Signature"))
-    return {"received": True, "outcome": events.handle_event(event).value}
+    outcome = events.handle_event(event).value
+    log.bind(event_outcome=outcome)  # the dashboard counts events by outcome
+    return {"received": True, "outcome": outcome}
 
 
 def checkout_session(request: flask.Request, caller: Caller) -> Reply:
