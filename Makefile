@@ -70,7 +70,8 @@ terraform-check: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.ins
 PYTEST := $(PY) -m pytest
 
 # Ruff and the pure tests, failures of the last run first, with a tenth of the property examples.
-check: $(VENV)/.installed
+# The unit tier reads node_modules too: the API reference page serves swagger-ui-dist's files.
+check: $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PYTEST) tests/unit -m unit --ff --hypothesis-profile=dev
@@ -78,7 +79,7 @@ check: $(VENV)/.installed
 # Every tier, cheapest first; make stops at the first that fails.
 test: install lint typecheck test-unit test-deploy test-component test-stack test-slow
 
-test-unit: $(VENV)/.installed
+test-unit: $(VENV)/.installed node_modules/.installed
 	$(PYTEST) tests/unit -m unit
 
 test-deploy: terraform-check
