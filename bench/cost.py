@@ -32,11 +32,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psutil
 import requests
 
 from bench.cost_model import Floor, Usage, firestore_over_free, floor_cost, monthly_total, usage_cost
 from bench.cost_prices import UNPRICED
+from bench.stack_cpu import tree_cpu_s
 
 PROBE = Path(__file__).resolve().parent / "cost_probe"
 
@@ -126,7 +126,7 @@ class Meter:
 
     def snapshot(self) -> Snapshot:
         offsets = {p: p.stat().st_size for p in self._files() if p.exists()}
-        return Snapshot(offsets, {u: _tree_cpu_s(pid) for u, pid in self.unit_pids.items()})
+        return Snapshot(offsets, tree_cpu_s(self.unit_pids))
 
     def since(self, before: Snapshot, phase: Phase) -> Phase:
         for path in self._files():
@@ -141,25 +141,9 @@ class Meter:
             else:
                 phase.log_bytes[path.stem] += len(text.encode())
                 _add_requests(text, phase)
-        after = {u: _tree_cpu_s(pid) for u, pid in self.unit_pids.items()}
+        after = tree_cpu_s(self.unit_pids)
         phase.cpu_s = {u: after[u] - before.cpu_s.get(u, 0.0) for u in after}
         return phase
-
-
-def _tree_cpu_s(pid: int) -> float:
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for process in processes:
-        try:
-            cpu = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += cpu.user + cpu.system
-    return total
 
 
 def _route_names() -> dict[str, str]:

@@ -265,7 +265,7 @@ def test_the_build_account_holds_object_admin_only_on_the_source_buckets(resourc
     )
     assert "resource.name.startsWith" in objects["condition"][0]["expression"]
     assert "local.build_bucket_prefixes" in objects["condition"][0]["expression"]
-    prefixes = next(b["build_bucket_prefixes"] for b in tf.parsed()["locals"] if "build_bucket_prefixes" in b)
+    prefixes = tf.locals_as_parsed()["build_bucket_prefixes"]
     assert prefixes[0] == "${google_storage_bucket.sources.name}"
     assert all(p.startswith(("gcf-v2-sources-", "gcf-v2-uploads-")) for p in prefixes[1:])
 
@@ -472,9 +472,7 @@ def test_alerts_fire_on_reminder_and_webhook_errors(resources: dict[Any, Any]) -
     policy = resources[("google_monitoring_alert_policy", "alert")]
     condition = policy["conditions"][0]["condition_threshold"][0]
     assert "google_logging_metric.alert[each.key].name" in condition["filter"]
-    concerns = {
-        a["concern"] for block in tf.parsed()["locals"] if "log_alerts" in block for a in block["log_alerts"].values()
-    }
+    concerns = {a["concern"] for a in tf.locals_as_parsed()["log_alerts"].values()}
     assert concerns == {"reminders", "stripe_webhook"}
 
 
@@ -532,7 +530,7 @@ def test_firestore_rules_are_released_from_the_file_the_emulator_enforces(resour
     release = resources[("google_firebaserules_release", "firestore")]
     assert release["ruleset_name"] == "projects/${var.project}/rulesets/${google_firebaserules_ruleset.firestore.name}"
     assert "cloud.firestore" in release["name"]
-    assert "firebaserules.googleapis.com" in next(b["services"] for b in tf.parsed()["locals"] if "services" in b)
+    assert "firebaserules.googleapis.com" in tf.locals_as_parsed()["services"]
 
 
 def test_capacity_serves_many_simultaneous_users_per_function(repository: Any) -> None:

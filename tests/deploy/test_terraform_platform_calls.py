@@ -94,7 +94,7 @@ def test_the_url_map_is_exactly_the_evaluated_one(resources: dict[Any, Any]) -> 
 
 
 def test_backend_names_are_the_functions_backend_services_and_the_media_bucket() -> None:
-    locals_ = next(b["backend_ids"] for b in tf.parsed()["locals"] if "backend_ids" in b)
+    locals_ = tf.locals_as_parsed()["backend_ids"]
     text = str(locals_)
     assert '"function:${key}" => google_compute_backend_service.fn[key].id' in text
     assert '"bucket:media" = google_compute_backend_bucket.media.id' in text

@@ -55,6 +55,14 @@ def resources() -> dict[tuple[str, str], dict[str, Any]]:
     return found
 
 
+def locals_as_parsed() -> dict[str, Any]:
+    """Every local of terraform/*.tf by name, as python-hcl2 parses it (expressions stay text)."""
+    merged: dict[str, Any] = {}
+    for block in parsed().get("locals", []):
+        merged.update(block)
+    return merged
+
+
 def deployment_keys() -> set[str]:
     """The keys of local.deployment in terraform/functions.tf."""
     return {key for block in parsed()["locals"] if "deployment" in block for key in block["deployment"]}

@@ -35,10 +35,7 @@ def _resources() -> dict[tuple[str, str], dict[str, Any]]:
 
 @functools.cache
 def _locals() -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for block in tf.parsed()["locals"]:
-        merged.update(block)
-    return merged
+    return tf.locals_as_parsed()
 
 
 def _charts() -> list[tuple[str, str]]:

@@ -42,10 +42,7 @@ def _policies() -> dict[str, dict[str, Any]]:
 
 @functools.cache
 def _locals() -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for block in tf.parsed()["locals"]:
-        merged.update(block)
-    return merged
+    return tf.locals_as_parsed()
 
 
 def _metric_keys(name: str) -> set[str]:

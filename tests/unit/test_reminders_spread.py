@@ -72,7 +72,7 @@ def test_a_user_days_kinds_share_one_batch_so_the_cap_sees_them_together(
 @functools.cache
 def deployed_spread_s() -> int:
     """REMINDERS_SPREAD_S as Terraform sets it for every deployed function (terraform/routes.tf)."""
-    [values] = [block["setting_values"] for block in tf.parsed()["locals"] if "setting_values" in block]
+    values = tf.locals_as_parsed()["setting_values"]
     return int(values["REMINDERS_SPREAD_S"])
 
 
