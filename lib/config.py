@@ -12,6 +12,7 @@ import binascii
 import functools
 import os
 import re
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -29,6 +30,13 @@ LOCAL_ENDPOINTS = {
     "fcm_endpoint": "http://127.0.0.1:8124",
     "stripe_api_base": "http://127.0.0.1:12111",
 }
+# The local App Store (devstack/app_store_server.py): its address and the certificate chain it
+# signs with, whose root is the only one trusted locally. Filled only locally; a production
+# Settings refuses them (Apple's own address and roots are the only ones there).
+LOCAL_APP_STORE = {
+    "app_store_api_base": "http://127.0.0.1:12126",
+    "app_store_local_chain": str(Path(__file__).resolve().parent.parent / ".devstack" / "app-store-chain.pem"),
+}
 # Google endpoints a test may replace; empty in every deployment (lib/deployment.py).
 ENDPOINT_OVERRIDES = frozenset({"oidc_certs_url"})
 # Read only by the local gateway and local CDN: in the cloud the load balancer, Cloud Armor and
@@ -36,6 +44,7 @@ ENDPOINT_OVERRIDES = frozenset({"oidc_certs_url"})
 LOCAL_ONLY = frozenset(
     {
         *LOCAL_ENDPOINTS,
+        *LOCAL_APP_STORE,
         "gateway_port",
         "rate_app_burst",
         "rate_app_per_second",
@@ -61,8 +70,21 @@ STAND_INS = frozenset(
         "cdn_base_url",
         "cdn_keys",
         "cdn_signing_key_name",
+        "app_store_bundle_id",
+        "app_store_app_apple_id",
+        "app_store_key_id",
+        "app_store_issuer_id",
+        "app_store_private_key",
     }
 )
+# The local App Store's In-App Purchase key, published like `whsec_local_dev`: the local App
+# Store checks the API client's bearer tokens against it.
+LOCAL_APP_STORE_KEY = """-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgyz9ZnXI08YMJgKP3
+EhXXxamKH0IyMaXiI9BesojSzjOhRANCAAR9poKajR28TTO5oiWScr+eXfByhepR
+1yAqSVE+tahoVEwVKbyXU9gDCnI2yJ9HYxELZ1zG19TMTzE5S1UnCl0a
+-----END PRIVATE KEY-----
+"""
 
 
 def cdn_key_table(value: str) -> dict[str, str]:
@@ -160,6 +182,21 @@ class Settings(BaseModel):
     # The trial a first checkout offers (0: none); it needs no card and pauses when it ends without one.
     stripe_trial_days: int = Field(default=7, ge=0)
 
+    # App Store (docs/app-store.md). The key, its id and the issuer id are App Store Connect's
+    # In-App Purchase key (Secret Manager in the cloud). Empty api base and chain: Apple's
+    # address for the environment and Apple's root certificates; locally the local App Store's.
+    app_store_bundle_id: str = "app.wellness.local"
+    app_store_app_apple_id: int = Field(default=1234567890, gt=0)
+    app_store_environment: Literal["Production", "Sandbox"] = "Production"
+    app_store_key_id: str = "LOCALKEY01"
+    app_store_issuer_id: str = "00000000-0000-4000-8000-00000000a770"
+    app_store_private_key: str = LOCAL_APP_STORE_KEY
+    app_store_api_base: str = ""
+    app_store_local_chain: str = ""
+    app_store_notification_lease_s: float = Field(default=60.0, gt=0)
+    # Apple retries a notification for about three days; a record is kept longer than that.
+    app_store_notification_keep_days: int = Field(default=30, gt=3)
+
     # Media (Cloud CDN). In the cloud CDN_KEYS comes from Secret Manager (a secret environment
     # variable set by Terraform); several "name:base64url-key" entries are valid at once so a
     # key can be rotated, and CDN_SIGNING_KEY_NAME picks the one new URLs are signed with.
@@ -177,8 +214,17 @@ class Settings(BaseModel):
         environment = {key.lower(): value for key, value in os.environ.items() if key.lower() in cls.model_fields}
         merged = {**environment, **data}
         if merged.get("environment", "local") == "local":
-            merged.update({name: value for name, value in LOCAL_ENDPOINTS.items() if not merged.get(name)})
+            local = {**LOCAL_ENDPOINTS, **LOCAL_APP_STORE}
+            merged.update({name: value for name, value in local.items() if not merged.get(name)})
         return merged
+
+    @model_validator(mode="after")
+    def _production_trusts_only_apple(self) -> Settings:
+        if self.environment == "production":
+            for name in LOCAL_APP_STORE:
+                if getattr(self, name):
+                    raise ValueError(f"{name} names the local App Store; production talks to Apple only")
+        return self
 
     @field_validator("cdn_keys")
     @classmethod

@@ -44,7 +44,7 @@ def deployment_problems(names: Iterable[str], environ: Mapping[str, str]) -> lis
         variable = name.upper()
         if variable not in environ:
             problems.append(f"{variable}: not set")
-        elif name in STAND_INS and environ[variable] == Settings.model_fields[name].default:
+        elif name in STAND_INS and environ[variable] == str(Settings.model_fields[name].default):
             problems.append(f"{variable}: still holds the local stand-in {environ[variable]!r}")
     if "K_SERVICE" in environ:
         problems += [
