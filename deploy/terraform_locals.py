@@ -62,6 +62,9 @@ DEPLOYMENT_STAND_INS = {
     "stripe_price_id": "price_1PremiumMonthly",
     "app_return_url": "https://app.wellness.example/billing/done",
     "cdn_signing_key_name": "media-key-1",
+    "app_store_bundle_id": "com.wellness.app",
+    "app_store_app_apple_id": "6450000001",
+    "app_store_environment": "Production",
 }
 
 

@@ -51,7 +51,9 @@ class Chain:
         return jwt.encode(payload, self.leaf_key, algorithm="ES256", headers={"x5c": self.x5c()})
 
     def pem(self) -> bytes:
-        certificates = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (self.root, self.intermediate, self.leaf))
+        certificates = b"".join(
+            c.public_bytes(serialization.Encoding.PEM) for c in (self.root, self.intermediate, self.leaf)
+        )
         key = self.leaf_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )

@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lib.config import LOCAL_ENDPOINTS, LOCAL_PROJECT, Settings
+from lib.config import LOCAL_APP_STORE, LOCAL_ENDPOINTS, LOCAL_PROJECT, Settings
 
-OFFSETS = {"gateway": 0, "firestore": 80, "auth": 99, "stripe": 111, "tasks": 123, "fcm": 124}
+OFFSETS = {"gateway": 0, "firestore": 80, "auth": 99, "stripe": 111, "tasks": 123, "fcm": 124, "app_store": 126}
 
 
 def ephemeral_low() -> int:
@@ -38,7 +38,7 @@ def attached_environment(gateway_port: int) -> dict[str, str]:
     `gateway_port` is its default, else those of a stack whose ports start at `gateway_port`."""
     if gateway_port != Settings.model_fields["gateway_port"].default:
         return stack_environment(gateway_port)
-    endpoints = {name.upper(): value for name, value in LOCAL_ENDPOINTS.items()}
+    endpoints = {name.upper(): value for name, value in {**LOCAL_ENDPOINTS, **LOCAL_APP_STORE}.items()}
     return {
         "ENVIRONMENT": "local",
         "GOOGLE_CLOUD_PROJECT": LOCAL_PROJECT,
@@ -62,5 +62,6 @@ def stack_environment(base: int) -> dict[str, str]:
         "CLOUD_TASKS_EMULATOR_HOST": f"127.0.0.1:{port['tasks']}",
         "FCM_ENDPOINT": f"http://127.0.0.1:{port['fcm']}",
         "STRIPE_API_BASE": f"http://127.0.0.1:{port['stripe']}",
+        "APP_STORE_API_BASE": f"http://127.0.0.1:{port['app_store']}",
         "FUNCTIONS_EMULATOR": "true",
     }

@@ -111,6 +111,8 @@ def child_environment(config: Settings) -> dict[str, str]:
         "CLOUD_TASKS_EMULATOR_HOST": config.cloud_tasks_emulator_host,
         "FCM_ENDPOINT": config.fcm_endpoint,
         "STRIPE_API_BASE": config.stripe_api_base,
+        "APP_STORE_API_BASE": config.app_store_api_base,
+        "APP_STORE_LOCAL_CHAIN": config.app_store_local_chain,
         "GATEWAY_PORT": str(config.gateway_port),
         "REMINDERS_TASK_TARGET": send_target(config),
         "FUNCTIONS_EMULATOR": "true",
@@ -281,6 +283,13 @@ def app_services(config: Settings, topology: Topology | None = None) -> list[Ser
             argv=[sys.executable, "-m", "devstack.stripe_server"],
             healthy=http_ok(f"{config.stripe_api_base}/_local/webhook_faults"),
             url=config.stripe_api_base,
+        ),
+        Service(
+            name="app_store",
+            argv=[sys.executable, "-m", "devstack.app_store_server"],
+            healthy=http_ok(f"{config.app_store_api_base}/healthz"),
+            url=config.app_store_api_base,
+            niceness=STAND_IN_NICENESS,
         ),
         *units,
         Service(

@@ -37,6 +37,11 @@ class ErrorCode:
 CODES: tuple[ErrorCode, ...] = (
     ErrorCode(errors.InvalidArgument, Retry.NO, "a body, parameter or path fails validation; the message names it"),
     ErrorCode(errors.InvalidStripeSignature, Retry.NO, "`Stripe-Signature` is missing, stale or does not match"),
+    ErrorCode(
+        errors.InvalidAppStoreSignature,
+        Retry.NO,
+        "the `signedPayload` does not chain to a trusted root or names another app or environment",
+    ),
     ErrorCode(errors.MissingToken, Retry.NO, "no `Authorization: Bearer` header"),
     ErrorCode(errors.InvalidIdToken, Retry.SIGN_IN_AGAIN, "the ID token is malformed or not from this project"),
     ErrorCode(errors.IdTokenExpired, Retry.REFRESH_TOKEN_ONCE, "the ID token has expired"),
@@ -75,6 +80,7 @@ _BY_AUTH: dict[str, tuple[type[errors.ApiError], ...]] = {
     "user": _USER_TOKEN,
     "user_revoked": (*_USER_TOKEN, errors.IdTokenRevoked, errors.AccountDeleted),
     "stripe": (errors.InvalidStripeSignature,),
+    "app_store_signature": (errors.InvalidAppStoreSignature,),
     "internal": (errors.MissingToken, errors.InvalidOidcToken, errors.CallerNotAllowed, errors.PermissionDenied),
     "identity_platform": (),
     "cdn_signature": (errors.PermissionDenied,),
@@ -87,6 +93,7 @@ ROUTE_ERRORS: dict[str, tuple[type[errors.ApiError], ...]] = {
     "store_purchase_create": (errors.PurchaseOwned,),
     "content_access": (errors.PermissionDenied,),
     "stripe_webhook": (errors.Conflict,),
+    "app_store_notification": (errors.Conflict,),
 }
 
 # Every route: validation (the gateway refuses a path with control characters), a missing

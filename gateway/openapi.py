@@ -62,12 +62,14 @@ SECURITY_SCHEMES: dict[str, Any] = {
     },
 }
 
-# Identity Platform's blocking calls carry their signed JWT in the body, not in a header.
+# Identity Platform's blocking calls and the App Store's notifications carry their signed JWT in
+# the body, not in a header.
 _SECURITY_BY_AUTH: dict[str, list[dict[str, list[str]]]] = {
     "none": [],
     "user": [{"firebaseIdToken": []}],
     "user_revoked": [{"firebaseIdToken": []}],
     "stripe": [{"stripeSignature": []}],
+    "app_store_signature": [],
     "internal": [{"googleOidc": []}],
     "identity_platform": [],
     "cdn_signature": [{"cdnSignedUrl": []}, {"cdnSignedCookie": []}],

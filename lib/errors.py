@@ -33,6 +33,11 @@ class InvalidStripeSignature(ApiError):
     code = "stripe/invalid-signature"
 
 
+class InvalidAppStoreSignature(ApiError):
+    status = 400
+    code = "app_store/invalid-signature"
+
+
 class Unauthenticated(ApiError):
     """A 401: the app refreshes its ID token and retries once."""
 

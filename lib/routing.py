@@ -27,7 +27,9 @@ from lib.http import Reply, error_response, to_response
 
 ROUTES_FILE = Path(__file__).resolve().parent.parent / "gateway" / "routes.yaml"
 
-AuthKind = Literal["none", "user", "user_revoked", "stripe", "internal", "identity_platform", "cdn_signature"]
+AuthKind = Literal[
+    "none", "user", "user_revoked", "stripe", "app_store_signature", "internal", "identity_platform", "cdn_signature"
+]
 RateClass = Literal["app", "billing", "none"]
 # The routes the app calls: they answer within settings().app_deadline_s (see `bounded`).
 APP_AUTH = frozenset({"user", "user_revoked"})
@@ -151,8 +153,9 @@ def serve(
 
 
 def guarded(route: Route, handler: Handler) -> Handler:
-    """`handler` behind the check its route's `auth` names. `stripe` and `identity_platform`
-    handlers verify their own signatures; a kind `serve` does not know is refused here, at start."""
+    """`handler` behind the check its route's `auth` names. `stripe`, `app_store_signature` and
+    `identity_platform` handlers verify their own signatures; a kind `serve` does not know is
+    refused here, at start."""
     if route.auth in ("user", "user_revoked"):
         check_revoked = route.auth == "user_revoked"
 
@@ -168,7 +171,7 @@ def guarded(route: Route, handler: Handler) -> Handler:
             return handler(request, **params)
 
         return internal
-    if route.auth in ("none", "stripe", "identity_platform"):
+    if route.auth in ("none", "stripe", "app_store_signature", "identity_platform"):
         return handler
     raise ValueError(f"{route.name}: serve knows no auth kind {route.auth!r}")
 

@@ -102,6 +102,9 @@ locals {
     stripe_price_id                = var.stripe_price_id
     app_return_url                 = var.app_return_url
     cdn_signing_key_name           = var.cdn_signing_key_name
+    app_store_bundle_id            = var.app_store_bundle_id
+    app_store_app_apple_id         = tostring(var.app_store_app_apple_id)
+    app_store_environment          = var.app_store_environment
   }
   build_bucket_prefixes = [
     google_storage_bucket.sources.name,

@@ -154,6 +154,10 @@ locals {
       # The `plan` claim: users.get and users.update.
       roles = ["roles/datastore.user", "roles/firebaseauth.admin"]
     }
+    "stripe_webhook-app_store" = {
+      # The `plan` claim: users.get and users.update.
+      roles = ["roles/datastore.user", "roles/firebaseauth.admin"]
+    }
     "stripe_webhook-billing" = {
       roles = ["roles/datastore.user", "roles/firebaseauth.viewer"]
     }
@@ -211,6 +215,12 @@ locals {
     CDN_BASE_URL                   = "https://${local.deployment.domain}/media"
     CDN_SIGNING_KEY_NAME           = local.deployment.cdn_signing_key_name
     MEDIA_URL_TTL_S                = "600"
+    APP_STORE_BUNDLE_ID            = local.deployment.app_store_bundle_id
+    APP_STORE_APP_APPLE_ID         = local.deployment.app_store_app_apple_id
+    APP_STORE_ENVIRONMENT          = local.deployment.app_store_environment
+    APP_STORE_NOTIFICATION_LEASE_S = "60"
+    # Apple retries a notification for about three days (docs/app-store.md).
+    APP_STORE_NOTIFICATION_KEEP_DAYS = "30"
   }
   # Settings whose value is each function's own: the audience of the OIDC tokens it accepts (its
   # URL) and the accounts that may call it (those holding its invoker role), for internal routes.
@@ -234,6 +244,10 @@ locals {
     "stripe-webhook-secret" = { env = "STRIPE_WEBHOOK_SECRET" }
     # Value format `<key name>:<base64 key>`, as CDN_KEYS in lib/config.py.
     "cdn-signing-key" = { env = "CDN_KEYS" }
+    # App Store Connect's In-App Purchase key (the .p8 file's text), its key id and the issuer id.
+    "app-store-private-key" = { env = "APP_STORE_PRIVATE_KEY" }
+    "app-store-key-id"      = { env = "APP_STORE_KEY_ID" }
+    "app-store-issuer-id"   = { env = "APP_STORE_ISSUER_ID" }
   }
   secret_by_env = { for name, secret in local.secrets : secret.env => name }
 
@@ -331,11 +345,12 @@ locals {
   firestore_indexes = jsondecode(file("${path.module}/../firestore.indexes.json")).indexes
   # TTL policies: documents are deleted some time after the timestamp in the field.
   ttl_fields = {
-    stripe_events     = "expire_at"
-    reminder_sends    = "expire_at"
-    reminder_batches  = "expire_at"
-    account_notices   = "expire_at"
-    checkout_attempts = "expire_at"
-    deleted_accounts  = "expire_at"
+    stripe_events           = "expire_at"
+    reminder_sends          = "expire_at"
+    reminder_batches        = "expire_at"
+    account_notices         = "expire_at"
+    checkout_attempts       = "expire_at"
+    deleted_accounts        = "expire_at"
+    app_store_notifications = "expire_at"
   }
 }

@@ -25,6 +25,14 @@ def receive_event(request: flask.Request) -> Reply:
     return {"received": True, "outcome": outcome}
 
 
+def receive_app_store_notification(request: flask.Request) -> Reply:
+    from functions.stripe_webhook.app_store import notifications
+
+    outcome = notifications.handle_notification(parse_body(request, notifications.NotificationBody)).value
+    log.bind(notification_outcome=outcome)  # the dashboard counts notifications by outcome
+    return {"received": True, "outcome": outcome}
+
+
 def checkout_session(request: flask.Request, caller: Caller) -> Reply:
     from functions.stripe_webhook import sessions
 
@@ -63,6 +71,7 @@ def run_reconcile(request: flask.Request) -> Reply:
 
 
 webhook = serve("stripe_webhook", "webhook", {"stripe_webhook": receive_event})
+app_store = serve("stripe_webhook", "app_store", {"app_store_notification": receive_app_store_notification})
 billing = serve(
     "stripe_webhook",
     "billing",

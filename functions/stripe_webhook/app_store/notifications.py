@@ -1,0 +1,150 @@
+"""App Store Server Notifications V2 in: verified, recorded once per notificationUUID, and turned
+into the subscription's state as the App Store Server API reports it now.
+
+A notification only says which subscription to look at: its state is asked from Apple when the
+notification is processed, so one that arrives late, twice or out of order writes the present.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from appstoreserverlibrary.models.NotificationTypeV2 import NotificationTypeV2
+from appstoreserverlibrary.models.ResponseBodyV2DecodedPayload import ResponseBodyV2DecodedPayload
+from appstoreserverlibrary.signed_data_verifier import VerificationException, VerificationStatus
+from google.cloud import firestore
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.stripe_webhook import daily_counts, store_purchases
+from functions.stripe_webhook.app_store import apple, subscriptions
+from functions.stripe_webhook.store_purchases import StoreOutcome
+from lib import errors, log
+from lib import firestore as db
+from lib.config import settings
+from lib.idempotency import (
+    FirestoreIdempotency,
+    IdempotencyAlreadyCompletedError,
+    IdempotencyAlreadyInProgressError,
+    IdempotencyLeaseLostError,
+)
+
+IAM_PERMISSIONS = db.WRITES
+
+COLLECTION = "app_store_notifications"
+# `applied` counts how many times processing ran for a notification: tests read it to prove
+# each took effect exactly once.
+_COUNT_RUN = {"applied": firestore.Increment(1)}
+
+_logger = log.get_logger("app_store_notifications")
+
+
+class NotificationBody(BaseModel):
+    """What Apple posts: the notification, signed (App Store Server Notifications V2)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    signedPayload: str = Field(min_length=1)  # noqa: N815 - Apple's field name
+
+
+class Outcome(enum.StrEnum):
+    APPLIED = "applied"  # the subscription's current state is recorded
+    STALE = "stale"  # a newer view of the subscription was already recorded
+    ORPHANED = "orphaned"  # no known user yet (recorded unbound), or the user was deleted
+    TEST = "test"  # Apple's test notification: recorded, nothing else
+    IGNORED = "ignored"  # not about an auto-renewable subscription
+    DUPLICATE = "duplicate"  # already processed
+
+
+_FROM_STORE = {
+    StoreOutcome.APPLIED: Outcome.APPLIED,
+    StoreOutcome.STALE: Outcome.STALE,
+    StoreOutcome.ORPHANED: Outcome.ORPHANED,
+}
+
+
+@functools.cache
+def notification_records() -> FirestoreIdempotency:
+    config = settings()
+    return FirestoreIdempotency(
+        COLLECTION,
+        lease=timedelta(seconds=config.app_store_notification_lease_s),
+        keep=timedelta(days=config.app_store_notification_keep_days),
+    )
+
+
+def verified_notification(signed_payload: str) -> ResponseBodyV2DecodedPayload:
+    """The notification, if its chain reaches a trusted root and it names our app and environment."""
+    try:
+        notification = apple.verifier().verify_and_decode_notification(signed_payload)
+    except VerificationException as exc:
+        if exc.status is VerificationStatus.RETRYABLE_VERIFICATION_FAILURE:
+            raise errors.Unavailable("Apple's certificate status could not be checked; retry shortly") from exc
+        log.bind(verification=exc.status.name)
+        raise errors.InvalidAppStoreSignature("the signedPayload is not signed by the App Store for this app") from exc
+    if not notification.notificationUUID:
+        raise errors.InvalidArgument("signedPayload: a notification needs a notificationUUID")
+    return notification
+
+
+def _process(notification: ResponseBodyV2DecodedPayload) -> Outcome:
+    if notification.notificationType is NotificationTypeV2.TEST:
+        return Outcome.TEST
+    signed = notification.data.signedTransactionInfo if notification.data else None
+    if not signed:
+        return Outcome.IGNORED
+    transaction = subscriptions.verified_transaction(signed)
+    if not subscriptions.is_subscription(transaction) or not transaction.originalTransactionId:
+        return Outcome.IGNORED
+    log.bind(original_transaction_id=transaction.originalTransactionId)
+    synced_at = datetime.now(UTC)  # taken before Apple is asked: the state is at least this fresh
+    subscription = subscriptions.subscription_now(transaction.originalTransactionId)
+    return _FROM_STORE[store_purchases.record(subscription, synced_at=synced_at)]
+
+
+def _completion(outcome: Outcome) -> dict[str, Any]:
+    return {**_COUNT_RUN, "outcome": outcome.value}
+
+
+def _count_processed(outcome: Outcome, batch: firestore.WriteBatch) -> None:
+    daily_counts.count_in(batch, "app_store_orphaned" if outcome is Outcome.ORPHANED else "app_store_processed")
+
+
+def _handle_once(notification: ResponseBodyV2DecodedPayload) -> Outcome:
+    key = str(notification.notificationUUID)
+    log.bind(notification_uuid=key, notification_type=notification.rawNotificationType, subtype=notification.rawSubtype)
+    try:
+        outcome = notification_records().run_once(
+            key, lambda lease: _process(notification), completion=_completion, completion_writes=_count_processed
+        )
+    except IdempotencyAlreadyCompletedError:
+        outcome = Outcome.DUPLICATE
+    except IdempotencyAlreadyInProgressError as exc:
+        headers = {"Retry-After": str(max(1, round(exc.retry_after_s)))}
+        raise errors.Conflict("this notification is being processed; retry later", headers=headers) from exc
+    except IdempotencyLeaseLostError as exc:
+        # The work ran, but another delivery took over; count the run all the same.
+        db.client().collection(COLLECTION).document(key).set(_COUNT_RUN, merge=True)
+        raise errors.Conflict("this notification was taken over by another delivery") from exc
+    _logger.info("app store notification", extra={"fields": {"outcome": outcome.value}})
+    return outcome
+
+
+def handle_notification(body: NotificationBody) -> Outcome:
+    """Verifies and processes a notification once: a duplicate is acknowledged, a delivery racing
+    another is told to come back later (Apple retries any answer but 200). Each outcome is counted
+    for the day; a payload that fails verification is refused before anything is read or written."""
+    notification = verified_notification(body.signedPayload)
+    try:
+        outcome = _handle_once(notification)
+    except errors.Conflict:
+        daily_counts.count_outcome("app_store_busy")
+        raise
+    except Exception:
+        daily_counts.count_outcome("app_store_failed")
+        raise
+    if outcome is Outcome.DUPLICATE:
+        daily_counts.count_outcome("app_store_duplicate")
+    return outcome
