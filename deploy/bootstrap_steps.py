@@ -31,6 +31,10 @@ DEPLOYER = "deployer"
 SECRET_VALUES_FROM_ENV = {
     "stripe-api-key": "STRIPE_SECRET_KEY",
     "stripe-webhook-secret": "STRIPE_WEBHOOK_SECRET",
+    # App Store Connect's In-App Purchase key: the .p8 file's text, its key id, the issuer id.
+    "app-store-private-key": "APP_STORE_PRIVATE_KEY",
+    "app-store-key-id": "APP_STORE_KEY_ID",
+    "app-store-issuer-id": "APP_STORE_ISSUER_ID",
 }
 CDN_KEY_CONTAINER = "cdn-signing-key"
 

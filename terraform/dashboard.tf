@@ -30,6 +30,11 @@ locals {
       aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = ["metric.label.outcome"]
     },
     {
+      title   = "App Store notifications, by outcome"
+      filter  = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.app_store_outcomes.name}\" AND ${local.dashboard_run_filter}"
+      aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = ["metric.label.outcome"]
+    },
+    {
       title   = "Latency p50 per function"
       filter  = "metric.type=\"run.googleapis.com/request_latencies\" AND ${local.dashboard_run_filter}"
       aligner = "ALIGN_PERCENTILE_50", reducer = "REDUCE_MEAN", group_by = ["resource.label.service_name"]

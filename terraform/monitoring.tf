@@ -97,12 +97,12 @@ locals {
     # Cloud Run's own request log holds every answer, including those no instance of our code
     # gave (IAM refusals, no instance available). Public functions are invokable by allUsers,
     # so a 401/403 from the platform is possible only on internal ones; the sender's 429/503
-    # and the webhook's 503 are deliberate hand-backs to Cloud Tasks and Stripe, counted by the
-    # task-attempt alert and the webhook counters instead.
+    # and the webhooks' 503 are deliberate hand-backs to Cloud Tasks, Stripe and Apple, counted
+    # by the task-attempt alert and the webhook and notification counters instead.
     platform_refusals = join(" AND ", [
       "logName=\"projects/${var.project}/logs/run.googleapis.com%2Frequests\"",
       "resource.type=\"cloud_run_revision\"",
-      "(((httpRequest.status=401 OR httpRequest.status=403) AND resource.labels.service_name=(${join(" OR ", [for key, f in local.functions : "\"${f.name}\"" if f.access == "internal"])})) OR ((httpRequest.status=429 OR httpRequest.status>=500) AND NOT resource.labels.service_name=(\"${local.sender_service}\" OR \"${local.webhook_service}\")))",
+      "(((httpRequest.status=401 OR httpRequest.status=403) AND resource.labels.service_name=(${join(" OR ", [for key, f in local.functions : "\"${f.name}\"" if f.access == "internal"])})) OR ((httpRequest.status=429 OR httpRequest.status>=500) AND NOT resource.labels.service_name=(\"${local.sender_service}\" OR \"${local.webhook_service}\" OR \"${local.app_store_service}\")))",
     ])
   }
 }

@@ -46,10 +46,10 @@ locals {
   functions_by_path = { for r in local.cloud_routes : r.path => "${r.function}-${r.entry_point}"... }
   function_by_path  = { for path, keys in local.functions_by_path : path => keys[0] }
 
-  # Only routes the app calls go through the load balancer: internal routes are called by Cloud
+  # Only routes the app, Stripe and Apple call go through the load balancer: internal routes are called by Cloud
   # Scheduler and Cloud Tasks at run.app, blocking functions by Identity Platform, so their paths
   # fall to the default backend like any unknown path.
-  lb_auth_kinds = ["none", "user", "user_revoked", "stripe"]
+  lb_auth_kinds = ["none", "user", "user_revoked", "stripe", "app_store_signature"]
   lb_paths      = distinct([for r in local.cloud_routes : r.path if contains(local.lb_auth_kinds, r.auth)])
 
   # URL-map route rules, literal paths first, then templates (`{id}` becomes `{id=*}`, one segment).

@@ -23,7 +23,13 @@ from tests.support.standin_googleapis import googleapis_server
 
 ROOT = Path(__file__).resolve().parents[2]
 STANDINS = {"gcloud": "tests.support.standin_gcloud", "terraform": "tests.support.standin_terraform"}
-SECRET_VALUES = {"STRIPE_SECRET_KEY": "sk_live_standin_value", "STRIPE_WEBHOOK_SECRET": "whsec_standin_value"}
+SECRET_VALUES = {
+    "STRIPE_SECRET_KEY": "sk_live_standin_value",
+    "STRIPE_WEBHOOK_SECRET": "whsec_standin_value",
+    "APP_STORE_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\nstand-in\n-----END PRIVATE KEY-----\n",
+    "APP_STORE_KEY_ID": "STANDIN123",
+    "APP_STORE_ISSUER_ID": "57246542-96fe-1a63-e053-0824d011072a",
+}
 
 SETTINGS = Settings(
     project=cloud.PROJECT,

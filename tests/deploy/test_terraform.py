@@ -303,12 +303,16 @@ def test_every_secret_is_read_only_by_its_functions(repository: Any) -> None:
     assert readers == {
         "stripe-api-key": {
             "auth_hooks-me",
+            "stripe_webhook-app_store",
             "stripe_webhook-billing",
             "stripe_webhook-webhook",
             "stripe_webhook-reconcile",
         },
         "stripe-webhook-secret": {"stripe_webhook-webhook"},
         "cdn-signing-key": {"content_urls-content"},
+        "app-store-private-key": {"stripe_webhook-app_store", "stripe_webhook-billing"},
+        "app-store-key-id": {"stripe_webhook-app_store", "stripe_webhook-billing"},
+        "app-store-issuer-id": {"stripe_webhook-app_store", "stripe_webhook-billing"},
     }
 
 
@@ -329,7 +333,14 @@ def test_secret_values_are_never_in_code_or_state(full: Any) -> None:
     assert "google_secret_manager_secret_version" not in text
     assert "secret_data" not in text
     assert "signed_url_key" not in re.sub(r"#.*", "", text)
-    assert set(full["secrets"]) == {"stripe-api-key", "stripe-webhook-secret", "cdn-signing-key"}
+    assert set(full["secrets"]) == {
+        "stripe-api-key",
+        "stripe-webhook-secret",
+        "cdn-signing-key",
+        "app-store-private-key",
+        "app-store-key-id",
+        "app-store-issuer-id",
+    }
 
 
 def test_secret_environment_variables_are_the_ones_settings_reads(full: Any) -> None:

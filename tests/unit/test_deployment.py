@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from lib import deployment, log
-from lib.config import LOCAL_ENDPOINTS, Settings
+from lib.config import LOCAL_APP_STORE, LOCAL_ENDPOINTS, Settings
 
 # What stripe_webhook-billing reads, given as Terraform gives it (secrets as stand-ins).
 BILLING = {name.upper(): "x" for name in deployment.declared_settings()["stripe_webhook-billing"]} | {
@@ -89,7 +89,7 @@ def test_a_replaced_google_endpoint_on_cloud_run_is_refused() -> None:
 
 
 def test_production_settings_take_no_local_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in LOCAL_ENDPOINTS:
+    for name in {**LOCAL_ENDPOINTS, **LOCAL_APP_STORE}:
         monkeypatch.delenv(name.upper(), raising=False)
     config = Settings(environment="production")
     assert (config.firestore_emulator_host, config.firebase_auth_emulator_host, config.cloud_tasks_emulator_host) == (
@@ -98,5 +98,21 @@ def test_production_settings_take_no_local_endpoint(monkeypatch: pytest.MonkeyPa
         "",
     )
     assert (config.fcm_endpoint, config.stripe_api_base) == ("", "")
+    assert (config.app_store_api_base, config.app_store_local_chain) == ("", "")
+
+
+@pytest.mark.parametrize("name", sorted(LOCAL_APP_STORE))
+def test_production_settings_refuse_the_local_app_store(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apple's address and Apple's roots only: a local root would let the local chain sign for Apple."""
+    for each in LOCAL_APP_STORE:
+        monkeypatch.delenv(each.upper(), raising=False)
+    with pytest.raises(ValueError, match=f"{name} names the local App Store"):
+        Settings(environment="production", **{name: LOCAL_APP_STORE[name]})
+
+
+def test_local_settings_trust_the_local_app_store_only() -> None:
+    config = Settings(environment="local", app_store_api_base="", app_store_local_chain="")
+    assert config.app_store_api_base == LOCAL_APP_STORE["app_store_api_base"]
+    assert config.app_store_local_chain == LOCAL_APP_STORE["app_store_local_chain"]
     local = Settings(environment="local")
     assert all((local.firestore_emulator_host, local.fcm_endpoint, local.stripe_api_base))

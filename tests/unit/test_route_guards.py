@@ -14,7 +14,7 @@ from tests.support.entry_points import client_for, sample_path
 ROUTES = [r for r in routing.routes() if r.function != "gateway"]
 USER_ROUTES = [r for r in ROUTES if r.auth in ("user", "user_revoked")]
 INTERNAL_ROUTES = [r for r in ROUTES if r.auth == "internal"]
-SELF_VERIFIED = [r for r in ROUTES if r.auth in ("stripe", "identity_platform")]
+SELF_VERIFIED = [r for r in ROUTES if r.auth in ("stripe", "app_store_signature", "identity_platform")]
 
 
 @pytest.fixture
@@ -33,7 +33,8 @@ def test_the_table_has_routes_of_each_guarded_kind() -> None:
     assert USER_ROUTES
     assert INTERNAL_ROUTES
     assert SELF_VERIFIED
-    assert {r.auth for r in ROUTES} <= {"user", "user_revoked", "internal", "stripe", "identity_platform", "none"}
+    kinds = {"user", "user_revoked", "internal", "stripe", "app_store_signature", "identity_platform", "none"}
+    assert {r.auth for r in ROUTES} <= kinds
 
 
 @pytest.mark.parametrize("route", USER_ROUTES, ids=lambda r: r.name)
@@ -66,7 +67,8 @@ def test_an_internal_route_refuses_a_caller_off_the_local_machine(
 
 @pytest.mark.parametrize("route", SELF_VERIFIED, ids=lambda r: r.name)
 def test_a_self_verified_route_gets_no_token_check_from_serve(route: routing.Route) -> None:
-    """Its handler checks the Stripe signature or the blocking-function call itself: 400, not 401."""
+    """Its handler checks the Stripe signature, the App Store's signed payload or the
+    blocking-function call itself: 400, not 401."""
     answer = client_for(route, remote_addr="10.1.2.3").open(sample_path(route), method=route.method, data=b"")
     assert answer.status_code == 400
     assert not answer.get_json()["error"]["code"].startswith("auth/")
