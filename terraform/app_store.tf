@@ -56,6 +56,10 @@ locals {
   # Each notification's request line carries `notification_outcome` (functions/stripe_webhook/main.py)
   # and, when verification refused it, `code` (lib/routing.py).
   app_store_lines = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"${local.app_store_service}\" AND jsonPayload.operation=\"app_store_notification\""
+  app_store_line_filters = {
+    app_store_notifications_processed = "${local.app_store_lines} AND jsonPayload.status=200"
+    app_store_verification_failures   = "${local.app_store_lines} AND jsonPayload.code=\"app_store/invalid-signature\""
+  }
 }
 
 resource "google_logging_metric" "app_store_outcomes" {
@@ -79,10 +83,12 @@ resource "google_logging_metric" "app_store_outcomes" {
   depends_on = [google_project_service.enabled]
 }
 
-resource "google_logging_metric" "app_store_verification_failures" {
-  name        = "app_store_verification_failures"
-  description = "App Store notifications refused: not signed by the App Store for this app and environment"
-  filter      = "${local.app_store_lines} AND jsonPayload.code=\"app_store/invalid-signature\""
+# Counted lines the alerts below watch.
+resource "google_logging_metric" "app_store_line" {
+  for_each    = local.app_store_line_filters
+  name        = each.key
+  description = "Log lines: ${each.key}"
+  filter      = each.value
 
   metric_descriptor {
     metric_kind = "DELTA"
@@ -104,7 +110,7 @@ resource "google_monitoring_alert_policy" "app_store_verification_failures" {
   conditions {
     display_name = "A notification refused as not signed for this app in 5 minutes"
     condition_threshold {
-      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.app_store_verification_failures.name}\" AND resource.type=\"cloud_run_revision\""
+      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.app_store_line["app_store_verification_failures"].name}\" AND resource.type=\"cloud_run_revision\""
       comparison      = "COMPARISON_GT"
       threshold_value = 0
       duration        = "0s"
@@ -138,7 +144,7 @@ resource "google_monitoring_alert_policy" "app_store_silence" {
   conditions {
     display_name = "No App Store notification line answered 200 for ${var.app_store_silence_hours} hours"
     condition_absent {
-      filter   = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.app_store_outcomes.name}\" AND resource.type=\"cloud_run_revision\""
+      filter   = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.app_store_line["app_store_notifications_processed"].name}\" AND resource.type=\"cloud_run_revision\""
       duration = "${var.app_store_silence_hours * 3600}s"
       aggregations {
         alignment_period     = "3600s"
