@@ -159,7 +159,8 @@ locals {
       roles = ["roles/datastore.user", "roles/firebaseauth.admin"]
     }
     "stripe_webhook-billing" = {
-      roles = ["roles/datastore.user", "roles/firebaseauth.viewer"]
+      # A reported store purchase sets the `plan` claim: users.get and users.update.
+      roles = ["roles/datastore.user", "roles/firebaseauth.admin"]
     }
     "stripe_webhook-reconcile" = {
       max_instances   = 1

@@ -467,6 +467,7 @@ def test_firestore_ttl_policies_on_event_send_batch_notice_checkout_and_tombston
         "account_notices": "expire_at",
         "checkout_attempts": "expire_at",
         "deleted_accounts": "expire_at",
+        "app_store_notifications": "expire_at",
     }
     field = resources[("google_firestore_field", "ttl")]
     assert field["for_each"] == "${local.ttl_fields}"

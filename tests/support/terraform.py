@@ -22,8 +22,9 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM = ROOT / "terraform"
-# The auth kinds of the routes the load balancer routes (local.lb_auth_kinds): the app's own.
-APP_AUTH = frozenset({"none", "user", "user_revoked", "stripe"})
+# The auth kinds of the routes the load balancer routes (local.lb_auth_kinds): the app's own,
+# Stripe's webhook and the App Store's notifications.
+APP_AUTH = frozenset({"none", "user", "user_revoked", "stripe", "app_store_signature"})
 
 
 def _clean(value: Any) -> Any:
