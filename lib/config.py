@@ -31,8 +31,9 @@ LOCAL_ENDPOINTS = {
     "stripe_api_base": "http://127.0.0.1:12111",
 }
 # The local App Store (devstack/app_store_server.py): its address and the certificate chain it
-# signs with, whose root is the only one trusted locally. Filled only locally; a production
-# Settings refuses them (Apple's own address and roots are the only ones there).
+# signs with, whose root is the only one trusted locally. Filled only locally. A production
+# Settings refuses the chain (only Apple's roots are trusted there); a function on Cloud Run
+# refuses both (lib/deployment.py). An address alone fools nobody: every answer is verified.
 LOCAL_APP_STORE = {
     "app_store_api_base": "http://127.0.0.1:12126",
     "app_store_local_chain": str(Path(__file__).resolve().parent.parent / ".devstack" / "app-store-chain.pem"),
@@ -220,10 +221,8 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _production_trusts_only_apple(self) -> Settings:
-        if self.environment == "production":
-            for name in LOCAL_APP_STORE:
-                if getattr(self, name):
-                    raise ValueError(f"{name} names the local App Store; production talks to Apple only")
+        if self.environment == "production" and self.app_store_local_chain:
+            raise ValueError("app_store_local_chain names the local App Store's root; production trusts Apple's only")
         return self
 
     @field_validator("cdn_keys")

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from lib import log
-from lib.config import ENDPOINT_OVERRIDES, LOCAL_ENDPOINTS, STAND_INS, Settings
+from lib.config import ENDPOINT_OVERRIDES, LOCAL_APP_STORE, LOCAL_ENDPOINTS, STAND_INS, Settings
 
 SETTINGS_FILE = Path(__file__).resolve().parent / "function_settings.yaml"
 
@@ -48,7 +48,9 @@ def deployment_problems(names: Iterable[str], environ: Mapping[str, str]) -> lis
             problems.append(f"{variable}: still holds the local stand-in {environ[variable]!r}")
     if "K_SERVICE" in environ:
         problems += [
-            f"{n.upper()}: names a local emulator on Cloud Run" for n in LOCAL_ENDPOINTS if environ.get(n.upper())
+            f"{n.upper()}: names a local emulator on Cloud Run"
+            for n in (*LOCAL_ENDPOINTS, *LOCAL_APP_STORE)
+            if environ.get(n.upper())
         ]
         problems += [
             f"{n.upper()}: replaces a Google endpoint on Cloud Run"

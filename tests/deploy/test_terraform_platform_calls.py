@@ -17,7 +17,7 @@ from deploy import url_map
 from functions.content_urls import access
 from functions.content_urls.catalogue import ContentItem
 from lib import entitlements
-from lib.config import LOCAL_APP_STORE, Settings
+from lib.config import Settings
 from lib.routing import ROUTES_FILE
 from tests.support import terraform as tf
 from tests.support.cdn import cookie_url_prefix
@@ -181,10 +181,7 @@ def _production_signer(repository: Any) -> access.Signer:
     """The content function's signer with its production environment and a stand-in key."""
     env = repository["function_env"]["content_urls-content"]
     key = f"{env['CDN_SIGNING_KEY_NAME']}:{base64.urlsafe_b64encode(bytes(16)).decode()}"
-    # A deployment names no local App Store, whatever this test process's environment holds.
-    no_local_app_store = dict.fromkeys(LOCAL_APP_STORE, "")
-    settings = Settings(**{name.lower(): value for name, value in env.items()}, cdn_keys=key, **no_local_app_store)
-    return access.signer_of(settings)
+    return access.signer_of(Settings(**{name.lower(): value for name, value in env.items()}, cdn_keys=key))
 
 
 @pytest.mark.parametrize(

@@ -30,10 +30,14 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 import pytest
 import requests
 import stripe
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from google.cloud import tasks_v2
 
 from deploy import package, url_map
 from devstack import emulator_tokens
+from devstack.app_store_chain import new_chain
+from devstack.app_store_state import now_ms
 from devstack.emulator_tokens import id_token
 from devstack.stack import http_ok
 from functions.content_urls import signing
@@ -51,6 +55,11 @@ SECRET_STAND_INS = {
     "STRIPE_API_KEY": "sk_test_production_stand_in",
     "STRIPE_WEBHOOK_SECRET": "whsec_production_stand_in",
     "CDN_KEYS": f"{tf.DEPLOYMENT_STAND_INS['cdn_signing_key_name']}:{base64.urlsafe_b64encode(bytes(16)).decode()}",
+    "APP_STORE_PRIVATE_KEY": ec.generate_private_key(ec.SECP256R1())
+    .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    .decode(),
+    "APP_STORE_KEY_ID": "PRODKEY001",
+    "APP_STORE_ISSUER_ID": "57246542-96fe-1a63-e053-0824d011072a",
 }
 # google-auth looks for Google's metadata server when a library asks for default credentials;
 # pointing it at a closed local port keeps any such look-up on this machine.
@@ -186,6 +195,23 @@ def _signed_event() -> tuple[str, str]:
     )
 
 
+def _locally_signed_notification() -> dict[str, str]:
+    """A notification for the deployed app, signed as the local App Store signs: by a chain to a
+    root that is not Apple's."""
+    payload = {
+        "notificationType": "TEST",
+        "notificationUUID": str(uuid.uuid4()),
+        "version": "2.0",
+        "signedDate": now_ms(),
+        "data": {
+            "bundleId": tf.DEPLOYMENT_STAND_INS["app_store_bundle_id"],
+            "appAppleId": int(tf.DEPLOYMENT_STAND_INS["app_store_app_apple_id"]),
+            "environment": tf.DEPLOYMENT_STAND_INS["app_store_environment"],
+        },
+    }
+    return {"signedPayload": new_chain("Not Apple").sign(payload)}
+
+
 def _concrete(path: str) -> str:
     return (
         path.replace("{content_id}", "no-such-item")
@@ -208,13 +234,22 @@ def _app_request(route: routing.Route, deployed: Deployed) -> requests.Response:
     if route.name == "stripe_webhook":
         payload, signature = _signed_event()
         return requests.post(url, data=payload, headers={"Stripe-Signature": signature}, timeout=60)
+    if route.name == "app_store_notification":
+        return requests.post(url, json=_locally_signed_notification(), timeout=60)
     headers = {"Authorization": f"Bearer {deployed.token}"} if route.auth == "user_revoked" else {}
     return requests.request(route.method, url, json=bodies.get(route.name), headers=headers, timeout=60)
 
 
 # What each app route answers here: the stand-in project has no catalogue item and no sent
-# message (the answer comes from the Firestore query). Everything else succeeds.
-EXPECTED = {"content_access": 404, "notification_opened": 404}
+# message (the answer comes from the Firestore query); a notification signed by any root but
+# Apple's is refused; a store purchase reported without a body is invalid (the stores are not
+# reachable from here). Everything else succeeds.
+EXPECTED = {
+    "content_access": 404,
+    "notification_opened": 404,
+    "app_store_notification": 400,
+    "store_purchase_create": 400,
+}
 APP_ROUTES = sorted(
     (r for r in routing.routes() if r.function != "gateway" and r.auth in tf.APP_AUTH and r.name != "me_delete"),
     key=lambda r: r.name,
@@ -234,6 +269,14 @@ def test_each_app_route_answers_through_the_load_balancer_in_production_configur
     answer = _app_request(route, deployed)
     assert answer.status_code == EXPECTED.get(route.name, 200), answer.text
     assert _is_api_json(answer)
+
+
+def test_a_notification_chained_to_a_local_root_is_refused_in_production_configuration(deployed: Deployed) -> None:
+    """Production trusts Apple's roots only: the local App Store's signatures are forgeries there."""
+    route = next(r for r in routing.routes() if r.name == "app_store_notification")
+    answer = _app_request(route, deployed)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["code"] == "app_store/invalid-signature"
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])

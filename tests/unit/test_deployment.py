@@ -101,13 +101,18 @@ def test_production_settings_take_no_local_endpoint(monkeypatch: pytest.MonkeyPa
     assert (config.app_store_api_base, config.app_store_local_chain) == ("", "")
 
 
+def test_production_settings_refuse_the_local_app_stores_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apple's roots only: a local root would let the local chain sign for Apple."""
+    monkeypatch.delenv("APP_STORE_LOCAL_CHAIN", raising=False)
+    with pytest.raises(ValueError, match="app_store_local_chain names the local App Store's root"):
+        Settings(environment="production", app_store_local_chain=LOCAL_APP_STORE["app_store_local_chain"])
+
+
 @pytest.mark.parametrize("name", sorted(LOCAL_APP_STORE))
-def test_production_settings_refuse_the_local_app_store(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Apple's address and Apple's roots only: a local root would let the local chain sign for Apple."""
-    for each in LOCAL_APP_STORE:
-        monkeypatch.delenv(each.upper(), raising=False)
-    with pytest.raises(ValueError, match=f"{name} names the local App Store"):
-        Settings(environment="production", **{name: LOCAL_APP_STORE[name]})
+def test_the_local_app_store_on_cloud_run_is_refused(name: str) -> None:
+    environ = BILLING | {"K_SERVICE": "stripe-webhook-billing", name.upper(): LOCAL_APP_STORE[name]}
+    with pytest.raises(deployment.DeploymentError, match=f"{name.upper()}: names a local emulator"):
+        deployment.check_start("stripe_webhook", "billing", environ)
 
 
 def test_local_settings_trust_the_local_app_store_only() -> None:
