@@ -289,7 +289,6 @@ def app_services(config: Settings, topology: Topology | None = None) -> list[Ser
             argv=[sys.executable, "-m", "devstack.app_store_server"],
             healthy=http_ok(f"{config.app_store_api_base}/healthz"),
             url=config.app_store_api_base,
-            niceness=STAND_IN_NICENESS,
         ),
         *units,
         Service(

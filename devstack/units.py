@@ -16,7 +16,9 @@ from lib.config import Settings
 
 # Batch work runs at a lower CPU priority, as its own Cloud Run instances would not share a CPU
 # with the API's (docs/local-stack.md, "Processes").
-BATCH_UNITS = frozenset({"reminders-send_batch", "reminders-tick", "stripe_webhook-webhook"})
+BATCH_UNITS = frozenset(
+    {"reminders-send_batch", "reminders-tick", "stripe_webhook-webhook", "stripe_webhook-app_store"}
+)
 BATCH_NICENESS = 10
 # The local FCM server and the Cloud Tasks emulator serve only the batch work; in the cloud they
 # are Google's services, on none of the app's CPUs, so they yield the CPU as the batch units do.
