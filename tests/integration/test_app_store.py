@@ -5,6 +5,7 @@ each notification takes effect once, and a payload Apple did not sign is refused
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
@@ -12,6 +13,7 @@ import pytest
 
 from devstack.app_store_chain import new_chain
 from devstack.app_store_state import now_ms
+from functions.stripe_webhook import daily_counts
 from lib.config import settings
 from tests.conftest import AppUser, GatewayClient
 from tests.support.app_store import buy, local_store, notification_record, purchase, send, step
@@ -100,12 +102,14 @@ def test_a_test_notification_is_recorded_and_changes_nothing() -> None:
     assert record["applied"] == 1
 
 
-def test_a_duplicate_notification_is_acknowledged_and_applied_once(user: AppUser) -> None:
+def test_a_duplicate_notification_is_acknowledged_applied_once_and_counted(user: AppUser) -> None:
     original = bought(user)
     renewal = step(original, "renew")
+    duplicates = daily_counts.totals(datetime.now(UTC).date())["app_store_duplicate"]
     assert send(renewal["notification_uuid"]) == 200
     assert send(renewal["notification_uuid"]) == 200
     assert notification_record(renewal["notification_uuid"])["applied"] == 1
+    assert daily_counts.totals(datetime.now(UTC).date())["app_store_duplicate"] >= duplicates + 2
 
 
 def test_notifications_out_of_order_leave_the_latest_state(user: AppUser) -> None:
