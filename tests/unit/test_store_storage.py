@@ -11,6 +11,7 @@ import pytest
 from functions.stripe_webhook import store_accounts, store_views
 from functions.stripe_webhook.entitlement import State, store_verdict_of
 from functions.stripe_webhook.entitlement_store import stripe_view_in
+from functions.stripe_webhook.store_purchases import Change, change_of
 from functions.stripe_webhook.store_subscription import Store, StoreState, StoreSubscription
 from lib import errors
 from lib.entitlements import STORE_ACCESS_STATES
@@ -99,3 +100,34 @@ def _purchase(state: StoreState, **fields: object) -> StoreSubscription:
         "environment": "Production",
     }
     return StoreSubscription.model_validate(values | fields)
+
+
+def _stored(uid: str | None = None, synced_at: datetime | None = SYNCED) -> store_views.StoredPurchase:
+    return store_views.StoredPurchase(uid=uid, view=None, synced_at=synced_at, superseded=False)
+
+
+LATER = datetime(2026, 6, 2, tzinfo=UTC)
+EARLIER = datetime(2026, 5, 31, tzinfo=UTC)
+
+
+def test_a_newer_view_replaces_the_stored_one_and_keeps_its_owner() -> None:
+    assert change_of(_stored("u1"), "u1", None, LATER) == Change(uid="u1", fresh=True)
+    assert change_of(_stored(synced_at=None), None, "u2", EARLIER) == Change(uid="u2", fresh=True)
+
+
+@pytest.mark.parametrize("synced_at", [EARLIER, SYNCED])
+def test_a_view_no_newer_than_the_stored_one_is_refused(synced_at: datetime) -> None:
+    assert change_of(_stored("u1"), "u1", "u1", synced_at) is None
+    assert change_of(_stored(), None, None, synced_at) is None
+
+
+def test_an_older_view_still_binds_an_unbound_purchase_to_a_known_user() -> None:
+    assert change_of(_stored(), None, "u1", EARLIER) == Change(uid="u1", fresh=False)
+    assert change_of(_stored(), "u-token", None, EARLIER) == Change(uid="u-token", fresh=False)
+
+
+def test_the_owner_comes_before_the_reporting_user_and_another_owner_is_a_conflict() -> None:
+    assert change_of(_stored(), "u-token", None, LATER) == Change(uid="u-token", fresh=True)
+    with pytest.raises(errors.PurchaseOwned) as raised:
+        change_of(_stored("u1"), "u1", "u2", LATER)
+    assert (raised.value.status, raised.value.code) == (409, "billing/purchase-owned")
