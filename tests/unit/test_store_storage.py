@@ -46,6 +46,12 @@ def test_a_document_written_before_the_stores_is_stripes_view() -> None:
     assert (found[0].customer_id, found[1]) == ("cus_1", SYNCED)
 
 
+def test_an_old_document_missing_later_fields_is_still_stripes_view() -> None:
+    found = stripe_view_in({"plan": "premium", "status": "active", "customer_id": "cus_1", "synced_at": SYNCED})
+    assert found is not None
+    assert (found[0].status, found[0].access_until, found[0].customer_id) == ("active", None, "cus_1")
+
+
 def test_a_user_who_only_bought_in_a_store_has_no_stripe_view() -> None:
     assert stripe_view_in({**VIEW, "customer_id": None, "stripe": None}) is None
     assert stripe_view_in({}) is None
