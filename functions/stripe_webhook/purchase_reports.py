@@ -21,7 +21,8 @@ from lib import errors
 # Asks a store for the purchase the app reported and records it for the user: (uid, purchase_id).
 Reader = Callable[[str, str], StoreOutcome]
 
-# Each store's reader, added with the store's package (app_store, google_play).
+# Each store's reader: its package's `purchase_from_app`, imported here with the package
+# (app_store, google_play), so this module is imported only by the route that reports a purchase.
 READERS: Mapping[Store, Reader] = {Store.APP_STORE: app_store.purchase_from_app}
 
 
@@ -31,13 +32,6 @@ class PurchaseReport(BaseModel):
     store: Literal[Store.APP_STORE, Store.GOOGLE_PLAY]
     # The App Store's transactionId, or Google Play's purchaseToken; both are ids of this alphabet.
     purchase_id: str = Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z0-9._:-]+$")
-
-
-class StoreAccount(BaseModel):
-    """The token the app sets on a purchase, under the name each store gives it (the same string)."""
-
-    app_account_token: str  # the App Store's appAccountToken
-    obfuscated_account_id: str  # Google Play's obfuscatedAccountId
 
 
 def report_purchase(uid: str, report: PurchaseReport, readers: Mapping[Store, Reader] = READERS) -> EntitlementView:
