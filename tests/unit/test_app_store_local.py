@@ -87,5 +87,6 @@ def test_the_librarys_client_builds_its_urls_from_the_configured_base() -> None:
         CONFIG.app_store_key_id,
         CONFIG.app_store_issuer_id,
         CONFIG.app_store_bundle_id,
+        Environment.PRODUCTION,
     )
     assert client._get_full_url("/inApps/v1/subscriptions/1") == "http://127.0.0.1:1/inApps/v1/subscriptions/1"

@@ -28,8 +28,10 @@ class _ClientAt(AppStoreServerAPIClient):
     constructor sets from the environment, so setting it reaches the local App Store with every
     request method left as the library wrote it (docs/decisions/0023-local-app-store-and-trust-roots.md)."""
 
-    def __init__(self, base_url: str, signing_key: bytes, key_id: str, issuer_id: str, bundle_id: str) -> None:
-        super().__init__(signing_key, key_id, issuer_id, bundle_id, Environment(settings().app_store_environment))
+    def __init__(
+        self, base_url: str, signing_key: bytes, key_id: str, issuer_id: str, bundle_id: str, environment: Environment
+    ) -> None:
+        super().__init__(signing_key, key_id, issuer_id, bundle_id, environment)
         self._base_url = base_url.rstrip("/")
 
 
@@ -38,9 +40,10 @@ def client() -> AppStoreServerAPIClient:
     config = settings()
     key = config.app_store_private_key.encode()
     ids = (config.app_store_key_id, config.app_store_issuer_id, config.app_store_bundle_id)
+    environment = Environment(config.app_store_environment)
     if config.app_store_api_base:
-        return _ClientAt(config.app_store_api_base, key, *ids)
-    return AppStoreServerAPIClient(key, *ids, Environment(config.app_store_environment))
+        return _ClientAt(config.app_store_api_base, key, *ids, environment)
+    return AppStoreServerAPIClient(key, *ids, environment)
 
 
 @functools.cache
