@@ -66,6 +66,9 @@ Everything binds 127.0.0.1.
   its sends over a minute). See what the local FCM received, and the counters per kind and copy variant:
         curl '{config.fcm_endpoint}/_local/messages?token={DEMO_INSTALLATION_ID}'
         .venv/bin/wellness-ops stats
+  An App Store purchase (the local App Store posts Apple's notification to the gateway):
+        curl -H "Authorization: Bearer $TOKEN" {gateway}/v1/billing/store-account
+        curl -X POST {config.app_store_api_base}/_local/subscriptions -d '{{"app_account_token": "<its token>"}}'
   A fresh token:  POST http://{config.firebase_auth_emulator_host}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=any
                   with {{"email": "{demo.email}", "password": "{demo.password}", "returnSecureToken": true}}
 
