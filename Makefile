@@ -76,8 +76,14 @@ check: $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/ruff format --check .
 	$(PYTEST) tests/unit -m unit --ff --hypothesis-profile=dev
 
-# Every tier, cheapest first; make stops at the first that fails.
-test: install lint typecheck test-unit test-deploy test-component test-stacks
+# Every tier, cheapest first; make stops at the first step that fails. Within a step the parts
+# run side by side, one per core: each is mostly one process (docs/testing.md, "Time").
+SIDE_BY_SIDE := $(MAKE) --no-print-directory --output-sync=target
+test:
+	$(SIDE_BY_SIDE) -j4 install $(CHECKOV_VENV)/.installed
+	$(SIDE_BY_SIDE) -j2 lint typecheck test-unit
+	$(SIDE_BY_SIDE) -j2 test-deploy test-component
+	$(SIDE_BY_SIDE) test-stacks
 
 test-unit: $(VENV)/.installed node_modules/.installed
 	$(PYTEST) tests/unit -m unit
