@@ -34,7 +34,15 @@ from typing import Any
 
 import requests
 
-from bench.cost_model import Floor, Usage, firestore_over_free, floor_cost, monthly_total, usage_cost
+from bench.cost_model import (
+    Floor,
+    Usage,
+    firestore_over_free,
+    floor_cost,
+    marginal_cost,
+    monthly_total,
+    usage_cost,
+)
 from bench.cost_prices import UNPRICED
 from bench.stack_cpu import tree_cpu_s
 
@@ -356,13 +364,24 @@ def floor_from_terraform() -> Floor:
         evaluated = evaluate_locals(routing.ROUTES_FILE, Path(workdir))
     armor = resources[("google_compute_security_policy", "api")]
     dynamic = sum(len(block["rule"]["for_each"]) for block in armor.get("dynamic", []) if "rule" in block)
+    configs = list(evaluated["function_config"].values())
     return Floor(
         forwarding_rules=sum(1 for kind, _ in resources if kind == "google_compute_global_forwarding_rule"),
         scheduler_jobs=len(evaluated["scheduled"]),
         secret_versions=len(evaluated["secrets"]),
-        min_instances=sum(int(c["min_instances"]) for c in evaluated["function_config"].values()),
+        min_instances=sum(int(c["min_instances"]) for c in configs),
+        min_instance_vcpu=sum(int(c["min_instances"]) * float(c["cpu"]) for c in configs),
+        min_instance_gib=sum(int(c["min_instances"]) * gib(c["memory"]) for c in configs),
         armor_rules=len(armor.get("rule", [])) + dynamic,
     )
+
+
+def gib(memory: str) -> float:
+    """A Cloud Run memory limit ("512Mi", "1Gi") in GiB."""
+    for suffix, factor in (("Gi", 1.0), ("Mi", 1 / 1024)):
+        if memory.endswith(suffix):
+            return float(memory.removesuffix(suffix)) * factor
+    raise ValueError(f"memory limit {memory!r}: expected Mi or Gi")
 
 
 # --- a change, against the revision before it ------------------------------------------------
@@ -526,12 +545,14 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     n = len(users)
     events_per_user_day = PROFILE.premium_share * PROFILE.webhook_events_per_subscription_month / 30
-    per_user = (
-        app.usage().scaled(1 / n)
-        + reminders.usage().scaled(1 / n)
-        + opened.usage().scaled(1 / n)
-        + renewal.usage().scaled(events_per_user_day / max(1, int(str(events))))
-    )
+    # Each phase's share of one daily user's day.
+    shares = [
+        (app, 1 / n),
+        (reminders, 1 / n),
+        (opened, 1 / n),
+        (renewal, events_per_user_day / max(1, int(str(events)))),
+    ]
+    per_user = sum((phase.usage().scaled(share) for phase, share in shares), Usage())
     fixed = Usage()
     for unit, runs in RUNS_PER_DAY.items():
         fixed = fixed + of_unit(scheduled, unit).usage().scaled(runs)
@@ -545,6 +566,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if lever is not None:
         print("\n".join(lever_lines(lever)))
     print("per daily user per day: " + _usage_line(per_user))
+    print("\n".join(dollar_lines(per_user, shares)))
     print("fixed per day (scheduled jobs): " + _usage_line(fixed))
     print(f"floor from terraform: {floor}; priced floor lines {floor_cost(floor)}; not priced: {'; '.join(UNPRICED)}")
     totals = {}
@@ -565,14 +587,43 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
 
 
+def dollar_lines(per_user: Usage, shares: Sequence[tuple[Phase, float]]) -> list[str]:
+    """What 1,000 more daily users add a month once the free tiers are used up, by line and by route."""
+
+    def shown(lines: Mapping[str, float]) -> str:
+        return " ".join(f"{k}=${1000 * v:.3f}" for k, v in sorted(lines.items(), key=lambda kv: -kv[1]) if v >= 5e-7)
+
+    lines = [
+        f"dollars per 1000 daily users a month by line: total=${1000 * sum(marginal_cost(per_user).values()):.3f} "
+        + shown(marginal_cost(per_user))
+    ]
+    routes = {r for phase, _ in shares for r in [*phase.calls, *(r for _, r in phase.ops)] if "@" not in r}
+    by_route = {}
+    for route in routes:
+        usage = sum((of_routes(p, route.__eq__).usage().scaled(f) for p, f in shares), Usage())
+        by_route[route] = marginal_cost(usage)
+    for route, cost in sorted(by_route.items(), key=lambda kv: -sum(kv[1].values())):
+        lines.append(
+            f"dollars per 1000 daily users a month route {route}: total=${1000 * sum(cost.values()):.3f} {shown(cost)}"
+        )
+    return lines
+
+
 def of_unit(phase: Phase, unit: str) -> Phase:
     """The part of `phase` one deployed function did."""
-    mine = Phase(phase.name)
-    mine.calls = Counter({r: n for r, n in phase.calls.items() if _unit_of(r) == unit})
-    mine.latency_s = Counter({r: s for r, s in phase.latency_s.items() if _unit_of(r) == unit})
-    mine.ops = Counter({(k, r): n for (k, r), n in phase.ops.items() if _unit_of(r) == unit})
+    mine = of_routes(phase, lambda route: _unit_of(route) == unit)
     mine.log_bytes = Counter({u: b for u, b in phase.log_bytes.items() if u == unit})
     mine.cpu_s = {u: s for u, s in phase.cpu_s.items() if u == unit}
+    return mine
+
+
+def of_routes(phase: Phase, keep: Callable[[str], bool]) -> Phase:
+    """The requests and operations of `phase` on the routes `keep` accepts (logs, CPU and bytes
+    are counted per function or per client, not per route, so they are left out)."""
+    mine = Phase(phase.name)
+    mine.calls = Counter({r: n for r, n in phase.calls.items() if keep(r)})
+    mine.latency_s = Counter({r: s for r, s in phase.latency_s.items() if keep(r)})
+    mine.ops = Counter({(k, r): n for (k, r), n in phase.ops.items() if keep(r)})
     return mine
 
 

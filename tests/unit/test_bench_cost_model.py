@@ -9,7 +9,15 @@ from bench import cost
 from bench.cost_model import Floor, Usage, firestore_over_free, floor_cost, monthly_total, usage_cost
 from bench.cost_prices import PRICES
 
-FLOOR = Floor(forwarding_rules=2, scheduler_jobs=3, secret_versions=3, min_instances=2, armor_rules=11)
+FLOOR = Floor(
+    forwarding_rules=2,
+    scheduler_jobs=3,
+    secret_versions=3,
+    min_instances=2,
+    min_instance_vcpu=2.0,
+    min_instance_gib=1.0,
+    armor_rules=11,
+)
 
 
 def test_usage_inside_every_free_tier_costs_nothing() -> None:
