@@ -10,7 +10,9 @@ log files), CPU seconds (each process tree), and the bytes through the load bala
 sends it enqueues, opens of the pushes, the app (opens, device refreshes, check-ins, the
 catalogue, plays), subscription renewals through the webhook, and one run of each scheduled job
 with nobody due. With --baseline-rev, the lever's route runs from that revision beside the
-current code and the ratio of their Firestore writes per call is printed. The last line:
+current code and the ratio of their Firestore writes per call is printed. The `dollars per 1000
+daily users a month` lines price what the day's users did once every free tier is used up, by
+line and by route. The last line:
 `cost users_1k=$… users_10k=$… users_100k=$… floor=$… per month (priced lines)`.
 """
 
