@@ -1,5 +1,5 @@
-"""`python -m bench.cost [--users 40] [--port-base 14000] [--baseline-rev REV]`: one day of N users on the local stack,
-every billable operation counted where it happens, priced per month.
+"""`python -m bench.cost [--users 40] [--port-base 14000] [--baseline-rev REV] [--streak-days 0]`: one day of N
+users on the local stack, every billable operation counted where it happens, priced per month.
 
 The usage profile (PROFILE below) says what a daily user does. The function processes run with
 bench/cost_probe on their PYTHONPATH, which records each Firestore RPC (reads, writes, deletes as
@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -244,6 +244,17 @@ def setup_users(client: Client, count: int) -> list[AppUser]:
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         return list(pool.map(make, range(count)))
+
+
+def seed_history(users: Sequence[AppUser], days: int, today: date) -> None:
+    """Each user as a retained one: `days` daily check-ins ending yesterday (UTC, the users' zone),
+    written straight into the emulator as the streak tests write an earlier streak."""
+    from tests.support.streaks import seed_streak
+
+    if not days:
+        return
+    for user in users:
+        seed_streak(user.uid, current=days, longest=days, last_day=today - timedelta(days=1), judged_in="UTC")
 
 
 def app_day(client: Client, users: Sequence[AppUser]) -> None:
@@ -485,6 +496,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=40)
     parser.add_argument("--port-base", type=int, default=int(os.environ.get("BENCH_PORT_BASE", "14000")))
     parser.add_argument(
+        "--streak-days", type=int, default=0, help="each user arrives with this many daily check-ins ending yesterday"
+    )
+    parser.add_argument(
         "--baseline-rev", default="", help=f"also run {LEVER_ROUTE} from this git revision and print the ratio"
     )
     args = parser.parse_args(argv)
@@ -504,8 +518,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         meter = Meter(counts_dir, stack.log_dir, unit_pids)
         client = Client(settings().gateway_url)
         users = setup_users(client, args.users)
+        seed_history(users, args.streak_days, datetime.now(UTC).date())
         premium = [u for u in users if u.premium]
-        print(f"users={len(users)} premium={len(premium)} setup failures={dict(client.failures)}", flush=True)
+        print(
+            f"users={len(users)} premium={len(premium)} streak_days={args.streak_days} "
+            f"setup failures={dict(client.failures)}",
+            flush=True,
+        )
         client.failures.clear()
         client.lb_bytes = 0
 
