@@ -10,7 +10,7 @@ log files), CPU seconds (each process tree), and the bytes through the load bala
 sends it enqueues, opens of the pushes, the app (opens, device refreshes, check-ins, the
 catalogue, plays), subscription renewals through the webhook, and one run of each scheduled job
 with nobody due. With --baseline-rev, the lever's route runs from that revision beside the
-current code and the ratio of their Firestore writes per call is printed. The `dollars per 1000
+current code and the ratio of the Firestore operations it cuts (LEVER_UNIT) per call is printed. The `dollars per 1000
 daily users a month` lines price what the day's users did once every free tier is used up, by
 line and by route. The last line:
 `cost users_1k=$… users_10k=$… users_100k=$… floor=$… per month (priced lines)`.
@@ -400,12 +400,13 @@ def gib(memory: str) -> float:
 # --- a change, against the revision before it ------------------------------------------------
 
 # The route the lever changed, and how the app calls it for a user (method, path, body).
-LEVER_ROUTE = "device_put"
+LEVER_ROUTE = "streak_get"
+LEVER_UNIT = "reads"  # the Firestore operations the lever cuts
 LEVER_CALLS = 30
 
 
-def lever_request(user: AppUser) -> tuple[str, str, dict[str, Any]]:
-    return "PUT", f"/v1/devices/{user.fid}", {"platform": "android"}
+def lever_request(user: AppUser) -> tuple[str, str, dict[str, Any] | None]:
+    return "GET", "/v1/streak", None
 
 
 def start_baseline(stack: Any, revision: str, counts_dir: Path) -> str:
@@ -462,10 +463,10 @@ def lever_lines(phase: Phase) -> list[str]:
         return {k.removeprefix("firestore."): kinds.get(k, 0.0) for k in ("firestore.reads", "firestore.writes")}
 
     before, after = per_call(f"{LEVER_ROUTE}@baseline"), per_call(LEVER_ROUTE)
-    ratio = after["writes"] / before["writes"] if before["writes"] else float("nan")
+    ratio = after[LEVER_UNIT] / before[LEVER_UNIT] if before[LEVER_UNIT] else float("nan")
     return [
         f"lever {LEVER_ROUTE}: baseline per call {before}; now per call {after}",
-        f"lever {LEVER_ROUTE} firestore writes per call ratio now/baseline={ratio:.2f}",
+        f"lever {LEVER_ROUTE} firestore {LEVER_UNIT} per call ratio now/baseline={ratio:.2f}",
     ]
 
 
