@@ -18,7 +18,10 @@ from typing import Any
 from google.cloud import firestore
 
 from functions.streaks import streak
+from lib import firestore as db
 from lib import queries
+
+IAM_PERMISSIONS = db.READS
 
 FIELD = "recent"  # in the `streak` map of users/{uid}
 # Kept two days longer than the view shows: a change of zone (UTC+14 to UTC-12 at most) moves the
