@@ -19,7 +19,7 @@ class Price:
     source: str
 
 
-# https://firebase.google.com/docs/firestore/pricing?hl=it — free quota per day, the (default)
+# https://cloud.google.com/firestore/pricing — free quota per day, the (default)
 # database only; the bench's days are all alike, so 30 days' quota off a month is the same.
 FIRESTORE_FREE_READS_PER_DAY = 50_000
 FIRESTORE_FREE_WRITES_PER_DAY = 20_000
