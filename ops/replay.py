@@ -10,7 +10,7 @@ from typing import Any
 from functions.stripe_webhook import customers, events, reconciliation
 from lib import entitlements, errors, stripe_api
 
-WATCHED = ("plan", "status", "state", "current_period_end", "subscription_id")
+WATCHED = ("plan", "status", "state", "source", "current_period_end", "subscription_id")
 
 
 @dataclass

@@ -155,7 +155,8 @@ locals {
       roles = ["roles/datastore.user", "roles/firebaseauth.admin"]
     }
     "stripe_webhook-billing" = {
-      roles = ["roles/datastore.user", "roles/firebaseauth.viewer"]
+      # A reported store purchase sets the `plan` claim (users.update), as the webhook does.
+      roles = ["roles/datastore.user", "roles/firebaseauth.admin"]
     }
     "stripe_webhook-reconcile" = {
       max_instances   = 1

@@ -1,4 +1,5 @@
-"""Entry points of stripe_webhook: the webhook, billing sessions, the entitlement and reconciliation.
+"""Entry points of stripe_webhook: the webhook, billing sessions, store purchases, the entitlement
+and reconciliation.
 
 The Stripe-calling modules are imported on the first request that needs them, so the billing
 function's common request, GET /v1/entitlement, starts without the Stripe SDK.
@@ -41,6 +42,19 @@ def entitlement(request: flask.Request, caller: Caller) -> Reply:
     return entitlement_view.entitlement_of(caller.uid).model_dump(mode="json")
 
 
+def store_account(request: flask.Request, caller: Caller) -> Reply:
+    from functions.stripe_webhook import store_accounts
+
+    return store_accounts.account_of(caller.uid).model_dump()
+
+
+def store_purchase(request: flask.Request, caller: Caller) -> Reply:
+    from functions.stripe_webhook import purchase_reports
+
+    body = parse_body(request, purchase_reports.PurchaseReport)
+    return purchase_reports.report_purchase(caller.uid, body).model_dump(mode="json")
+
+
 def run_reconcile(request: flask.Request) -> Reply:
     from functions.stripe_webhook import reconciliation
 
@@ -55,6 +69,8 @@ billing = serve(
         "checkout_session_create": checkout_session,
         "portal_session_create": portal_session,
         "entitlement_get": entitlement,
+        "store_account_get": store_account,
+        "store_purchase_create": store_purchase,
     },
 )
 reconcile = serve("stripe_webhook", "reconcile", {"billing_reconcile": run_reconcile})
