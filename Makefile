@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 TASKS_VENV := .venv-tasks
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: install run check test test-unit test-deploy test-component test-stack test-slow lint typecheck terraform-check package clean init plan deploy bootstrap teardown client chromium
+.PHONY: install run check test test-unit test-deploy test-component test-stack test-slow test-stacks lint typecheck terraform-check package clean init plan deploy bootstrap teardown client chromium
 
 install: $(VENV)/.installed $(TASKS_VENV)/.installed node_modules/.installed chromium
 
@@ -76,8 +76,14 @@ check: $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/ruff format --check .
 	$(PYTEST) tests/unit -m unit --ff --hypothesis-profile=dev
 
-# Every tier, cheapest first; make stops at the first that fails.
-test: install lint typecheck test-unit test-deploy test-component test-stack test-slow
+# Every tier, cheapest first; make stops at the first step that fails. Within a step the parts
+# run side by side, one per core: each is mostly one process (docs/testing.md, "Time").
+SIDE_BY_SIDE := $(MAKE) --no-print-directory --output-sync=target
+test:
+	$(SIDE_BY_SIDE) -j4 install $(CHECKOV_VENV)/.installed
+	$(SIDE_BY_SIDE) -j2 lint typecheck test-unit
+	$(SIDE_BY_SIDE) -j2 test-deploy test-component
+	$(SIDE_BY_SIDE) test-stacks
 
 test-unit: $(VENV)/.installed node_modules/.installed
 	$(PYTEST) tests/unit -m unit
@@ -94,6 +100,11 @@ test-stack: install
 # The slow tier also collects the stack folders: a stack test may be marked slow in place.
 test-slow: install
 	$(PYTEST) tests/slow tests/integration tests/e2e -m slow
+
+# The stack and slow tiers in one session, so they share one stack: the stack tier runs first and
+# a failure in it stops the session before the slow tier (tests/conftest.py).
+test-stacks: install
+	$(PYTEST) tests/integration tests/e2e tests/slow -m "stack or slow"
 
 package: $(VENV)/.installed
 	$(PY) -m deploy.package

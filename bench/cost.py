@@ -1,5 +1,5 @@
-"""`python -m bench.cost [--users 40] [--port-base 14000] [--baseline-rev REV]`: one day of N users on the local stack,
-every billable operation counted where it happens, priced per month.
+"""`python -m bench.cost [--users 40] [--port-base 14000] [--baseline-rev REV] [--streak-days 0]`: one day of N
+users on the local stack, every billable operation counted where it happens, priced per month.
 
 The usage profile (PROFILE below) says what a daily user does. The function processes run with
 bench/cost_probe on their PYTHONPATH, which records each Firestore RPC (reads, writes, deletes as
@@ -10,7 +10,9 @@ log files), CPU seconds (each process tree), and the bytes through the load bala
 sends it enqueues, opens of the pushes, the app (opens, device refreshes, check-ins, the
 catalogue, plays), subscription renewals through the webhook, and one run of each scheduled job
 with nobody due. With --baseline-rev, the lever's route runs from that revision beside the
-current code and the ratio of their Firestore writes per call is printed. The last line:
+current code and the ratio of the Firestore operations it cuts (LEVER_UNIT) per call is printed. The `dollars per 1000
+daily users a month` lines price what the day's users did once every free tier is used up, by
+line and by route. The last line:
 `cost users_1k=$… users_10k=$… users_100k=$… floor=$… per month (priced lines)`.
 """
 
@@ -28,13 +30,21 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from bench.cost_model import Floor, Usage, firestore_over_free, floor_cost, monthly_total, usage_cost
+from bench.cost_model import (
+    Floor,
+    Usage,
+    firestore_over_free,
+    floor_cost,
+    marginal_cost,
+    monthly_total,
+    usage_cost,
+)
 from bench.cost_prices import UNPRICED
 from bench.stack_cpu import tree_cpu_s
 
@@ -236,6 +246,17 @@ def setup_users(client: Client, count: int) -> list[AppUser]:
         return list(pool.map(make, range(count)))
 
 
+def seed_history(users: Sequence[AppUser], days: int, today: date) -> None:
+    """Each user as a retained one: `days` daily check-ins ending yesterday (UTC, the users' zone),
+    written straight into the emulator as the streak tests write an earlier streak."""
+    from tests.support.streaks import seed_streak
+
+    if not days:
+        return
+    for user in users:
+        seed_streak(user.uid, current=days, longest=days, last_day=today - timedelta(days=1), judged_in="UTC")
+
+
 def app_day(client: Client, users: Sequence[AppUser]) -> None:
     def day(pair: tuple[int, AppUser]) -> None:
         index, user = pair
@@ -356,24 +377,36 @@ def floor_from_terraform() -> Floor:
         evaluated = evaluate_locals(routing.ROUTES_FILE, Path(workdir))
     armor = resources[("google_compute_security_policy", "api")]
     dynamic = sum(len(block["rule"]["for_each"]) for block in armor.get("dynamic", []) if "rule" in block)
+    configs = list(evaluated["function_config"].values())
     return Floor(
         forwarding_rules=sum(1 for kind, _ in resources if kind == "google_compute_global_forwarding_rule"),
         scheduler_jobs=len(evaluated["scheduled"]),
         secret_versions=len(evaluated["secrets"]),
-        min_instances=sum(int(c["min_instances"]) for c in evaluated["function_config"].values()),
+        min_instances=sum(int(c["min_instances"]) for c in configs),
+        min_instance_vcpu=sum(int(c["min_instances"]) * float(c["cpu"]) for c in configs),
+        min_instance_gib=sum(int(c["min_instances"]) * gib(c["memory"]) for c in configs),
         armor_rules=len(armor.get("rule", [])) + dynamic,
     )
+
+
+def gib(memory: str) -> float:
+    """A Cloud Run memory limit ("512Mi", "1Gi") in GiB."""
+    for suffix, factor in (("Gi", 1.0), ("Mi", 1 / 1024)):
+        if memory.endswith(suffix):
+            return float(memory.removesuffix(suffix)) * factor
+    raise ValueError(f"memory limit {memory!r}: expected Mi or Gi")
 
 
 # --- a change, against the revision before it ------------------------------------------------
 
 # The route the lever changed, and how the app calls it for a user (method, path, body).
-LEVER_ROUTE = "device_put"
+LEVER_ROUTE = "streak_get"
+LEVER_UNIT = "reads"  # the Firestore operations the lever cuts
 LEVER_CALLS = 30
 
 
-def lever_request(user: AppUser) -> tuple[str, str, dict[str, Any]]:
-    return "PUT", f"/v1/devices/{user.fid}", {"platform": "android"}
+def lever_request(user: AppUser) -> tuple[str, str, dict[str, Any] | None]:
+    return "GET", "/v1/streak", None
 
 
 def start_baseline(stack: Any, revision: str, counts_dir: Path) -> str:
@@ -430,10 +463,10 @@ def lever_lines(phase: Phase) -> list[str]:
         return {k.removeprefix("firestore."): kinds.get(k, 0.0) for k in ("firestore.reads", "firestore.writes")}
 
     before, after = per_call(f"{LEVER_ROUTE}@baseline"), per_call(LEVER_ROUTE)
-    ratio = after["writes"] / before["writes"] if before["writes"] else float("nan")
+    ratio = after[LEVER_UNIT] / before[LEVER_UNIT] if before[LEVER_UNIT] else float("nan")
     return [
         f"lever {LEVER_ROUTE}: baseline per call {before}; now per call {after}",
-        f"lever {LEVER_ROUTE} firestore writes per call ratio now/baseline={ratio:.2f}",
+        f"lever {LEVER_ROUTE} firestore {LEVER_UNIT} per call ratio now/baseline={ratio:.2f}",
     ]
 
 
@@ -464,6 +497,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=40)
     parser.add_argument("--port-base", type=int, default=int(os.environ.get("BENCH_PORT_BASE", "14000")))
     parser.add_argument(
+        "--streak-days", type=int, default=0, help="each user arrives with this many daily check-ins ending yesterday"
+    )
+    parser.add_argument(
         "--baseline-rev", default="", help=f"also run {LEVER_ROUTE} from this git revision and print the ratio"
     )
     args = parser.parse_args(argv)
@@ -483,8 +519,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         meter = Meter(counts_dir, stack.log_dir, unit_pids)
         client = Client(settings().gateway_url)
         users = setup_users(client, args.users)
+        seed_history(users, args.streak_days, datetime.now(UTC).date())
         premium = [u for u in users if u.premium]
-        print(f"users={len(users)} premium={len(premium)} setup failures={dict(client.failures)}", flush=True)
+        print(
+            f"users={len(users)} premium={len(premium)} streak_days={args.streak_days} "
+            f"setup failures={dict(client.failures)}",
+            flush=True,
+        )
         client.failures.clear()
         client.lb_bytes = 0
 
@@ -526,12 +567,14 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     n = len(users)
     events_per_user_day = PROFILE.premium_share * PROFILE.webhook_events_per_subscription_month / 30
-    per_user = (
-        app.usage().scaled(1 / n)
-        + reminders.usage().scaled(1 / n)
-        + opened.usage().scaled(1 / n)
-        + renewal.usage().scaled(events_per_user_day / max(1, int(str(events))))
-    )
+    # Each phase's share of one daily user's day.
+    shares = [
+        (app, 1 / n),
+        (reminders, 1 / n),
+        (opened, 1 / n),
+        (renewal, events_per_user_day / max(1, int(str(events)))),
+    ]
+    per_user = sum((phase.usage().scaled(share) for phase, share in shares), Usage())
     fixed = Usage()
     for unit, runs in RUNS_PER_DAY.items():
         fixed = fixed + of_unit(scheduled, unit).usage().scaled(runs)
@@ -545,6 +588,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if lever is not None:
         print("\n".join(lever_lines(lever)))
     print("per daily user per day: " + _usage_line(per_user))
+    print("\n".join(dollar_lines(per_user, shares)))
     print("fixed per day (scheduled jobs): " + _usage_line(fixed))
     print(f"floor from terraform: {floor}; priced floor lines {floor_cost(floor)}; not priced: {'; '.join(UNPRICED)}")
     totals = {}
@@ -565,14 +609,43 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
 
 
+def dollar_lines(per_user: Usage, shares: Sequence[tuple[Phase, float]]) -> list[str]:
+    """What 1,000 more daily users add a month once the free tiers are used up, by line and by route."""
+
+    def shown(lines: Mapping[str, float]) -> str:
+        return " ".join(f"{k}=${1000 * v:.3f}" for k, v in sorted(lines.items(), key=lambda kv: -kv[1]) if v >= 5e-7)
+
+    lines = [
+        f"dollars per 1000 daily users a month by line: total=${1000 * sum(marginal_cost(per_user).values()):.3f} "
+        + shown(marginal_cost(per_user))
+    ]
+    routes = {r for phase, _ in shares for r in [*phase.calls, *(r for _, r in phase.ops)] if "@" not in r}
+    by_route = {}
+    for route in routes:
+        usage = sum((of_routes(p, route.__eq__).usage().scaled(f) for p, f in shares), Usage())
+        by_route[route] = marginal_cost(usage)
+    for route, cost in sorted(by_route.items(), key=lambda kv: -sum(kv[1].values())):
+        lines.append(
+            f"dollars per 1000 daily users a month route {route}: total=${1000 * sum(cost.values()):.3f} {shown(cost)}"
+        )
+    return lines
+
+
 def of_unit(phase: Phase, unit: str) -> Phase:
     """The part of `phase` one deployed function did."""
-    mine = Phase(phase.name)
-    mine.calls = Counter({r: n for r, n in phase.calls.items() if _unit_of(r) == unit})
-    mine.latency_s = Counter({r: s for r, s in phase.latency_s.items() if _unit_of(r) == unit})
-    mine.ops = Counter({(k, r): n for (k, r), n in phase.ops.items() if _unit_of(r) == unit})
+    mine = of_routes(phase, lambda route: _unit_of(route) == unit)
     mine.log_bytes = Counter({u: b for u, b in phase.log_bytes.items() if u == unit})
     mine.cpu_s = {u: s for u, s in phase.cpu_s.items() if u == unit}
+    return mine
+
+
+def of_routes(phase: Phase, keep: Callable[[str], bool]) -> Phase:
+    """The requests and operations of `phase` on the routes `keep` accepts (logs, CPU and bytes
+    are counted per function or per client, not per route, so they are left out)."""
+    mine = Phase(phase.name)
+    mine.calls = Counter({r: n for r, n in phase.calls.items() if keep(r)})
+    mine.latency_s = Counter({r: s for r, s in phase.latency_s.items() if keep(r)})
+    mine.ops = Counter({(k, r): n for (k, r), n in phase.ops.items() if keep(r)})
     return mine
 
 

@@ -3,17 +3,10 @@ after each service's free tier. Pure: no I/O."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
-from bench.cost_prices import (
-    DAYS_PER_MONTH,
-    FIRESTORE_FREE_DELETES_PER_DAY,
-    FIRESTORE_FREE_READS_PER_DAY,
-    FIRESTORE_FREE_WRITES_PER_DAY,
-    HOURS_PER_MONTH,
-    PRICES,
-    Price,
-)
+from bench.cost_prices import DAYS_PER_MONTH, HOURS_PER_MONTH, PRICES, SECONDS_PER_MONTH, Price
 
 GIB = 2**30
 
@@ -52,7 +45,25 @@ class Floor:
     scheduler_jobs: int
     secret_versions: int
     min_instances: int
+    min_instance_vcpu: float  # the minimum instances' vCPUs, all functions together
+    min_instance_gib: float  # and their memory
     armor_rules: int
+
+
+# Each usage line: its price and the units of a day's usage it bills.
+METERED: dict[str, tuple[str, Callable[[Usage], float]]] = {
+    "firestore reads": ("firestore_reads", lambda u: u.firestore_reads),
+    "firestore writes": ("firestore_writes", lambda u: u.firestore_writes),
+    "firestore deletes": ("firestore_deletes", lambda u: u.firestore_deletes),
+    "cloud run vcpu": ("run_vcpu_s", lambda u: u.run_vcpu_s),
+    "cloud run memory": ("run_gib_s", lambda u: u.run_gib_s),
+    "cloud run requests": ("run_requests", lambda u: u.run_requests),
+    "cloud tasks": ("tasks_operations", lambda u: u.tasks_operations),
+    "logging": ("logging_gib", lambda u: u.log_bytes / GIB),
+    "load balancer data": ("lb_data_processed_gib", lambda u: u.lb_bytes / GIB),
+    "cdn egress": ("cdn_egress_gib", lambda u: u.cdn_bytes / GIB),
+    "cdn lookups": ("cdn_lookups", lambda u: u.cdn_lookups),
+}
 
 
 def _billed(price: Price, units: float) -> float:
@@ -72,35 +83,44 @@ def floor_cost(floor: Floor) -> dict[str, float]:
     rules = PRICES["forwarding_rules_first_5_h"]
     if floor.forwarding_rules > 5:
         raise ValueError("more than 5 forwarding rules: the per-rule price past the fifth is not modelled")
+    idle_per_s = (
+        floor.min_instance_vcpu * PRICES["run_idle_vcpu_s"].usd + floor.min_instance_gib * PRICES["run_idle_gib_s"].usd
+    )
     return {
         "forwarding rules": rules.usd * HOURS_PER_MONTH if floor.forwarding_rules else 0.0,
         "scheduler jobs": _billed(PRICES["scheduler_jobs"], floor.scheduler_jobs),
         "secret versions": _billed(PRICES["secret_versions"], floor.secret_versions),
+        # Idle the whole month: an upper bound, since the time they serve is billed as usage.
+        "idle minimum instances": idle_per_s * SECONDS_PER_MONTH,
     }
 
 
 def usage_cost(per_user: Usage, fixed: Usage, users: float) -> dict[str, float]:
     """Monthly cost of each priced usage line (USD) for `users` daily users."""
     day = per_user.scaled(users) + fixed
-    month = day.scaled(DAYS_PER_MONTH)
-    return {
-        "cloud run vcpu": _billed(PRICES["run_vcpu_s"], month.run_vcpu_s),
-        "cloud tasks": _billed(PRICES["tasks_operations"], month.tasks_operations),
-        "logging": _billed(PRICES["logging_gib"], month.log_bytes / GIB),
-        "load balancer data": _billed(PRICES["lb_data_processed_gib"], month.lb_bytes / GIB),
-        "cdn egress": _billed(PRICES["cdn_egress_gib"], month.cdn_bytes / GIB),
-        "cdn lookups": _billed(PRICES["cdn_lookups"], month.cdn_lookups),
-        "identity platform": _identity_platform(users),
-    }
+    lines = {}
+    for line, (key, units) in METERED.items():
+        lines[line] = _billed(PRICES[key], units(day) * DAYS_PER_MONTH)
+    lines["identity platform"] = _identity_platform(users)
+    return lines
+
+
+def marginal_cost(per_user: Usage) -> dict[str, float]:
+    """What one more daily user doing `per_user` adds a month (USD) once every free tier is used
+    up, by line; Identity Platform apart, as it bills the user, not the usage."""
+    lines = {}
+    for line, (key, units) in METERED.items():
+        lines[line] = units(per_user) * DAYS_PER_MONTH / PRICES[key].per * PRICES[key].usd
+    return lines
 
 
 def firestore_over_free(per_user: Usage, fixed: Usage, users: float) -> dict[str, float]:
-    """Monthly Firestore operations past the daily free quota (counted, not priced)."""
+    """Monthly Firestore operations past the daily free quota."""
     day = per_user.scaled(users) + fixed
     return {
-        "reads": max(0.0, day.firestore_reads - FIRESTORE_FREE_READS_PER_DAY) * DAYS_PER_MONTH,
-        "writes": max(0.0, day.firestore_writes - FIRESTORE_FREE_WRITES_PER_DAY) * DAYS_PER_MONTH,
-        "deletes": max(0.0, day.firestore_deletes - FIRESTORE_FREE_DELETES_PER_DAY) * DAYS_PER_MONTH,
+        key.removeprefix("firestore_"): max(0.0, units(day) * DAYS_PER_MONTH - PRICES[key].free)
+        for key, units in METERED.values()
+        if key.startswith("firestore_")
     }
 
 

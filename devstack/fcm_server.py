@@ -57,7 +57,9 @@ class Faults(BaseModel):
     rate_500: float = Field(default=0.0, ge=0, le=1)
     latency_ms: int = Field(default=0, ge=0, le=60_000)
     max_per_second: int = Field(default=0, ge=0)
-    retry_after_s: int = Field(default=1, ge=0, le=3600)
+    # None: no Retry-After header, which FCM may leave out. With one, firebase-admin retries a 429
+    # within the call itself (urllib3 honours Retry-After), before the batch sees the error.
+    retry_after_s: int | None = Field(default=1, ge=0, le=3600)
 
 
 def error_body(code: str, address_field: str | None = None) -> tuple[int, dict[str, Any]]:
@@ -169,7 +171,8 @@ class FcmHandler(BaseHTTPRequestHandler):
         code = "QUOTA_EXCEEDED" if state.over_rate() else state.fault_for(address)
         if code:
             status, body = error_body(code, address_field)
-            retry = {"Retry-After": str(faults.retry_after_s)} if status in (429, 503) else None
+            header = status in (429, 503) and faults.retry_after_s is not None
+            retry = {"Retry-After": str(faults.retry_after_s)} if header else None
             self._answer(status, body, retry)
             return
         name = f"projects/{project}/messages/{uuid.uuid4().hex}"

@@ -67,8 +67,33 @@ def tier_of(item: pytest.Item) -> str:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks each test with its tier and runs the tiers of one session cheapest first, so the
+    stack and slow tiers can share one stack (`make test-stacks`)."""
     for item in items:
-        item.add_marker(tier_of(item))
+        _TIER_OF[item.nodeid] = tier_of(item)
+        item.add_marker(_TIER_OF[item.nodeid])
+    order = list(dict.fromkeys(TIERS.values()))
+    items.sort(key=lambda item: order.index(_TIER_OF[item.nodeid]))
+
+
+_TIER_OF: dict[str, str] = {}
+_FAILED_TIERS: set[str] = set()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.failed:
+        _FAILED_TIERS.add(_TIER_OF[report.nodeid])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[object]:
+    """A session that holds several tiers stops where one tier ends with a failure, as `make
+    test` stops at the first tier that fails."""
+    outcome = yield
+    tier = _TIER_OF[item.nodeid]
+    if nextitem is not None and _TIER_OF[nextitem.nodeid] != tier and tier in _FAILED_TIERS:
+        item.session.shouldstop = f"the {tier} tier failed; the tiers after it did not run"
+    return outcome
 
 
 @pytest.hookimpl(wrapper=True)

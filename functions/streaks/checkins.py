@@ -11,24 +11,21 @@ holding only the streak (and the zone, when a device sent one).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from google.cloud import firestore
 
-from functions.streaks import commits, streak
+from functions.streaks import commits, recent, streak
 from functions.streaks.api import CheckinReply, CheckinRequest, DayView, StreakReply
 from functions.streaks.decision import CheckinDecision, decide
 from functions.streaks.summary import summary_of
-from lib import day_rule, log, queries
+from lib import day_rule, log
 from lib import firestore as db
 
 IAM_PERMISSIONS = commits.IAM_PERMISSIONS
 
 
 _logger = log.get_logger("streaks")
-
-# A user's check-ins between two local dates (ISO text sorts as the dates do).
-CHECKINS_BETWEEN = queries.QueryShape("checkins", filters=(("local_date", ">="), ("local_date", "<=")))
 
 
 @dataclass(frozen=True)
@@ -46,6 +43,8 @@ def _record(ref: firestore.DocumentReference, request: CheckinRequest, now: date
         return _Recorded(decision, day_rule.next_change_at(user))
     batch = db.client().batch()
     fields = decision.user_fields(now)
+    counted = [decision.day] if decision.counted else []
+    fields["streak"] = recent.with_copy(ref, user, decision.day, fields["streak"], counted, decision.step.frozen)
     if decision.rule_changed:
         batch.create(*day_rule.change_record(ref, decision.previous_rule, decision.rule, now, source="checkin"))
     commits.add_days(batch, ref, decision.step.frozen)
@@ -89,16 +88,6 @@ def check_in(uid: str, request: CheckinRequest) -> CheckinReply:
     )
 
 
-def _marked_days(ref: firestore.DocumentReference, first: date, last: date) -> tuple[set[date], set[date]]:
-    """The dates checked in and the dates frozen between `first` and `last`."""
-    done: set[date] = set()
-    frozen: set[date] = set()
-    for snapshot in queries.stream(CHECKINS_BETWEEN, ref, first.isoformat(), last.isoformat()):
-        data = snapshot.to_dict() or {}
-        (frozen if data.get("frozen") is True else done).add(date.fromisoformat(data["local_date"]))
-    return done, frozen
-
-
 def streak_of(uid: str) -> StreakReply:
     """The streak view, every part judged by the profile's day rule at one instant."""
     now = datetime.now(UTC)
@@ -110,7 +99,7 @@ def streak_of(uid: str) -> StreakReply:
     # Freezes the next reminder run or check-in will use are shown as already used.
     pending = streak.settle(summary, today, rule, now)
     today_done = summary.done_on(today)
-    done, frozen = _marked_days(ref, today - timedelta(days=streak.RECENT_DAYS - 1), today)
+    done, frozen = recent.between(ref, user, today - timedelta(days=streak.RECENT_DAYS - 1), today)
     # Today is done exactly when a check-in now would change nothing, whatever date the
     # latest check-in document carries.
     done = (done - {today}) | ({today} if today_done else set())

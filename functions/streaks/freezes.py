@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from google.cloud import firestore
 
-from functions.streaks import commits, streak
+from functions.streaks import commits, recent, streak
 from functions.streaks.summary import summary_of
 from lib import day_rule
 from lib import firestore as db
@@ -24,7 +24,8 @@ def _settle(ref: firestore.DocumentReference, now: datetime) -> tuple[date, ...]
         return ()
     batch = db.client().batch()
     commits.add_days(batch, ref, step.frozen)
-    commits.commit_user(batch, snapshot, {"streak": step.summary.as_field()})
+    summary = recent.with_copy(ref, user, rule.local_day(now), step.summary.as_field(), frozen=step.frozen)
+    commits.commit_user(batch, snapshot, {"streak": summary})
     return step.frozen
 
 

@@ -178,7 +178,8 @@ def test_last_attempt_records_the_final_failure_and_logs_error(
 ) -> None:
     [doomed] = world.add(1)
     world.add(2)
-    fcm.faults(token_errors={doomed.addresses[0]: "QUOTA_EXCEEDED"}, retry_after_s=0)
+    # No Retry-After: each attempt fails at once instead of after firebase-admin's own retries.
+    fcm.faults(token_errors={doomed.addresses[0]: "QUOTA_EXCEEDED"}, retry_after_s=None)
     tick(gateway, world.tick_at)
     found = wait_until_settled(world.day, 3, timeout_s=240)
     assert (found["sent"], found["failed"]) == (2, 1)

@@ -9,9 +9,10 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
+from google.cloud.firestore import DELETE_FIELD
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from functions.streaks import checkins
+from functions.streaks import checkins, recent
 from functions.streaks.api import CheckinReply, CheckinRequest
 from functions.streaks.freezes import use_freezes
 from functions.streaks.summary import StreakSummary, summary_of
@@ -195,3 +196,24 @@ def test_account_deletion_reaches_the_recorded_zone_changes(stack: object) -> No
     checkins.check_in(uid, CheckinRequest(timezone="Asia/Tokyo"))
     [change] = list(user_ref(uid).collection("day_rule_changes").list_documents())
     assert change.path in {ref.path for ref in deletion.user_documents(uid)}
+
+
+def test_the_view_from_the_kept_copy_is_the_view_from_the_documents(stack: object) -> None:
+    uid = new_uid()
+    today = datetime.now(UTC).date()
+    seed_streak(uid, current=12, longest=12, last_day=today - timedelta(days=2), freezes=1, judged_in="UTC")
+    checkins.check_in(uid, CheckinRequest())  # covers yesterday with the freeze, counts today
+    stored = user_ref(uid).get().to_dict() or {}
+    assert recent.stored(stored) is not None
+    from_copy = checkins.streak_of(uid)
+    user_ref(uid).update({f"streak.{recent.FIELD}": DELETE_FIELD})
+    assert checkins.streak_of(uid) == from_copy
+    assert [d.frozen for d in from_copy.days[-2:]] == [True, False]
+
+
+def test_a_streak_rewritten_beside_an_old_copy_is_read_from_the_documents(stack: object) -> None:
+    uid = new_uid()
+    today = datetime.now(UTC).date()
+    checkins.check_in(uid, CheckinRequest())
+    seed_streak(uid, current=5, longest=5, last_day=today, judged_in="UTC")
+    assert sum(d.done for d in checkins.streak_of(uid).days) == 5
