@@ -10,33 +10,24 @@ from __future__ import annotations
 import enum
 import functools
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from appstoreserverlibrary.models.NotificationTypeV2 import NotificationTypeV2
 from appstoreserverlibrary.models.ResponseBodyV2DecodedPayload import ResponseBodyV2DecodedPayload
 from appstoreserverlibrary.signed_data_verifier import VerificationException, VerificationStatus
-from google.cloud import firestore
 from pydantic import BaseModel, ConfigDict, Field
 
-from functions.stripe_webhook import daily_counts, store_purchases
+from functions.stripe_webhook import store_purchases
 from functions.stripe_webhook.app_store import apple, subscriptions
+from functions.stripe_webhook.deliveries import Deliveries
 from functions.stripe_webhook.store_purchases import StoreOutcome
 from lib import errors, log
 from lib import firestore as db
 from lib.config import settings
-from lib.idempotency import (
-    FirestoreIdempotency,
-    IdempotencyAlreadyCompletedError,
-    IdempotencyAlreadyInProgressError,
-    IdempotencyLeaseLostError,
-)
+from lib.idempotency import FirestoreIdempotency
 
 IAM_PERMISSIONS = db.WRITES
 
 COLLECTION = "app_store_notifications"
-# `applied` counts how many times processing ran for a notification: tests read it to prove
-# each took effect exactly once.
-_COUNT_RUN = {"applied": firestore.Increment(1)}
 
 _logger = log.get_logger("app_store_notifications")
 
@@ -66,13 +57,14 @@ _FROM_STORE = {
 
 
 @functools.cache
-def notification_records() -> FirestoreIdempotency:
+def deliveries() -> Deliveries:
     config = settings()
-    return FirestoreIdempotency(
+    records = FirestoreIdempotency(
         COLLECTION,
         lease=timedelta(seconds=config.app_store_notification_lease_s),
         keep=timedelta(days=config.app_store_notification_keep_days),
     )
+    return Deliveries(records, COLLECTION, "notification", counts_prefix="app_store_")
 
 
 def verified_notification(signed_payload: str) -> ResponseBodyV2DecodedPayload:
@@ -104,47 +96,15 @@ def _process(notification: ResponseBodyV2DecodedPayload) -> Outcome:
     return _FROM_STORE[store_purchases.record(subscription, synced_at=synced_at)]
 
 
-def _completion(outcome: Outcome) -> dict[str, Any]:
-    return {**_COUNT_RUN, "outcome": outcome.value}
-
-
-def _count_processed(outcome: Outcome, batch: firestore.WriteBatch) -> None:
-    daily_counts.count_in(batch, "app_store_orphaned" if outcome is Outcome.ORPHANED else "app_store_processed")
-
-
-def _handle_once(notification: ResponseBodyV2DecodedPayload) -> Outcome:
-    key = str(notification.notificationUUID)
-    log.bind(notification_uuid=key, notification_type=notification.rawNotificationType, subtype=notification.rawSubtype)
-    try:
-        outcome = notification_records().run_once(
-            key, lambda lease: _process(notification), completion=_completion, completion_writes=_count_processed
-        )
-    except IdempotencyAlreadyCompletedError:
-        outcome = Outcome.DUPLICATE
-    except IdempotencyAlreadyInProgressError as exc:
-        headers = {"Retry-After": str(max(1, round(exc.retry_after_s)))}
-        raise errors.Conflict("this notification is being processed; retry later", headers=headers) from exc
-    except IdempotencyLeaseLostError as exc:
-        # The work ran, but another delivery took over; count the run all the same.
-        db.client().collection(COLLECTION).document(key).set(_COUNT_RUN, merge=True)
-        raise errors.Conflict("this notification was taken over by another delivery") from exc
-    _logger.info("app store notification", extra={"fields": {"outcome": outcome.value}})
-    return outcome
-
-
 def handle_notification(body: NotificationBody) -> Outcome:
     """Verifies and processes a notification once: a duplicate is acknowledged, a delivery racing
     another is told to come back later (Apple retries any answer but 200). Each outcome is counted
     for the day; a payload that fails verification is refused before anything is read or written."""
     notification = verified_notification(body.signedPayload)
-    try:
-        outcome = _handle_once(notification)
-    except errors.Conflict:
-        daily_counts.count_outcome("app_store_busy")
-        raise
-    except Exception:
-        daily_counts.count_outcome("app_store_failed")
-        raise
-    if outcome is Outcome.DUPLICATE:
-        daily_counts.count_outcome("app_store_duplicate")
+    key = str(notification.notificationUUID)
+    log.bind(notification_uuid=key, notification_type=notification.rawNotificationType, subtype=notification.rawSubtype)
+    outcome = deliveries().handle(
+        key, lambda: _process(notification), duplicate=Outcome.DUPLICATE, orphaned=Outcome.ORPHANED
+    )
+    _logger.info("app store notification", extra={"fields": {"outcome": outcome.value}})
     return outcome
