@@ -75,6 +75,7 @@ _BY_AUTH: dict[str, tuple[type[errors.ApiError], ...]] = {
     "user_revoked": (*_USER_TOKEN, errors.IdTokenRevoked, errors.AccountDeleted),
     "stripe": (errors.InvalidStripeSignature,),
     "internal": (errors.MissingToken, errors.InvalidOidcToken, errors.CallerNotAllowed, errors.PermissionDenied),
+    "pubsub_push": (errors.MissingToken, errors.InvalidOidcToken, errors.CallerNotAllowed),
     "identity_platform": (),
     "cdn_signature": (errors.PermissionDenied,),
 }
@@ -85,6 +86,7 @@ ROUTE_ERRORS: dict[str, tuple[type[errors.ApiError], ...]] = {
     "checkout_session_create": (errors.SubscriptionExists,),
     "content_access": (errors.PermissionDenied,),
     "stripe_webhook": (errors.Conflict,),
+    "google_play_notification": (errors.Conflict,),
 }
 
 # Every route: validation (the gateway refuses a path with control characters), a missing

@@ -1,4 +1,5 @@
-"""Entry points of stripe_webhook: the webhook, billing sessions, the entitlement and reconciliation.
+"""Entry points of stripe_webhook: the Stripe webhook, Google Play notifications, billing sessions,
+the entitlement and reconciliation.
 
 The Stripe-calling modules are imported on the first request that needs them, so the billing
 function's common request, GET /v1/entitlement, starts without the Stripe SDK.
@@ -21,6 +22,14 @@ def receive_event(request: flask.Request) -> Reply:
     event = signature.verified_event(request.get_data(cache=True), request.headers.get("Stripe-Signature"))
     outcome = events.handle_event(event).value
     log.bind(event_outcome=outcome)  # the dashboard counts events by outcome
+    return {"received": True, "outcome": outcome}
+
+
+def receive_play_notification(request: flask.Request) -> Reply:
+    from functions.stripe_webhook.google_play import notifications
+
+    outcome = notifications.handle_push(request.get_data(cache=True)).value
+    log.bind(event_outcome=outcome)  # the dashboard counts notifications by outcome
     return {"received": True, "outcome": outcome}
 
 
@@ -57,4 +66,5 @@ billing = serve(
         "entitlement_get": entitlement,
     },
 )
+google_play = serve("stripe_webhook", "google_play", {"google_play_notification": receive_play_notification})
 reconcile = serve("stripe_webhook", "reconcile", {"billing_reconcile": run_reconcile})
