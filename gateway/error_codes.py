@@ -60,6 +60,7 @@ CODES: tuple[ErrorCode, ...] = (
         "`timezone` or `day_start` changed less than 24 hours ago",
     ),
     ErrorCode(errors.SubscriptionExists, Retry.NO, "a subscription that may still bill exists; open the portal"),
+    ErrorCode(errors.PurchaseOwned, Retry.NO, "the reported store purchase belongs to another account"),
     ErrorCode(errors.PayloadTooLarge, Retry.NO, "the body is over 64 KiB"),
     ErrorCode(errors.RateLimited, Retry.AFTER_RETRY_AFTER, "too many requests from this token or address"),
     ErrorCode(errors.Internal, Retry.NO, "a bug; it has been logged"),
@@ -84,6 +85,7 @@ _BY_AUTH: dict[str, tuple[type[errors.ApiError], ...]] = {
 ROUTE_ERRORS: dict[str, tuple[type[errors.ApiError], ...]] = {
     "me_patch": (errors.DayRuleChangedRecently,),
     "checkout_session_create": (errors.SubscriptionExists,),
+    "store_purchase_create": (errors.PurchaseOwned,),
     "content_access": (errors.PermissionDenied,),
     "stripe_webhook": (errors.Conflict,),
     "google_play_notification": (errors.Conflict,),

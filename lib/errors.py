@@ -167,3 +167,9 @@ class SubscriptionExists(Conflict):
     """A checkout while the caller has a subscription Stripe may still bill (even past_due or paused)."""
 
     code = "billing/subscription-exists"
+
+
+class PurchaseOwned(Conflict):
+    """A store purchase reported by one account is bound to another: it never moves."""
+
+    code = "billing/purchase-owned"

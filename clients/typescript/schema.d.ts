@@ -295,6 +295,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/billing/store-account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account token the app sets on an App Store or Google Play purchase (appAccountToken, obfuscatedAccountId) */
+        get: operations["store_account_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing/store-purchases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Report an App Store or Google Play purchase; the store is asked and the caller's entitlement answered (409 billing/purchase-owned for another account's) */
+        post: operations["store_purchase_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/internal/billing/reconcile": {
         parameters: {
             query?: never;
@@ -828,6 +862,31 @@ export interface components {
             cancel_at_period_end: boolean;
             /** Current Period End */
             current_period_end: string | null;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "stripe" | "app_store" | "google_play" | "none";
+        };
+        /**
+         * StoreAccount
+         * @description The token the app sets on a purchase, under the name each store gives it (the same string).
+         */
+        StoreAccount: {
+            /** App Account Token */
+            app_account_token: string;
+            /** Obfuscated Account Id */
+            obfuscated_account_id: string;
+        };
+        /** PurchaseReport */
+        PurchaseReport: {
+            /**
+             * Store
+             * @enum {string}
+             */
+            store: "app_store" | "google_play";
+            /** Purchase Id */
+            purchase_id: string;
         };
         /** ReconcileReport */
         ReconcileReport: {
@@ -2508,6 +2567,194 @@ export interface operations {
             };
             /** @description Not found. Codes: `not-found` (retry: no) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests. Codes: `rate-limited` (retry: yes, after `Retry-After` seconds) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error. Codes: `internal` (retry: no) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable for now. Codes: `unavailable` (retry: yes, after `Retry-After` seconds) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    store_account_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoreAccount"];
+                };
+            };
+            /** @description The body or a parameter fails validation. Codes: `invalid-argument` (retry: no) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The credentials are missing or not accepted. Codes: `auth/account-deleted` (retry: no; sign the user in again); `auth/id-token-expired` (retry: once, after refreshing the ID token); `auth/id-token-revoked` (retry: no; sign the user in again); `auth/invalid-id-token` (retry: no; sign the user in again); `auth/missing-token` (retry: no) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. Codes: `not-found` (retry: no) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests. Codes: `rate-limited` (retry: yes, after `Retry-After` seconds) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error. Codes: `internal` (retry: no) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable for now. Codes: `unavailable` (retry: yes, after `Retry-After` seconds) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    store_purchase_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PurchaseReport"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntitlementView"];
+                };
+            };
+            /** @description The body or a parameter fails validation. Codes: `invalid-argument` (retry: no) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The credentials are missing or not accepted. Codes: `auth/account-deleted` (retry: no; sign the user in again); `auth/id-token-expired` (retry: once, after refreshing the ID token); `auth/id-token-revoked` (retry: no; sign the user in again); `auth/invalid-id-token` (retry: no; sign the user in again); `auth/missing-token` (retry: no) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. Codes: `auth/user-disabled` (retry: no) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. Codes: `not-found` (retry: no) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with stored state. Codes: `billing/purchase-owned` (retry: no) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. Codes: `payload-too-large` (retry: no) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

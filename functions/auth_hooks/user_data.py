@@ -24,7 +24,7 @@ USER_SUBCOLLECTIONS = ("devices", "checkins", day_rule.CHANGES)  # under users/{
 # Collections whose document id is the uid.
 DOCUMENT_COLLECTIONS = ("entitlements", "stripe_customers", "checkout_attempts")
 # Collections whose documents name the uid in a `uid` field.
-UID_FIELD_COLLECTIONS = ("reminder_sends", "device_owners", "account_notices")
+UID_FIELD_COLLECTIONS = ("reminder_sends", "device_owners", "account_notices", "store_purchases", "store_accounts")
 # Not the user's data, so neither exported nor deleted: the tombstone deletion leaves behind
 # (lib/tombstones.py), which holds only when the account went and expires on its own.
 NOT_USER_DATA = (tombstones.COLLECTION,)

@@ -1,9 +1,10 @@
-"""What a customer's Stripe subscriptions grant: one pure function, no I/O.
+"""What a user's subscriptions grant, in Stripe and in the app stores: pure functions, no I/O.
 
-`entitlement_from` is the state table of docs/payments.md ("Entitlement states"): each
-subscription is classified on its own, then the one that grants the most decides, so a late
-event about an old subscription, or an inactive duplicate, never takes access from a paying
-user, and a second live subscription never adds to it.
+`entitlement_from` is the Stripe part of the state table of docs/payments.md ("Entitlement
+states"): each subscription is classified on its own, then the one that grants the most decides,
+so a late event about an old subscription, or an inactive duplicate, never takes access from a
+paying user, and a second live subscription never adds to it. `entitlement_over` does the same
+across sources: Stripe's stored view and each store purchase's row ("Store subscriptions").
 """
 
 from __future__ import annotations
@@ -15,13 +16,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from lib.entitlements import FREE
+from functions.stripe_webhook.store_subscription import Store, StoreState, StoreSubscription
+from lib.entitlements import FREE, STORE_ACCESS_STATES
 
 NO_SUBSCRIPTION = "none"
 # Statuses Stripe can still move back to billing; a subscription in one of them blocks a new checkout.
 LIVE_STATUSES = frozenset({"trialing", "active", "past_due", "unpaid", "incomplete", "paused"})
 # Dispute outcomes that leave us the money: a chargeback won, or an inquiry closed without one.
 KEPT_DISPUTE_STATUSES = frozenset({"won", "warning_closed"})
+# Store states in which the store still bills or may bill again: two of them, or one beside a live
+# Stripe subscription, are a duplicate. A canceled purchase bills no more.
+STORE_LIVE_STATES = frozenset(
+    {StoreState.ACTIVE, StoreState.GRACE, StoreState.ON_HOLD, StoreState.PAUSED, StoreState.PENDING}
+)
 
 
 class State(enum.StrEnum):
@@ -57,23 +64,23 @@ class Entitlement(BaseModel):
     """The document entitlements/{uid}, as lib.entitlements reads it."""
 
     plan: str
-    status: str  # the deciding subscription's Stripe status, or "none"
-    state: State
+    status: str  # the deciding subscription's status as its source names it, or "none"
+    state: State | StoreState  # a row of the Stripe table, or of the store table when a store decides
     access_until: datetime | None  # access ends then (None: no access, or none foreseen)
     grace_until: datetime | None
     trial_end: datetime | None
     cancel_at_period_end: bool
     current_period_end: datetime | None
-    source: str = "stripe"
-    customer_id: str
-    subscription_id: str | None
+    source: Store = Store.STRIPE
+    customer_id: str | None  # the user's Stripe customer; None for a user who only bought in a store
+    subscription_id: str | None  # the deciding subscription: Stripe's id, or the store's purchase id
     live_subscriptions: int  # more than one: a duplicate that reconcile reports
 
 
 class Verdict(BaseModel):
     """One subscription's row of the table at a moment."""
 
-    state: State
+    state: State | StoreState
     access: bool
     access_until: datetime | None = None
     grace_until: datetime | None = None
@@ -163,8 +170,25 @@ def verdict_of(
     return Verdict(state=_NO_ACCESS.get(status, State.CANCELED), access=False)
 
 
+def no_entitlement(customer_id: str | None) -> Entitlement:
+    """A user with no subscription anywhere (or only a Stripe customer without one)."""
+    return Entitlement(
+        plan=FREE,
+        status=NO_SUBSCRIPTION,
+        state=State.NONE,
+        access_until=None,
+        grace_until=None,
+        trial_end=None,
+        cancel_at_period_end=False,
+        current_period_end=None,
+        customer_id=customer_id,
+        subscription_id=None,
+        live_subscriptions=0,
+    )
+
+
 def _order(subscription: Mapping[str, Any], verdict: Verdict) -> tuple[int, int, int]:
-    return (not verdict.access, _RANK[verdict.state], -int(subscription.get("created") or 0))
+    return (not verdict.access, _RANK[State(verdict.state)], -int(subscription.get("created") or 0))
 
 
 def entitlement_from(
@@ -181,19 +205,7 @@ def entitlement_from(
     live = sum(1 for s in subscriptions if s.get("status") in LIVE_STATUSES)
     judged = [(s, verdict_of(s, charges, now, grace, disputes)) for s in subscriptions]
     if not judged:
-        return Entitlement(
-            plan=FREE,
-            status=NO_SUBSCRIPTION,
-            state=State.NONE,
-            access_until=None,
-            grace_until=None,
-            trial_end=None,
-            cancel_at_period_end=False,
-            current_period_end=None,
-            customer_id=customer_id,
-            subscription_id=None,
-            live_subscriptions=0,
-        )
+        return no_entitlement(customer_id)
     subscription, verdict = min(judged, key=lambda pair: _order(*pair))
     return Entitlement(
         plan=plan if verdict.access else FREE,
@@ -217,3 +229,69 @@ def trial_used(subscriptions: Sequence[Mapping[str, Any]]) -> bool:
 
 def blocks_checkout(subscriptions: Sequence[Mapping[str, Any]]) -> bool:
     return any(s.get("status") in LIVE_STATUSES for s in subscriptions)
+
+
+def store_verdict_of(subscription: StoreSubscription, now: datetime) -> Verdict:
+    """The store table for one purchase. Access always ends by the stored end (`grace_until` in
+    GRACE, else `expires_at`): a view the store has not renewed since must not extend access,
+    however late its notification arrives."""
+    state = subscription.state
+    until = (
+        (subscription.grace_until or subscription.expires_at) if state is StoreState.GRACE else subscription.expires_at
+    )
+    access = state in STORE_ACCESS_STATES and (until is None or now < until)
+    return Verdict(state=state, access=access, access_until=until, grace_until=subscription.grace_until)
+
+
+def store_entitlement(subscription: StoreSubscription, plan: str, now: datetime) -> Entitlement:
+    """What one store purchase grants at `now`, in the entitlement's shape."""
+    verdict = store_verdict_of(subscription, now)
+    return Entitlement(
+        plan=plan if verdict.access else FREE,
+        status=subscription.state.value,
+        state=subscription.state,
+        access_until=verdict.access_until if verdict.access else None,
+        grace_until=verdict.grace_until,
+        trial_end=None,
+        cancel_at_period_end=subscription.state is StoreState.CANCELED,
+        current_period_end=subscription.expires_at,
+        source=subscription.store,
+        customer_id=None,
+        subscription_id=subscription.purchase_id,
+        live_subscriptions=int(subscription.state in STORE_LIVE_STATES),
+    )
+
+
+def grants(entitlement: Entitlement, now: datetime) -> bool:
+    return entitlement.plan != FREE and (entitlement.access_until is None or now < entitlement.access_until)
+
+
+_SOURCE_ORDER = {store: rank for rank, store in enumerate(Store)}
+_NEVER = datetime.max.replace(tzinfo=UTC)
+_LONG_AGO = datetime.min.replace(tzinfo=UTC)
+
+
+def _best_first(entitlement: Entitlement, now: datetime) -> tuple[bool, bool, float, int]:
+    """Granting sources first, the one whose access lasts longest (no end foreseen: longest) ahead,
+    so the chosen one ends last and the stored `access_until` holds for all of them; then, without
+    access, a source that has a subscription, the one whose period ended last ahead."""
+    granting = grants(entitlement, now)
+    last = (entitlement.access_until or _NEVER) if granting else (entitlement.current_period_end or _LONG_AGO)
+    has_none = entitlement.state is State.NONE
+    return (not granting, has_none, -last.timestamp(), _SOURCE_ORDER[entitlement.source])
+
+
+def entitlement_over(
+    stripe: Entitlement | None, purchases: Sequence[StoreSubscription], plan: str, now: datetime
+) -> Entitlement:
+    """The one entitlement of a user at `now`, over Stripe's stored view and the user's store
+    purchases: the source that grants the most decides, and every live subscription of any
+    source is counted, so paying twice shows as a duplicate."""
+    views = [stripe] if stripe is not None else []
+    views += [store_entitlement(p, plan, now) for p in purchases]
+    if not views:
+        return no_entitlement(None)
+    best = min(views, key=lambda view: _best_first(view, now))
+    live = sum(view.live_subscriptions for view in views)
+    customer_id = stripe.customer_id if stripe is not None else None
+    return best.model_copy(update={"live_subscriptions": live, "customer_id": customer_id})

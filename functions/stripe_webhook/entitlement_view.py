@@ -8,12 +8,15 @@ checks out, and this read needs neither the Stripe SDK nor the webhook's code.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, cast
 
 from pydantic import BaseModel
 
 from functions.stripe_webhook.entitlement import NO_SUBSCRIPTION
 from lib import entitlements
-from lib.entitlements import plan_from
+from lib.entitlements import plan_from, source_of
+
+Source = Literal["stripe", "app_store", "google_play", "none"]
 
 
 class EntitlementView(BaseModel):
@@ -25,6 +28,7 @@ class EntitlementView(BaseModel):
     trial_end: datetime | None
     cancel_at_period_end: bool
     current_period_end: datetime | None
+    source: Source  # where the state's subscription was bought
 
 
 def entitlement_of(uid: str) -> EntitlementView:
@@ -38,4 +42,5 @@ def entitlement_of(uid: str) -> EntitlementView:
         trial_end=stored.get("trial_end"),
         cancel_at_period_end=bool(stored.get("cancel_at_period_end")),
         current_period_end=stored.get("current_period_end"),
+        source=cast(Source, source_of(stored)),
     )

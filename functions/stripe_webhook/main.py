@@ -1,5 +1,5 @@
 """Entry points of stripe_webhook: the Stripe webhook, Google Play notifications, billing sessions,
-the entitlement and reconciliation.
+store purchases, the entitlement and reconciliation.
 
 The Stripe-calling modules are imported on the first request that needs them, so the billing
 function's common request, GET /v1/entitlement, starts without the Stripe SDK.
@@ -50,6 +50,20 @@ def entitlement(request: flask.Request, caller: Caller) -> Reply:
     return entitlement_view.entitlement_of(caller.uid).model_dump(mode="json")
 
 
+def store_account(request: flask.Request, caller: Caller) -> Reply:
+    from functions.stripe_webhook import purchase_reports, store_accounts
+
+    token = store_accounts.token_for(caller.uid)
+    return purchase_reports.StoreAccount(app_account_token=token, obfuscated_account_id=token).model_dump()
+
+
+def store_purchase(request: flask.Request, caller: Caller) -> Reply:
+    from functions.stripe_webhook import purchase_reports
+
+    body = parse_body(request, purchase_reports.PurchaseReport)
+    return purchase_reports.report_purchase(caller.uid, body).model_dump(mode="json")
+
+
 def run_reconcile(request: flask.Request) -> Reply:
     from functions.stripe_webhook import reconciliation
 
@@ -64,6 +78,8 @@ billing = serve(
         "checkout_session_create": checkout_session,
         "portal_session_create": portal_session,
         "entitlement_get": entitlement,
+        "store_account_get": store_account,
+        "store_purchase_create": store_purchase,
     },
 )
 google_play = serve("stripe_webhook", "google_play", {"google_play_notification": receive_play_notification})

@@ -240,6 +240,7 @@ def test_the_billing_claim_carries_state_and_times_in_epoch_seconds() -> None:
     got["state"] = got["state"].value
     assert billing_claim(got) == {
         "state": "past_due",
+        "source": "stripe",
         "access_until": T + 5 * DAY,
         "grace_until": T + 5 * DAY,
         "trial_end": None,
