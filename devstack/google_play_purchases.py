@@ -19,7 +19,9 @@ GRACE = timedelta(days=3)
 ACKNOWLEDGE_WITHIN = timedelta(days=3)
 # A token stays queryable until 60 days after the subscription expired, then answers 410.
 QUERYABLE_AFTER_EXPIRY = timedelta(days=60)
-PAID_STATES = frozenset({"SUBSCRIPTION_STATE_ACTIVE", "SUBSCRIPTION_STATE_CANCELED", "SUBSCRIPTION_STATE_IN_GRACE_PERIOD"})
+PAID_STATES = frozenset(
+    {"SUBSCRIPTION_STATE_ACTIVE", "SUBSCRIPTION_STATE_CANCELED", "SUBSCRIPTION_STATE_IN_GRACE_PERIOD"}
+)
 
 # Subscription notification types (Google Play's RTDN reference).
 RECOVERED, RENEWED, CANCELED, PURCHASED, ON_HOLD, IN_GRACE_PERIOD, RESTARTED = 1, 2, 3, 4, 5, 6, 7
@@ -128,7 +130,10 @@ class Purchases:
             purchase = self.by_token.get(token)
             if purchase is None:
                 raise UnknownToken(token)
-            if purchase.state == "SUBSCRIPTION_STATE_EXPIRED" and self.clock.now() > purchase.expiry + QUERYABLE_AFTER_EXPIRY:
+            if (
+                purchase.state == "SUBSCRIPTION_STATE_EXPIRED"
+                and self.clock.now() > purchase.expiry + QUERYABLE_AFTER_EXPIRY
+            ):
                 raise ExpiredTooLong(token)
             return purchase
 
@@ -151,7 +156,11 @@ class Purchases:
         with self.lock:
             p = self.get(token)
             if action == "renew":
-                kind = RECOVERED if p.state in ("SUBSCRIPTION_STATE_IN_GRACE_PERIOD", "SUBSCRIPTION_STATE_ON_HOLD") else RENEWED
+                kind = (
+                    RECOVERED
+                    if p.state in ("SUBSCRIPTION_STATE_IN_GRACE_PERIOD", "SUBSCRIPTION_STATE_ON_HOLD")
+                    else RENEWED
+                )
                 p.state, p.auto_renew, p.canceled_at = "SUBSCRIPTION_STATE_ACTIVE", True, None
                 p.expiry, p.paid_at = max(p.expiry, now) + PERIOD, now
                 p.order_number += 1

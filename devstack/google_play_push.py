@@ -69,7 +69,7 @@ class Issuer:
             "iat": now,
             "exp": now + 3600,
         }
-        return jwt.encode(self._signer, claims).decode()
+        return str(jwt.encode(self._signer, claims).decode())
 
 
 class Pusher:
@@ -106,9 +106,7 @@ class Pusher:
         """One delivery of the message, answered with the endpoint's status and body."""
         body = self.messages[message_id]
         token = self.issuer.token(self.endpoint, self.push_account)
-        response = requests.post(
-            self.endpoint, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=60
-        )
+        response = requests.post(self.endpoint, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=60)
         try:
             answer: Any = response.json()
         except ValueError:

@@ -43,6 +43,9 @@ from lib.oidc import LOCAL_PUSH_ACCOUNT
 
 API = "/androidpublisher/v3/applications/<package>/purchases"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+# The audience Google's token endpoint requires of a service account's assertion, whatever URL
+# the assertion is posted to (google-auth sends this one).
+TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 VOIDED_SUBSCRIPTION, FULL_REFUND = 1, 1
 _UNAUTHENTICATED = (
     "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or "
@@ -84,10 +87,17 @@ class GoogleError(Exception):
         }
 
 
+def not_found(message: str, reason: str = "notFound") -> GoogleError:
+    return GoogleError(404, "NOT_FOUND", message, reason)
+
+
+def invalid(message: str, reason: str) -> GoogleError:
+    return GoogleError(400, "INVALID_ARGUMENT", message, reason)
+
+
 class GooglePlay:
-    def __init__(self, package: str, service_account_key: str, token_uri: str, pusher: Pusher) -> None:
+    def __init__(self, package: str, service_account_key: str, pusher: Pusher) -> None:
         self.package = package
-        self.token_uri = token_uri
         key = json.loads(service_account_key) if service_account_key else {}
         self.account_email = key.get("client_email")
         self.account_certs = {key["private_key_id"]: _public_pem(key["private_key"])} if key else {}
@@ -102,7 +112,7 @@ class GooglePlay:
         if form.get("grant_type") != JWT_BEARER or not form.get("assertion"):
             return 400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type."}
         try:
-            claims = jwt.decode(form["assertion"], certs=self.account_certs, audience=self.token_uri)
+            claims = jwt.decode(form["assertion"], certs=self.account_certs, audience=TOKEN_AUDIENCE)
         except (ValueError, auth_exceptions.GoogleAuthError):
             return 400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
         if claims.get("iss") != self.account_email:
@@ -121,21 +131,31 @@ class GooglePlay:
 
     def purchase(self, package: str, token: str) -> lifecycle.Purchase:
         if package != self.package:
-            raise GoogleError(404, "NOT_FOUND", "No application was found for the given package name.", "applicationNotFound")
+            raise GoogleError(
+                404, "NOT_FOUND", "No application was found for the given package name.", "applicationNotFound"
+            )
         try:
             return self.purchases.get(token)
         except UnknownToken:
-            raise GoogleError(400, "INVALID_ARGUMENT", "The purchase token is invalid.", "purchaseTokenInvalid") from None
+            raise GoogleError(
+                400, "INVALID_ARGUMENT", "The purchase token is invalid.", "purchaseTokenInvalid"
+            ) from None
         except ExpiredTooLong:
-            message = "The subscription purchase is no longer available for query because it has been expired for too long."
+            message = (
+                "The subscription purchase is no longer available for query because it has been expired for too long."
+            )
             raise GoogleError(410, "GONE", message, "subscriptionPurchaseNoLongerAvailable") from None
 
     def acknowledge(self, package: str, product: str, token: str) -> None:
         purchase = self.purchase(package, token)
         if product != purchase.product_id:
-            raise GoogleError(400, "INVALID_ARGUMENT", "The product ID does not match the purchase.", "productIdMismatch")
+            raise GoogleError(
+                400, "INVALID_ARGUMENT", "The product ID does not match the purchase.", "productIdMismatch"
+            )
         if purchase.state not in lifecycle.PAID_STATES:
-            raise GoogleError(400, "FAILED_PRECONDITION", "The subscription purchase is not in a valid state.", "invalidPurchaseState")
+            raise GoogleError(
+                400, "FAILED_PRECONDITION", "The subscription purchase is not in a valid state.", "invalidPurchaseState"
+            )
         purchase.acknowledged = True
 
     def refund_unacknowledged(self) -> list[dict[str, Any]]:
@@ -146,7 +166,9 @@ class GooglePlay:
             sent.append(self.notify(voided=purchase.token))
         return sent
 
-    def notify(self, *, kind: int | None = None, voided: str | None = None, test: bool = False, token: str = "") -> dict[str, Any]:
+    def notify(
+        self, *, kind: int | None = None, voided: str | None = None, test: bool = False, token: str = ""
+    ) -> dict[str, Any]:
         """Publishes a DeveloperNotification and pushes it once; answers the push's outcome."""
         notification: dict[str, Any] = {
             "version": "1.0",
@@ -154,7 +176,11 @@ class GooglePlay:
             "eventTimeMillis": str(int(self.clock.now().timestamp() * 1000)),
         }
         if kind is not None:
-            notification["subscriptionNotification"] = {"version": "1.0", "notificationType": kind, "purchaseToken": token}
+            notification["subscriptionNotification"] = {
+                "version": "1.0",
+                "notificationType": kind,
+                "purchaseToken": token,
+            }
         elif voided is not None:
             notification["voidedPurchaseNotification"] = {
                 "purchaseToken": voided,
@@ -171,7 +197,11 @@ def _public_pem(private_pem: str) -> str:
     from cryptography.hazmat.primitives import serialization
 
     key = serialization.load_pem_private_key(private_pem.encode(), password=None)
-    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -210,14 +240,18 @@ def _buy(play: GooglePlay, request: Request, args: dict[str, str]) -> Response:
         pending=bool(body.get("pending")),
         linked_token=body.get("linked_purchase_token"),
     )
-    pushed = None if body.get("pending") or body.get("notify") is False else play.notify(kind=lifecycle.PURCHASED, token=purchase.token)
+    pushed = (
+        None
+        if body.get("pending") or body.get("notify") is False
+        else play.notify(kind=lifecycle.PURCHASED, token=purchase.token)
+    )
     return _json({"purchase_token": purchase.token, "purchase": purchase.resource(), "delivery": pushed})
 
 
 def _show(play: GooglePlay, request: Request, args: dict[str, str]) -> Response:
     purchase = play.purchases.by_token.get(args["token"])
     if purchase is None:
-        raise GoogleError(404, "NOT_FOUND", "No such purchase.", "notFound")
+        raise not_found("No such purchase.")
     return _json(purchase.resource())
 
 
@@ -225,14 +259,16 @@ def _move(play: GooglePlay, request: Request, args: dict[str, str]) -> Response:
     try:
         kind = play.purchases.move(args["token"], args["action"])
     except UnknownToken:
-        raise GoogleError(404, "NOT_FOUND", "No such purchase.", "notFound") from None
+        raise not_found("No such purchase.") from None
     except ValueError as exc:
-        raise GoogleError(400, "INVALID_ARGUMENT", str(exc), "invalid") from None
+        raise invalid(str(exc), "invalid") from None
     pushed = None
     if _body(request).get("notify", True):
         voided = args["action"] == "refund"
         pushed = play.notify(voided=args["token"]) if voided else play.notify(kind=kind, token=args["token"])
-    return _json({"notification_type": kind, "purchase": play.purchases.by_token[args["token"]].resource(), "delivery": pushed})
+    return _json(
+        {"notification_type": kind, "purchase": play.purchases.by_token[args["token"]].resource(), "delivery": pushed}
+    )
 
 
 def _test_notification(play: GooglePlay, request: Request, args: dict[str, str]) -> Response:
@@ -241,7 +277,7 @@ def _test_notification(play: GooglePlay, request: Request, args: dict[str, str])
 
 def _push_again(play: GooglePlay, request: Request, args: dict[str, str]) -> Response:
     if args["message_id"] not in play.pusher.messages:
-        raise GoogleError(404, "NOT_FOUND", "No such message.", "notFound")
+        raise not_found("No such message.")
     return _json({"delivery": play.pusher.push(args["message_id"])})
 
 
@@ -249,7 +285,7 @@ def _replay(play: GooglePlay, request: Request, args: dict[str, str]) -> Respons
     """Delivers the listed messages again, in the order given (an out-of-order delivery)."""
     wanted = [str(m) for m in _body(request).get("message_ids", [])]
     if unknown := [m for m in wanted if m not in play.pusher.messages]:
-        raise GoogleError(404, "NOT_FOUND", f"No such messages: {unknown}", "notFound")
+        raise not_found(f"No such messages: {unknown}")
     return _json({"deliveries": [play.pusher.push(m) for m in wanted]})
 
 
@@ -293,7 +329,9 @@ class GooglePlayApp:
         except GoogleError as exc:
             response = _json(exc.body, exc.code)
         except HTTPException as exc:
-            response = _json({"error": {"code": exc.code, "message": exc.description, "status": "NOT_FOUND"}}, exc.code or 404)
+            response = _json(
+                {"error": {"code": exc.code, "message": exc.description, "status": "NOT_FOUND"}}, exc.code or 404
+            )
         return response(environ, start_response)
 
 
@@ -301,7 +339,7 @@ def main() -> None:
     config = settings()
     base = config.google_play_api_base
     pusher = Pusher(Issuer(), f"{config.gateway_url}/google-play/notifications", LOCAL_PUSH_ACCOUNT)
-    play = GooglePlay(config.google_play_package_name, config.google_play_service_account_key, f"{base}/token", pusher)
+    play = GooglePlay(config.google_play_package_name, config.google_play_service_account_key, pusher)
     server = make_server("127.0.0.1", port_of_url(base), GooglePlayApp(play), threaded=True)
     print(f"local Google Play listening on {base}", flush=True)
     server.serve_forever()

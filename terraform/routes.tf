@@ -157,7 +157,8 @@ locals {
       roles = ["roles/datastore.user", "roles/firebaseauth.admin"]
     }
     "stripe_webhook-billing" = {
-      roles = ["roles/datastore.user", "roles/firebaseauth.viewer"]
+      # A reported store purchase sets the `plan` claim: users.get and users.update.
+      roles = ["roles/datastore.user", "roles/firebaseauth.admin"]
     }
     "stripe_webhook-google_play" = {
       # The `plan` claim: users.get and users.update. Google Play's API needs no Google Cloud

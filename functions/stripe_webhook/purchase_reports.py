@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from functions.stripe_webhook import google_play
 from functions.stripe_webhook.entitlement_view import EntitlementView, entitlement_of
 from functions.stripe_webhook.store_purchases import StoreOutcome
 from functions.stripe_webhook.store_subscription import Store
@@ -21,7 +22,7 @@ from lib import errors
 Reader = Callable[[str, str], StoreOutcome]
 
 # Each store's reader, added with the store's package (app_store, google_play).
-READERS: Mapping[Store, Reader] = {}
+READERS: Mapping[Store, Reader] = {Store.GOOGLE_PLAY: google_play.purchase_from_app}
 
 
 class PurchaseReport(BaseModel):

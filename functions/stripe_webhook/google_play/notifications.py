@@ -21,8 +21,8 @@ from functions.stripe_webhook.google_play.notification_models import (
     pushed_notification,
 )
 from functions.stripe_webhook.google_play.subscription_state import UnexpectedSubscription
-from lib import log
 from lib import firestore as db
+from lib import log
 from lib.config import settings
 from lib.idempotency import FirestoreIdempotency
 
