@@ -45,7 +45,7 @@ API = "/androidpublisher/v3/applications/<package>/purchases"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # The audience Google's token endpoint requires of a service account's assertion, whatever URL
 # the assertion is posted to (google-auth sends this one).
-TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
+GRANT_AUDIENCE = "https://oauth2.googleapis.com/token"
 VOIDED_SUBSCRIPTION, FULL_REFUND = 1, 1
 _UNAUTHENTICATED = (
     "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or "
@@ -62,7 +62,9 @@ URLS = Map(
         Rule("/_local/purchases/<token>", methods=["GET"], endpoint="show"),
         Rule("/_local/purchases/<token>/<action>", methods=["POST"], endpoint="move"),
         Rule("/_local/test_notification", methods=["POST"], endpoint="test_notification"),
+        Rule("/_local/notifications/<message_id>", methods=["GET"], endpoint="message"),
         Rule("/_local/notifications/<message_id>/push", methods=["POST"], endpoint="push_again"),
+        Rule("/_local/oidc_token", methods=["POST"], endpoint="oidc_token"),
         Rule("/_local/notifications/replay", methods=["POST"], endpoint="replay"),
         Rule("/_local/deliveries", methods=["GET"], endpoint="deliveries"),
         Rule("/_local/clock", methods=["POST"], endpoint="clock"),
@@ -112,7 +114,7 @@ class GooglePlay:
         if form.get("grant_type") != JWT_BEARER or not form.get("assertion"):
             return 400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type."}
         try:
-            claims = jwt.decode(form["assertion"], certs=self.account_certs, audience=TOKEN_AUDIENCE)
+            claims = jwt.decode(form["assertion"], certs=self.account_certs, audience=GRANT_AUDIENCE)
         except (ValueError, auth_exceptions.GoogleAuthError):
             return 400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
         if claims.get("iss") != self.account_email:
@@ -167,9 +169,16 @@ class GooglePlay:
         return sent
 
     def notify(
-        self, *, kind: int | None = None, voided: str | None = None, test: bool = False, token: str = ""
+        self,
+        *,
+        kind: int | None = None,
+        voided: str | None = None,
+        test: bool = False,
+        token: str = "",
+        deliver: bool = True,
     ) -> dict[str, Any]:
-        """Publishes a DeveloperNotification and pushes it once; answers the push's outcome."""
+        """Publishes a DeveloperNotification and, with `deliver`, pushes it once; answers the
+        message id and the push's outcome."""
         notification: dict[str, Any] = {
             "version": "1.0",
             "packageName": self.package,
@@ -190,7 +199,8 @@ class GooglePlay:
             }
         elif test:
             notification["testNotification"] = {"version": "1.0"}
-        return self.pusher.push(self.pusher.publish(notification))
+        message_id = self.pusher.publish(notification)
+        return self.pusher.push(message_id) if deliver else {"message_id": message_id, "status": None, "body": None}
 
 
 def _public_pem(private_pem: str) -> str:
@@ -262,10 +272,11 @@ def _move(play: GooglePlay, request: Request, args: dict[str, str]) -> Response:
         raise not_found("No such purchase.") from None
     except ValueError as exc:
         raise invalid(str(exc), "invalid") from None
-    pushed = None
-    if _body(request).get("notify", True):
-        voided = args["action"] == "refund"
-        pushed = play.notify(voided=args["token"]) if voided else play.notify(kind=kind, token=args["token"])
+    deliver = _body(request).get("deliver", True) is not False
+    if args["action"] == "refund":
+        pushed = play.notify(voided=args["token"], deliver=deliver)
+    else:
+        pushed = play.notify(kind=kind, token=args["token"], deliver=deliver)
     return _json(
         {"notification_type": kind, "purchase": play.purchases.by_token[args["token"]].resource(), "delivery": pushed}
     )
@@ -273,6 +284,19 @@ def _move(play: GooglePlay, request: Request, args: dict[str, str]) -> Response:
 
 def _test_notification(play: GooglePlay, request: Request, args: dict[str, str]) -> Response:
     return _json({"delivery": play.notify(test=True)})
+
+
+def _message(play: GooglePlay, request: Request, args: dict[str, str]) -> Response:
+    """The push body of a message, as Pub/Sub sends it."""
+    if args["message_id"] not in play.pusher.messages:
+        raise not_found("No such message.")
+    return _json(play.pusher.messages[args["message_id"]])
+
+
+def _oidc_token(play: GooglePlay, request: Request, args: dict[str, str]) -> Response:
+    """A token of the local issuer for any audience and account, to show what the endpoint refuses."""
+    body = _body(request)
+    return _json({"token": play.pusher.issuer.token(str(body["audience"]), str(body["email"]))})
 
 
 def _push_again(play: GooglePlay, request: Request, args: dict[str, str]) -> Response:
@@ -309,6 +333,8 @@ HANDLERS: dict[str, Handler] = {
     "show": _show,
     "move": _move,
     "test_notification": _test_notification,
+    "message": _message,
+    "oidc_token": _oidc_token,
     "push_again": _push_again,
     "replay": _replay,
     "deliveries": _deliveries,

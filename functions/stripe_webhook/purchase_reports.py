@@ -29,8 +29,9 @@ class PurchaseReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     store: Literal[Store.APP_STORE, Store.GOOGLE_PLAY]
-    # The App Store's transactionId, or Google Play's purchaseToken; both are ids of this alphabet.
-    purchase_id: str = Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z0-9._:-]+$")
+    # The App Store's transactionId, or Google Play's purchaseToken (base64url pieces joined by dots,
+    # so `_` too); both are ids of this alphabet.
+    purchase_id: str = Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z0-9_.:-]+$")
 
 
 class StoreAccount(BaseModel):

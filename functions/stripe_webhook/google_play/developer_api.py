@@ -29,8 +29,6 @@ _UNAVAILABLE = "Google Play did not answer; retry shortly"
 class UnknownPurchase(errors.InvalidArgument):
     """Google Play knows no subscription purchase with this token (for this app)."""
 
-    code = "billing/unknown-purchase"
-
 
 @functools.cache
 def _purchases() -> Resource:
