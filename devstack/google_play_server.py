@@ -250,10 +250,10 @@ def _buy(play: GooglePlay, request: Request, args: dict[str, str]) -> Response:
         pending=bool(body.get("pending")),
         linked_token=body.get("linked_purchase_token"),
     )
+    deliver = body.get("deliver", True) is not False
+    # A pending purchase sends nothing until it is paid (complete_pending) or canceled.
     pushed = (
-        None
-        if body.get("pending") or body.get("notify") is False
-        else play.notify(kind=lifecycle.PURCHASED, token=purchase.token)
+        None if body.get("pending") else play.notify(kind=lifecycle.PURCHASED, token=purchase.token, deliver=deliver)
     )
     return _json({"purchase_token": purchase.token, "purchase": purchase.resource(), "delivery": pushed})
 
