@@ -125,7 +125,7 @@ resource "google_monitoring_alert_policy" "google_play_refused" {
   }
 
   documentation {
-    content   = "Runbook: docs/google-play.md#notifications-refused"
+    content   = "Runbook: docs/operations.md#google-play-notifications-refused"
     mime_type = "text/markdown"
   }
 }
@@ -149,7 +149,7 @@ resource "google_monitoring_alert_policy" "google_play_silence" {
   }
 
   documentation {
-    content   = "Runbook: docs/google-play.md#no-notification"
+    content   = "Runbook: docs/operations.md#no-google-play-notification"
     mime_type = "text/markdown"
   }
 }
