@@ -157,7 +157,7 @@ locals {
       roles = ["roles/datastore.user", "roles/firebaseauth.admin"]
     }
     "stripe_webhook-billing" = {
-      # A reported store purchase sets the `plan` claim: users.get and users.update.
+      # A reported store purchase sets the `plan` claim (users.update), as the webhook does.
       roles = ["roles/datastore.user", "roles/firebaseauth.admin"]
     }
     "stripe_webhook-google_play" = {

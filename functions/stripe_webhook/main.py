@@ -51,10 +51,9 @@ def entitlement(request: flask.Request, caller: Caller) -> Reply:
 
 
 def store_account(request: flask.Request, caller: Caller) -> Reply:
-    from functions.stripe_webhook import purchase_reports, store_accounts
+    from functions.stripe_webhook import store_accounts
 
-    token = store_accounts.token_for(caller.uid)
-    return purchase_reports.StoreAccount(app_account_token=token, obfuscated_account_id=token).model_dump()
+    return store_accounts.account_of(caller.uid).model_dump()
 
 
 def store_purchase(request: flask.Request, caller: Caller) -> Reply:

@@ -21,7 +21,8 @@ from lib import errors
 # Asks a store for the purchase the app reported and records it for the user: (uid, purchase_id).
 Reader = Callable[[str, str], StoreOutcome]
 
-# Each store's reader, added with the store's package (app_store, google_play).
+# Each store's reader: its package's `purchase_from_app`, imported here with the package
+# (app_store, google_play), so this module is imported only by the route that reports a purchase.
 READERS: Mapping[Store, Reader] = {Store.GOOGLE_PLAY: google_play.purchase_from_app}
 
 
@@ -32,13 +33,6 @@ class PurchaseReport(BaseModel):
     # The App Store's transactionId, or Google Play's purchaseToken (base64url pieces joined by dots,
     # so `_` too); both are ids of this alphabet.
     purchase_id: str = Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z0-9_.:-]+$")
-
-
-class StoreAccount(BaseModel):
-    """The token the app sets on a purchase, under the name each store gives it (the same string)."""
-
-    app_account_token: str  # the App Store's appAccountToken
-    obfuscated_account_id: str  # Google Play's obfuscatedAccountId
 
 
 def report_purchase(uid: str, report: PurchaseReport, readers: Mapping[Store, Reader] = READERS) -> EntitlementView:

@@ -1,6 +1,7 @@
 """Heals lost webhooks: recent Stripe events never recorded as done go through the same handler.
-Also reports users holding more than one live subscription (one made outside the app): the
-entitlement follows only the best of them, so a duplicate never grants twice, but it still bills."""
+Also reports users holding more than one live subscription (one made outside the app, or one in
+Stripe and one in an app store, or one in each store): the entitlement follows only the best of
+them, so a duplicate never grants twice, but it still bills."""
 
 from __future__ import annotations
 

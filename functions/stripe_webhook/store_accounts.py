@@ -13,6 +13,7 @@ import uuid
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
+from pydantic import BaseModel
 
 from lib import firestore as db
 from lib import tombstones
@@ -23,6 +24,13 @@ COLLECTION = "store_accounts"
 
 # The namespace of the tokens' name-based UUIDs; changing it would orphan every token already set.
 _NAMESPACE = uuid.UUID("6f1f6d1e-3b0a-5c55-9a43-0b7c1d2e8f21")
+
+
+class StoreAccount(BaseModel):
+    """The token the app sets on a purchase, under the name each store gives it (the same string)."""
+
+    app_account_token: str  # the App Store's appAccountToken
+    obfuscated_account_id: str  # Google Play's obfuscatedAccountId
 
 
 def ref(token: str) -> firestore.DocumentReference:
@@ -51,6 +59,12 @@ def _is_uuid(token: str) -> bool:
         return str(uuid.UUID(token)) == token
     except ValueError:
         return False
+
+
+def account_of(uid: str) -> StoreAccount:
+    """What GET /v1/billing/store-account answers."""
+    token = token_for(uid)
+    return StoreAccount(app_account_token=token, obfuscated_account_id=token)
 
 
 def uid_of(token: str | None) -> str | None:

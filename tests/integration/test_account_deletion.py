@@ -22,7 +22,7 @@ from functions.reminders.conditional_writes import apply_each
 from functions.reminders.kinds import Kind
 from functions.streaks import checkins
 from functions.streaks.api import CheckinRequest
-from functions.stripe_webhook import checkout_attempts, customers
+from functions.stripe_webhook import checkout_attempts, customers, store_accounts
 from lib import errors, tombstones
 from tests.conftest import AppUser, GatewayClient, MakeUser
 from tests.support import reminders as reminders_support
@@ -73,6 +73,7 @@ def app_writers() -> list[Writer]:
         Writer("PUT", "/v1/devices/fid-race-1", {"platform": "android", "token": "fcm-token-of-the-deleted"}),
         Writer("DELETE", "/v1/devices/fid-race-2"),
         Writer("POST", "/v1/billing/checkout-session", {}),
+        Writer("GET", "/v1/billing/store-account"),  # stores the account token's mapping when it is missing
     ]
 
 
@@ -152,6 +153,7 @@ def late_requests(uid: str, email: str | None) -> dict[str, Callable[[], object]
         "notice": lambda: notices.notify(uid, Kind.PAYMENT_FAILED, "late", now),
         "stripe customer": lambda: customers.ensure_customer(uid, email),
         "checkout attempt": lambda: checkout_attempts.start(uid, "digest", replacing=None),
+        "store account": lambda: store_accounts.token_for(uid),
     }
 
 

@@ -97,6 +97,7 @@ def test_new_user_entitlement_is_free(gateway: GatewayClient, user: AppUser) -> 
         "trial_end": None,
         "cancel_at_period_end": False,
         "current_period_end": None,
+        "source": "none",
     }
 
 

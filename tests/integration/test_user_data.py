@@ -8,11 +8,13 @@ that stores a uid without being listed in user_data.py makes this test fail.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from functions.reminders import send_records
 from functions.reminders.batch import DueUser
 from functions.reminders.kinds import Kind
+from functions.stripe_webhook import store_purchases
+from functions.stripe_webhook.store_subscription import Store, StoreState, StoreSubscription
 from lib import firestore as db
 from lib import tombstones
 from tests.conftest import AppUser, GatewayClient, MakeUser
@@ -40,6 +42,19 @@ def use_every_feature(gateway: GatewayClient, user: AppUser) -> None:
     due = DueUser(uid=user.uid, local_date=date(2026, 12, 1), kind=Kind.STREAK_AT_RISK)
     owner = send_records.Owner(batch="test-batch", attempt=1, day=date(2026, 12, 1))
     send_records.claim({send_records.record_id(due): due}, {}, owner, datetime.now(UTC))
+    # A store purchase, bought with the account token the app asks for.
+    token = gateway.get("/v1/billing/store-account", headers=headers).json()["app_account_token"]
+    bought = StoreSubscription(
+        store=Store.APP_STORE,
+        purchase_id=f"data-{user.uid}",
+        account_token=token,
+        product_id="premium.monthly",
+        state=StoreState.ACTIVE,
+        expires_at=datetime.now(UTC) + timedelta(days=30),
+        grace_until=None,
+        environment="LocalTesting",
+    )
+    store_purchases.record(bought, synced_at=datetime.now(UTC))
 
 
 def test_every_document_naming_the_user_is_exported_and_deleted(gateway: GatewayClient, user: AppUser) -> None:
@@ -48,7 +63,7 @@ def test_every_document_naming_the_user_is_exported_and_deleted(gateway: Gateway
     collections = {name for path in stored for name in path.split("/")[0::2]}
     expected = {
         *("users", "checkins", "devices", "entitlements", "stripe_customers"),
-        *("reminder_sends", "device_owners", "account_notices"),
+        *("reminder_sends", "device_owners", "account_notices", "store_purchases", "store_accounts"),
     }
     assert expected <= collections
 
