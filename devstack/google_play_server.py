@@ -68,6 +68,7 @@ URLS = Map(
         Rule("/_local/notifications/replay", methods=["POST"], endpoint="replay"),
         Rule("/_local/deliveries", methods=["GET"], endpoint="deliveries"),
         Rule("/_local/clock", methods=["POST"], endpoint="clock"),
+        Rule("/_local/faults", methods=["PUT"], endpoint="faults"),
         Rule("/healthz", methods=["GET"], endpoint="healthz"),
     ]
 )
@@ -108,6 +109,9 @@ class GooglePlay:
         self.pusher = pusher
         self.lock = threading.Lock()
         self.access_tokens: dict[str, float] = {}
+        # Fault injection: while set, the Developer API answers every call 503, as Google does
+        # when its backend fails.
+        self.unavailable = False
 
     # OAuth 2.0: the service account's signed assertion for an access token.
     def grant(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -130,6 +134,8 @@ class GooglePlay:
             valid = scheme.lower() == "bearer" and self.access_tokens.get(token, 0) > time.time()
         if not valid:
             raise GoogleError(401, "UNAUTHENTICATED", _UNAUTHENTICATED, "required")
+        if self.unavailable:
+            raise GoogleError(503, "UNAVAILABLE", "The service is currently unavailable.", "backendError")
 
     def purchase(self, package: str, token: str) -> lifecycle.Purchase:
         if package != self.package:
@@ -324,6 +330,11 @@ def _clock(play: GooglePlay, request: Request, args: dict[str, str]) -> Response
     return _json({"now": lifecycle.rfc3339(play.clock.now()), "refunds": refunded})
 
 
+def _faults(play: GooglePlay, request: Request, args: dict[str, str]) -> Response:
+    play.unavailable = bool(_body(request).get("unavailable"))
+    return _json({"unavailable": play.unavailable})
+
+
 HANDLERS: dict[str, Handler] = {
     "token": _token,
     "certs": lambda play, request, args: _json(play.pusher.issuer.certs()),
@@ -339,6 +350,7 @@ HANDLERS: dict[str, Handler] = {
     "replay": _replay,
     "deliveries": _deliveries,
     "clock": _clock,
+    "faults": _faults,
     "healthz": lambda play, request, args: _json({"status": "ok"}),
 }
 

@@ -5,6 +5,7 @@ acknowledges it. Each test buys its own purchase for its own user."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -138,6 +139,55 @@ def test_deliveries_out_of_order_record_googles_latest_state_once_each(gateway: 
     assert [play.applied(m) for m in order] == [1, 1, 1]
     replayed = play.local("POST", "/_local/notifications/replay", json={"message_ids": order})["deliveries"]
     assert [d["body"]["outcome"] for d in replayed] == ["duplicate"] * 3
+
+
+def test_an_upgrade_replaces_the_purchase_it_links(
+    gateway: GatewayClient, user: AppUser, bought: dict[str, Any]
+) -> None:
+    old = bought["purchase_token"]
+    upgraded = play.local(
+        "POST",
+        "/_local/purchases",
+        json={"obfuscated_account_id": play.account_id(gateway, user), "linked_purchase_token": old},
+    )
+    _ok(upgraded["delivery"])
+    assert (play.view(old) or {}).get("superseded") is True
+    entitlement = play.entitlement(user.uid)
+    assert (entitlement["plan"], entitlement["subscription_id"]) == ("premium", upgraded["purchase_token"])
+
+
+@pytest.fixture
+def play_unavailable() -> Iterator[None]:
+    play.local("PUT", "/_local/faults", json={"unavailable": True})
+    try:
+        yield
+    finally:
+        play.local("PUT", "/_local/faults", json={"unavailable": False})
+
+
+def test_while_google_play_does_not_answer_a_push_is_retried_and_nothing_is_lost(
+    gateway: GatewayClient, user: AppUser
+) -> None:
+    purchase = play.buy(play.account_id(gateway, user), deliver=False)
+    message_id = purchase["delivery"]["message_id"]
+    play.local("PUT", "/_local/faults", json={"unavailable": True})
+    try:
+        refused = play.push_again(message_id)
+    finally:
+        play.local("PUT", "/_local/faults", json={"unavailable": False})
+    assert (refused["status"], refused["body"]["error"]["code"]) == (503, "unavailable")
+    assert play.stored_state(purchase["purchase_token"]) is None
+    _ok(play.push_again(message_id))
+    assert play.applied(message_id) == 1
+
+
+def test_a_report_while_google_play_does_not_answer_is_503_with_retry_after(
+    gateway: GatewayClient, user: AppUser, play_unavailable: None
+) -> None:
+    token = play.buy(play.account_id(gateway, user), deliver=False)["purchase_token"]
+    answer = _report(gateway, user, token)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (503, "unavailable")
+    assert answer.headers["Retry-After"]
 
 
 # --- the push's token ---------------------------------------------------------------------------
