@@ -225,7 +225,7 @@ def _json(body: Any, status: int = 200) -> Response:
 
 
 def _body(request: Request) -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    data = request.get_json(silent=True, force=True)
     return data if isinstance(data, dict) else {}
 
 
