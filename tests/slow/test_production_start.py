@@ -205,6 +205,7 @@ def _app_request(route: routing.Route, deployed: Deployed) -> requests.Response:
         "reminder_put": {"enabled": True, "local_time": "08:00", "timezone": "Europe/Paris"},
         "device_put": {"platform": "android", "token": "fcm-token-production-start"},
         "notifications_put": {"daily_reminder": True, "streak_at_risk": False, "account_notices": True},
+        "store_purchase_create": {"store": "google_play", "purchase_id": "no-such-purchase-token"},
     }
     backend, url = deployed.through_load_balancer(f"https://{DOMAIN}{_concrete(route.path)}")
     assert backend == f"function:{route.function}-{route.entry_point}"
@@ -216,8 +217,9 @@ def _app_request(route: routing.Route, deployed: Deployed) -> requests.Response:
 
 
 # What each app route answers here: the stand-in project has no catalogue item and no sent
-# message (the answer comes from the Firestore query). Everything else succeeds.
-EXPECTED = {"content_access": 404, "notification_opened": 404}
+# message (the answer comes from the Firestore query), and Google Play (the local one, reached
+# with the function's key) knows no purchase of the stand-in package. Everything else succeeds.
+EXPECTED = {"content_access": 404, "notification_opened": 404, "store_purchase_create": 400}
 APP_ROUTES = sorted(
     (r for r in routing.routes() if r.function != "gateway" and r.auth in tf.APP_AUTH and r.name != "me_delete"),
     key=lambda r: r.name,
