@@ -27,6 +27,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from google.auth import exceptions as auth_exceptions
 from google.auth import jwt
 from werkzeug.exceptions import HTTPException
@@ -139,15 +140,11 @@ class GooglePlay:
 
     def purchase(self, package: str, token: str) -> lifecycle.Purchase:
         if package != self.package:
-            raise GoogleError(
-                404, "NOT_FOUND", "No application was found for the given package name.", "applicationNotFound"
-            )
+            raise not_found("No application was found for the given package name.", "applicationNotFound")
         try:
             return self.purchases.get(token)
         except UnknownToken:
-            raise GoogleError(
-                400, "INVALID_ARGUMENT", "The purchase token is invalid.", "purchaseTokenInvalid"
-            ) from None
+            raise invalid("The purchase token is invalid.", "purchaseTokenInvalid") from None
         except ExpiredTooLong:
             message = (
                 "The subscription purchase is no longer available for query because it has been expired for too long."
@@ -157,9 +154,7 @@ class GooglePlay:
     def acknowledge(self, package: str, product: str, token: str) -> None:
         purchase = self.purchase(package, token)
         if product != purchase.product_id:
-            raise GoogleError(
-                400, "INVALID_ARGUMENT", "The product ID does not match the purchase.", "productIdMismatch"
-            )
+            raise invalid("The product ID does not match the purchase.", "productIdMismatch")
         if purchase.state not in lifecycle.PAID_STATES:
             raise GoogleError(
                 400, "FAILED_PRECONDITION", "The subscription purchase is not in a valid state.", "invalidPurchaseState"
@@ -210,8 +205,6 @@ class GooglePlay:
 
 
 def _public_pem(private_pem: str) -> str:
-    from cryptography.hazmat.primitives import serialization
-
     key = serialization.load_pem_private_key(private_pem.encode(), password=None)
     return (
         key.public_key()
