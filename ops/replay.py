@@ -11,7 +11,7 @@ from functions.stripe_webhook import customers, events, reconciliation
 from functions.stripe_webhook.deliveries import Outcome
 from lib import entitlements, errors, stripe_api
 
-WATCHED = ("plan", "status", "state", "current_period_end", "subscription_id")
+WATCHED = ("plan", "status", "state", "source", "current_period_end", "subscription_id")
 
 
 @dataclass

@@ -12,10 +12,10 @@ from firebase_admin import auth as fb_auth
 
 from functions.reminders.send_records import COLLECTION as SENDS
 from functions.streaks.summary import summary_of
-from functions.stripe_webhook import customers, events, reconciliation
+from functions.stripe_webhook import customers, entitlement_store, events, reconciliation
 from lib import firebase, queries
 from lib import firestore as db
-from lib.entitlements import plan_from
+from lib.entitlements import plan_from, source_of
 from lib.idempotency import utc_now
 from ops.failures import NotFound
 
@@ -83,10 +83,13 @@ def _sends(uid: str, first: date) -> list[dict[str, Any]]:
 def _entitlement(uid: str, auth_user: fb_auth.UserRecord | None) -> dict[str, Any]:
     stored = db.client().collection("entitlements").document(uid).get().to_dict()
     claims = (auth_user.custom_claims or {}) if auth_user else {}
-    fields = ("status", "current_period_end", "customer_id", "subscription_id", "synced_at")
+    fields = ("status", "current_period_end", "customer_id", "subscription_id")
+    stripe = entitlement_store.stripe_view_in(stored or {})
     return {
         "plan": plan_from(stored),
+        "source": source_of(stored),
         **{name: (stored or {}).get(name) for name in fields},
+        "synced_at": stripe[1] if stripe else None,  # when Stripe was last read
         "claim_plan": claims.get("plan"),
         "stored": stored is not None,
     }

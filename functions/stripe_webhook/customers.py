@@ -10,7 +10,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from lib import firestore as db
-from lib import queries, stripe_api, tombstones
+from lib import queries, tombstones
 from lib.errors import AccountDeleted
 
 IAM_PERMISSIONS = db.WRITES
@@ -65,6 +65,9 @@ def ensure_customer(uid: str, email: str | None) -> str:
     """The caller's customer id, creating the customer once. The idempotency key makes a
     retried or concurrent first call get the same customer from Stripe. AccountDeleted once the
     account is deleted."""
+    # Imported here: the store purchases' writers read the mapping and never call Stripe.
+    from lib import stripe_api
+
     existing = customer_of(uid)
     if existing:
         return existing

@@ -28,7 +28,7 @@ from google.cloud import firestore
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from functions.stripe_webhook import customers, store_views
-from functions.stripe_webhook.entitlement import Entitlement, entitlement_over
+from functions.stripe_webhook.entitlement import Entitlement, entitlement_over, no_entitlement
 from lib import entitlements, errors, firebase, log, tombstones
 from lib import firestore as db
 from lib.config import settings
@@ -85,7 +85,8 @@ def stripe_view_in(stored: dict[str, Any]) -> tuple[Entitlement, datetime] | Non
         return None
     if not view:
         return None
-    return Entitlement.model_validate(view), view["synced_at"]
+    # Fields added since a document was written read as they read before they existed.
+    return Entitlement.model_validate({**_fields(no_entitlement(None)), **view}), view["synced_at"]
 
 
 def _data(stripe: tuple[Entitlement, datetime] | None, uid: str, now: datetime) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +38,30 @@ class StoreOutcome(enum.StrEnum):
 
 class _Raced(Exception):
     """Another writer changed the purchase between our read and our write."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a view changes in its purchase's document."""
+
+    uid: str | None  # the user the purchase is bound to from now on (None: still unknown)
+    fresh: bool  # the view is newer than the stored one and replaces it
+
+
+def change_of(
+    stored: store_views.StoredPurchase, owner: str | None, caller_uid: str | None, synced_at: datetime
+) -> Change | None:
+    """What a view read at `synced_at` changes, given the purchase's owner (its stored binding, or
+    the user its account token names) and the user reporting it (None for a store notification):
+    None when it changes nothing, an older view that cannot bind the purchase either.
+    PurchaseOwned when the owner is another user than the reporting one."""
+    if caller_uid is not None and owner not in (None, caller_uid):
+        raise PurchaseOwned("this purchase belongs to another account")
+    uid = owner or caller_uid
+    fresh = stored.synced_at is None or stored.synced_at < synced_at
+    if not fresh and (stored.uid is not None or uid is None):
+        return None
+    return Change(uid=uid, fresh=fresh)
 
 
 def _supersede(batch: firestore.WriteBatch, subscription: StoreSubscription) -> None:
@@ -72,12 +97,10 @@ def _store(
     stored = store_views.stored_in(snapshot.to_dict())
     # The account token the store attests names the buyer as surely as a stored binding does.
     owner = stored.uid or store_accounts.uid_of(subscription.account_token)
-    if caller_uid is not None and owner not in (None, caller_uid):
-        raise PurchaseOwned("this purchase belongs to another account")
-    uid = owner or caller_uid
-    fresh = stored.synced_at is None or stored.synced_at < synced_at
-    if not fresh and (stored.uid is not None or uid is None):
+    change = change_of(stored, owner, caller_uid, synced_at)
+    if change is None:
         return StoreOutcome.STALE, None
+    uid, fresh = change.uid, change.fresh
     data: dict[str, Any] = {"uid": uid, "store": subscription.store.value, "purchase_id": subscription.purchase_id}
     if fresh:
         data |= {"view": store_views.document(subscription), "synced_at": synced_at, "superseded": stored.superseded}

@@ -252,6 +252,7 @@ def test_user_show_reports_every_concern_with_tokens_masked(gateway: GatewayClie
     assert shown["devices"][0]["addressed_by"] == "token"
     assert shown["entitlement"]["plan"] == "premium"
     assert shown["entitlement"]["customer_id"] == customers.customer_of(user.uid)
+    assert (shown["entitlement"]["source"], shown["entitlement"]["synced_at"] is not None) == ("stripe", True)
     listed = {e["id"]: e["record"] for e in shown["stripe_events"]}
     assert set(completed["events"]) <= set(listed)
     assert all(listed[event_id] == "completed" for event_id in completed["events"])

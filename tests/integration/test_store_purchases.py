@@ -4,14 +4,25 @@ another user's purchase, account deletion and the app's routes."""
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from firebase_admin import auth as fb_auth
 
-from functions.stripe_webhook import purchase_reports, reconciliation, store_accounts, store_purchases, store_views
+from functions.stripe_webhook import (
+    customers,
+    entitlement_store,
+    purchase_reports,
+    reconciliation,
+    store_accounts,
+    store_purchases,
+    store_views,
+)
+from functions.stripe_webhook.entitlement import Entitlement, State
 from functions.stripe_webhook.purchase_reports import PurchaseReport
 from functions.stripe_webhook.store_purchases import StoreOutcome
 from functions.stripe_webhook.store_subscription import Store, StoreState, StoreSubscription
@@ -177,6 +188,51 @@ def test_stripe_and_a_store_at_once_neither_erases_the_other(gateway: GatewayCli
     stored = entitlement(user.uid) or {}
     assert stored["plan"] == "free"
     assert (stored["stripe"]["status"], stored["stripe"]["customer_id"]) == ("canceled", subscription["customer"])
+
+
+def stripe_view(status: str) -> Entitlement:
+    return Entitlement(
+        plan="premium" if status == "active" else "free",
+        status=status,
+        state=State.ACTIVE if status == "active" else State.CANCELED,
+        access_until=None,
+        grace_until=None,
+        trial_end=None,
+        cancel_at_period_end=False,
+        current_period_end=None,
+        customer_id="cus_race",
+        subscription_id="sub_race",
+        live_subscriptions=1 if status == "active" else 0,
+    )
+
+
+def test_stripe_views_and_store_purchases_written_at_once_all_count(user: AppUser) -> None:
+    customers.ref(user.uid).create({"customer_id": "cus_race"})
+    # Each store thread records its purchases one after another, so purchases land while other
+    # writers are between their read and their write.
+    threads = [[purchase(purchase_id=f"race-{user.uid}-{t}-{n}") for n in range(4)] for t in range(4)]
+    stripe_statuses = ["canceled", "active"] * 3
+    start = threading.Barrier(len(threads) + 1)
+
+    def record_each(views: list[StoreSubscription]) -> None:
+        start.wait(timeout=60)
+        for view in views:
+            store_purchases.record(view, synced_at=now(), caller_uid=user.uid)
+
+    def write_stripe() -> None:
+        start.wait(timeout=60)
+        for status in stripe_statuses:
+            entitlement_store.write_if_newer(user.uid, stripe_view(status), now())
+
+    with ThreadPoolExecutor(max_workers=len(threads) + 1) as pool:
+        ran = [pool.submit(record_each, views) for views in threads]
+        ran.append(pool.submit(write_stripe))
+        for done in ran:
+            done.result(timeout=120)
+    stored = entitlement(user.uid) or {}
+    # Every store purchase is in the last write, whichever writer made it.
+    assert stored["live_subscriptions"] == sum(map(len, threads)) + (stored["stripe"]["status"] == "active")
+    assert stored["plan"] == "premium"
 
 
 def test_a_deleted_account_gets_no_store_purchase(user: AppUser) -> None:

@@ -11,6 +11,7 @@ import pytest
 from functions.stripe_webhook import store_accounts, store_views
 from functions.stripe_webhook.entitlement import State, store_verdict_of
 from functions.stripe_webhook.entitlement_store import stripe_view_in
+from functions.stripe_webhook.store_purchases import Change, change_of
 from functions.stripe_webhook.store_subscription import Store, StoreState, StoreSubscription
 from lib import errors
 from lib.entitlements import STORE_ACCESS_STATES
@@ -43,6 +44,12 @@ def test_a_document_written_before_the_stores_is_stripes_view() -> None:
     found = stripe_view_in({**VIEW, "synced_at": SYNCED, "claim_plan": "premium"})
     assert found is not None
     assert (found[0].customer_id, found[1]) == ("cus_1", SYNCED)
+
+
+def test_an_old_document_missing_later_fields_is_still_stripes_view() -> None:
+    found = stripe_view_in({"plan": "premium", "status": "active", "customer_id": "cus_1", "synced_at": SYNCED})
+    assert found is not None
+    assert (found[0].status, found[0].access_until, found[0].customer_id) == ("active", None, "cus_1")
 
 
 def test_a_user_who_only_bought_in_a_store_has_no_stripe_view() -> None:
@@ -99,3 +106,34 @@ def _purchase(state: StoreState, **fields: object) -> StoreSubscription:
         "environment": "Production",
     }
     return StoreSubscription.model_validate(values | fields)
+
+
+def _stored(uid: str | None = None, synced_at: datetime | None = SYNCED) -> store_views.StoredPurchase:
+    return store_views.StoredPurchase(uid=uid, view=None, synced_at=synced_at, superseded=False)
+
+
+LATER = datetime(2026, 6, 2, tzinfo=UTC)
+EARLIER = datetime(2026, 5, 31, tzinfo=UTC)
+
+
+def test_a_newer_view_replaces_the_stored_one_and_keeps_its_owner() -> None:
+    assert change_of(_stored("u1"), "u1", None, LATER) == Change(uid="u1", fresh=True)
+    assert change_of(_stored(synced_at=None), None, "u2", EARLIER) == Change(uid="u2", fresh=True)
+
+
+@pytest.mark.parametrize("synced_at", [EARLIER, SYNCED])
+def test_a_view_no_newer_than_the_stored_one_is_refused(synced_at: datetime) -> None:
+    assert change_of(_stored("u1"), "u1", "u1", synced_at) is None
+    assert change_of(_stored(), None, None, synced_at) is None
+
+
+def test_an_older_view_still_binds_an_unbound_purchase_to_a_known_user() -> None:
+    assert change_of(_stored(), None, "u1", EARLIER) == Change(uid="u1", fresh=False)
+    assert change_of(_stored(), "u-token", None, EARLIER) == Change(uid="u-token", fresh=False)
+
+
+def test_the_owner_comes_before_the_reporting_user_and_another_owner_is_a_conflict() -> None:
+    assert change_of(_stored(), "u-token", None, LATER) == Change(uid="u-token", fresh=True)
+    with pytest.raises(errors.PurchaseOwned) as raised:
+        change_of(_stored("u1"), "u1", "u2", LATER)
+    assert (raised.value.status, raised.value.code) == (409, "billing/purchase-owned")
