@@ -298,6 +298,6 @@ def test_another_users_report_of_a_purchase_is_refused(
     assert (answer.status_code, answer.json()["error"]["code"]) == (409, "billing/purchase-owned")
 
 
-def test_a_report_of_a_token_google_does_not_know_is_invalid(gateway: GatewayClient, user: AppUser) -> None:
+def test_a_report_of_a_token_google_does_not_know_is_not_found(gateway: GatewayClient, user: AppUser) -> None:
     answer = _report(gateway, user, "no-such-purchase-token")
-    assert (answer.status_code, answer.json()["error"]["code"]) == (400, "invalid-argument")
+    assert (answer.status_code, answer.json()["error"]["code"]) == (404, "not-found")

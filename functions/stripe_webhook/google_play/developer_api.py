@@ -26,8 +26,9 @@ _UNKNOWN_STATUSES = frozenset({400, 404, 410})
 _UNAVAILABLE = "Google Play did not answer; retry shortly"
 
 
-class UnknownPurchase(errors.InvalidArgument):
-    """Google Play knows no subscription purchase with this token (for this app)."""
+class UnknownPurchase(errors.NotFound):
+    """Google Play knows no subscription purchase with this token (for this app): 404, since the
+    request itself was well formed."""
 
 
 @functools.cache
