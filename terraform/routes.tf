@@ -362,11 +362,12 @@ locals {
   firestore_indexes = jsondecode(file("${path.module}/../firestore.indexes.json")).indexes
   # TTL policies: documents are deleted some time after the timestamp in the field.
   ttl_fields = {
-    stripe_events     = "expire_at"
-    reminder_sends    = "expire_at"
-    reminder_batches  = "expire_at"
-    account_notices   = "expire_at"
-    checkout_attempts = "expire_at"
-    deleted_accounts  = "expire_at"
+    stripe_events             = "expire_at"
+    google_play_notifications = "expire_at"
+    reminder_sends            = "expire_at"
+    reminder_batches          = "expire_at"
+    account_notices           = "expire_at"
+    checkout_attempts         = "expire_at"
+    deleted_accounts          = "expire_at"
   }
 }

@@ -458,6 +458,7 @@ def test_firestore_ttl_policies_on_event_send_batch_notice_checkout_and_tombston
 ) -> None:
     assert full["ttl_fields"] == {
         "stripe_events": "expire_at",
+        "google_play_notifications": "expire_at",
         "reminder_sends": "expire_at",
         "reminder_batches": "expire_at",
         "account_notices": "expire_at",
