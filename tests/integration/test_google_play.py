@@ -6,10 +6,12 @@ acknowledges it. Each test buys its own purchase for its own user."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from functions.stripe_webhook import daily_counts
 from lib.config import settings
 from lib.oidc import LOCAL_PUSH_ACCOUNT
 from tests.conftest import AppUser, GatewayClient
@@ -119,11 +121,14 @@ def test_a_test_notification_is_recorded_and_changes_nothing() -> None:
 # --- exactly once -------------------------------------------------------------------------------
 
 
-def test_a_duplicate_delivery_is_acknowledged_and_processed_once(bought: dict[str, Any]) -> None:
+def test_a_duplicate_delivery_is_acknowledged_processed_once_and_counted(bought: dict[str, Any]) -> None:
     message_id = bought["delivery"]["message_id"]
+    today = datetime.now(UTC).date()
+    before = daily_counts.totals(today)["duplicate"]
     _ok(play.push_again(message_id), "duplicate")
     _ok(play.push_again(message_id), "duplicate")
     assert play.applied(message_id) == 1
+    assert daily_counts.totals(today)["duplicate"] >= before + 2
 
 
 def test_deliveries_out_of_order_record_googles_latest_state_once_each(gateway: GatewayClient, user: AppUser) -> None:
