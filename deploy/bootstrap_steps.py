@@ -31,6 +31,7 @@ DEPLOYER = "deployer"
 SECRET_VALUES_FROM_ENV = {
     "stripe-api-key": "STRIPE_SECRET_KEY",
     "stripe-webhook-secret": "STRIPE_WEBHOOK_SECRET",
+    "google-play-service-account-key": "GOOGLE_PLAY_SERVICE_ACCOUNT_KEY",
 }
 CDN_KEY_CONTAINER = "cdn-signing-key"
 

@@ -46,6 +46,7 @@ EVALUATED = (
     "lb_auth_kinds",
     "blocking_triggers",
     "scheduler_targets",
+    "google_play_push",
     "url_map",
 )
 
@@ -62,6 +63,8 @@ DEPLOYMENT_STAND_INS = {
     "stripe_price_id": "price_1PremiumMonthly",
     "app_return_url": "https://app.wellness.example/billing/done",
     "cdn_signing_key_name": "media-key-1",
+    "google_play_package_name": "com.wellness.app",
+    "google_play_push_service_account": "google-play-push@wellness-prod.iam.gserviceaccount.com",
 }
 
 

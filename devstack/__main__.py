@@ -66,6 +66,9 @@ Everything binds 127.0.0.1.
   its sends over a minute). See what the local FCM received, and the counters per kind and copy variant:
         curl '{config.fcm_endpoint}/_local/messages?token={DEMO_INSTALLATION_ID}'
         .venv/bin/wellness-ops stats
+  Google Play: buy as the demo user (its obfuscatedAccountId from GET /v1/billing/store-account);
+  the local Google Play pushes the notification as Pub/Sub does (docs/local-stack.md):
+        curl -X POST {config.google_play_api_base}/_local/purchases -d '{{"obfuscated_account_id": "<id>"}}'
   A fresh token:  POST http://{config.firebase_auth_emulator_host}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=any
                   with {{"email": "{demo.email}", "password": "{demo.password}", "returnSecureToken": true}}
 

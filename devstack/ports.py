@@ -10,7 +10,7 @@ from pathlib import Path
 
 from lib.config import LOCAL_ENDPOINTS, LOCAL_PROJECT, Settings
 
-OFFSETS = {"gateway": 0, "firestore": 80, "auth": 99, "stripe": 111, "tasks": 123, "fcm": 124}
+OFFSETS = {"gateway": 0, "firestore": 80, "auth": 99, "stripe": 111, "tasks": 123, "fcm": 124, "google_play": 125}
 
 
 def ephemeral_low() -> int:
@@ -62,5 +62,6 @@ def stack_environment(base: int) -> dict[str, str]:
         "CLOUD_TASKS_EMULATOR_HOST": f"127.0.0.1:{port['tasks']}",
         "FCM_ENDPOINT": f"http://127.0.0.1:{port['fcm']}",
         "STRIPE_API_BASE": f"http://127.0.0.1:{port['stripe']}",
+        "GOOGLE_PLAY_API_BASE": f"http://127.0.0.1:{port['google_play']}",
         "FUNCTIONS_EMULATOR": "true",
     }

@@ -76,6 +76,7 @@ _BY_AUTH: dict[str, tuple[type[errors.ApiError], ...]] = {
     "user_revoked": (*_USER_TOKEN, errors.IdTokenRevoked, errors.AccountDeleted),
     "stripe": (errors.InvalidStripeSignature,),
     "internal": (errors.MissingToken, errors.InvalidOidcToken, errors.CallerNotAllowed, errors.PermissionDenied),
+    "pubsub_push": (errors.MissingToken, errors.InvalidOidcToken, errors.CallerNotAllowed),
     "identity_platform": (),
     "cdn_signature": (errors.PermissionDenied,),
 }
@@ -87,6 +88,7 @@ ROUTE_ERRORS: dict[str, tuple[type[errors.ApiError], ...]] = {
     "store_purchase_create": (errors.PurchaseOwned,),
     "content_access": (errors.PermissionDenied,),
     "stripe_webhook": (errors.Conflict,),
+    "google_play_notification": (errors.Conflict,),
 }
 
 # Every route: validation (the gateway refuses a path with control characters), a missing

@@ -42,6 +42,11 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "openIdConnectUrl": "https://accounts.google.com/.well-known/openid-configuration",
         "description": "A Google-signed OIDC token of the Cloud Scheduler or Cloud Tasks service account.",
     },
+    "pubsubPushOidc": {
+        "type": "openIdConnect",
+        "openIdConnectUrl": "https://accounts.google.com/.well-known/openid-configuration",
+        "description": "A Google-signed OIDC token of the Pub/Sub push subscription's service account.",
+    },
     "stripeSignature": {
         "type": "apiKey",
         "in": "header",
@@ -69,6 +74,7 @@ _SECURITY_BY_AUTH: dict[str, list[dict[str, list[str]]]] = {
     "user_revoked": [{"firebaseIdToken": []}],
     "stripe": [{"stripeSignature": []}],
     "internal": [{"googleOidc": []}],
+    "pubsub_push": [{"pubsubPushOidc": []}],
     "identity_platform": [],
     "cdn_signature": [{"cdnSignedUrl": []}, {"cdnSignedCookie": []}],
 }

@@ -7,28 +7,22 @@ events arrive (or whether one arrives at all before the next) does not matter.
 
 from __future__ import annotations
 
-import enum
 import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import stripe
-from google.cloud import firestore
 
 from functions.reminders import public as reminders
-from functions.stripe_webhook import customers, daily_counts, entitlement_store, resumption
+from functions.stripe_webhook import customers, deliveries, entitlement_store, resumption
+from functions.stripe_webhook.deliveries import Outcome
 from functions.stripe_webhook.entitlement import Entitlement, State, entitlement_from, period_start
 from lib import errors, log, stripe_api
 from lib import firestore as db
 from lib.config import settings
 from lib.entitlements import FREE
-from lib.idempotency import (
-    FirestoreIdempotency,
-    IdempotencyAlreadyCompletedError,
-    IdempotencyAlreadyInProgressError,
-    IdempotencyLeaseLostError,
-)
+from lib.idempotency import FirestoreIdempotency
 
 IAM_PERMISSIONS = db.WRITES
 
@@ -54,19 +48,7 @@ HANDLED_TYPES = frozenset(
 # subscription paused at its trial's end may now be resumed.
 CARD_TYPES = frozenset({"customer.updated"})
 
-# `applied` counts how many times processing ran for an event: the witness tests and the
-# benchmark read to prove each event took effect exactly once.
-_COUNT_RUN = {"applied": firestore.Increment(1)}
-
 _logger = log.get_logger("stripe_events")
-
-
-class Outcome(enum.StrEnum):
-    APPLIED = "applied"  # the entitlement now reflects Stripe's current state
-    STALE = "stale"  # a newer view of Stripe was already stored
-    ORPHANED = "orphaned"  # not one of ours, or the user was deleted: recorded, never retried
-    IGNORED = "ignored"  # an event type this function does not act on
-    DUPLICATE = "duplicate"  # already processed
 
 
 @functools.cache
@@ -165,42 +147,8 @@ def _process(event: Mapping[str, Any]) -> Outcome:
 def handle_event(event: Mapping[str, Any]) -> Outcome:
     """Processes a verified event once: a duplicate is acknowledged, a delivery racing
     another one is told to come back later. Each outcome is counted for the day."""
-    try:
-        outcome = _handle_once(event)
-    except errors.Conflict:
-        daily_counts.count_outcome("busy")
-        raise
-    except Exception:
-        daily_counts.count_outcome("failed")
-        raise
-    if outcome is Outcome.DUPLICATE:
-        daily_counts.count_outcome("duplicate")
-    return outcome
-
-
-def _count_processed(outcome: Outcome, batch: firestore.WriteBatch) -> None:
-    daily_counts.count_in(batch, "orphaned" if outcome is Outcome.ORPHANED else "processed")
-
-
-def _completion(outcome: Outcome) -> dict[str, Any]:
-    return {**_COUNT_RUN, "outcome": outcome.value}
-
-
-def _handle_once(event: Mapping[str, Any]) -> Outcome:
     event_id = str(event["id"])
     log.bind(event_id=event_id, event_type=event.get("type"))
-    try:
-        outcome = event_records().run_once(
-            event_id, lambda lease: _process(event), completion=_completion, completion_writes=_count_processed
-        )
-    except IdempotencyAlreadyCompletedError:
-        outcome = Outcome.DUPLICATE
-    except IdempotencyAlreadyInProgressError as exc:
-        headers = {"Retry-After": str(max(1, round(exc.retry_after_s)))}
-        raise errors.Conflict("this event is being processed; retry later", headers=headers) from exc
-    except IdempotencyLeaseLostError as exc:
-        # The work ran, but another delivery took over; count the run all the same.
-        db.client().collection(EVENTS_COLLECTION).document(event_id).set(_COUNT_RUN, merge=True)
-        raise errors.Conflict("this event was taken over by another delivery") from exc
+    outcome = deliveries.handle_once(event_records(), event_id, lambda: _process(event))
     _logger.info("stripe event", extra={"fields": {"outcome": outcome.value}})
     return outcome

@@ -1,5 +1,5 @@
-"""Entry points of stripe_webhook: the webhook, billing sessions, store purchases, the entitlement
-and reconciliation.
+"""Entry points of stripe_webhook: the Stripe webhook, Google Play notifications, billing sessions,
+store purchases, the entitlement and reconciliation.
 
 The Stripe-calling modules are imported on the first request that needs them, so the billing
 function's common request, GET /v1/entitlement, starts without the Stripe SDK.
@@ -22,6 +22,14 @@ def receive_event(request: flask.Request) -> Reply:
     event = signature.verified_event(request.get_data(cache=True), request.headers.get("Stripe-Signature"))
     outcome = events.handle_event(event).value
     log.bind(event_outcome=outcome)  # the dashboard counts events by outcome
+    return {"received": True, "outcome": outcome}
+
+
+def receive_play_notification(request: flask.Request) -> Reply:
+    from functions.stripe_webhook.google_play import notifications
+
+    outcome = notifications.handle_push(request.get_data(cache=True)).value
+    log.bind(event_outcome=outcome)  # the dashboard counts notifications by outcome
     return {"received": True, "outcome": outcome}
 
 
@@ -73,4 +81,5 @@ billing = serve(
         "store_purchase_create": store_purchase,
     },
 )
+google_play = serve("stripe_webhook", "google_play", {"google_play_notification": receive_play_notification})
 reconcile = serve("stripe_webhook", "reconcile", {"billing_reconcile": run_reconcile})

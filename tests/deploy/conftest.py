@@ -23,7 +23,11 @@ from tests.support.standin_googleapis import googleapis_server
 
 ROOT = Path(__file__).resolve().parents[2]
 STANDINS = {"gcloud": "tests.support.standin_gcloud", "terraform": "tests.support.standin_terraform"}
-SECRET_VALUES = {"STRIPE_SECRET_KEY": "sk_live_standin_value", "STRIPE_WEBHOOK_SECRET": "whsec_standin_value"}
+SECRET_VALUES = {
+    "STRIPE_SECRET_KEY": "sk_live_standin_value",
+    "STRIPE_WEBHOOK_SECRET": "whsec_standin_value",
+    "GOOGLE_PLAY_SERVICE_ACCOUNT_KEY": '{"type": "service_account", "client_email": "standin@example.com"}',
+}
 
 SETTINGS = Settings(
     project=cloud.PROJECT,

@@ -67,7 +67,12 @@ def test_the_planner_gets_no_project_wide_object_read() -> None:
 
 def test_secret_values_reach_gcloud_on_stdin_only() -> None:
     versions = [s for s in STEPS if s.argv[1:4] == ("secrets", "versions", "add")]
-    assert {s.argv[4] for s in versions} == {"stripe-api-key", "stripe-webhook-secret", "cdn-signing-key"}
+    assert {s.argv[4] for s in versions} == {
+        "stripe-api-key",
+        "stripe-webhook-secret",
+        "google-play-service-account-key",
+        "cdn-signing-key",
+    }
     for step in versions:
         assert "--data-file=-" in step.argv
         assert isinstance(step.stdin, FromEnv | NewCdnKey)
