@@ -35,6 +35,7 @@ SECRET_VALUES_FROM_ENV = {
     "app-store-private-key": "APP_STORE_PRIVATE_KEY",
     "app-store-key-id": "APP_STORE_KEY_ID",
     "app-store-issuer-id": "APP_STORE_ISSUER_ID",
+    "google-play-service-account-key": "GOOGLE_PLAY_SERVICE_ACCOUNT_KEY",
 }
 CDN_KEY_CONTAINER = "cdn-signing-key"
 

@@ -24,9 +24,9 @@ from lib.config import LOCAL_ONLY, Settings
 
 CONFIG_FILE = ROOT / "lib" / "config.py"
 PERMISSIONS_NAME = "IAM_PERMISSIONS"
-# The check `lib.routing.serve` runs for a route `auth` kind, where it reads settings of its own:
-# an entry point reaches it only when one of its routes has that kind.
-AUTH_MODULES = {"internal": ROOT / "lib" / "oidc.py"}
+# The check `lib.routing.serve` runs for some route `auth` kinds, where it reads settings of its
+# own: an entry point reaches it only when one of its routes has one of those kinds.
+AUTH_MODULES = {ROOT / "lib" / "oidc.py": frozenset({"internal", "pubsub_push"})}
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def reach(function: str, entry_point: str) -> Reach:
     main_nodes = (*top_level, *reached.values())
     imports = set().union(*(imported_names(node, f"functions.{function}") for node in main_nodes))
     auth_kinds = {route.auth for route in routing.routes_of(function, entry_point)}
-    unused_checks = frozenset(path for kind, path in AUTH_MODULES.items() if kind not in auth_kinds)
+    unused_checks = frozenset(path for path, kinds in AUTH_MODULES.items() if not kinds & auth_kinds)
     return Reach(main_nodes, frozenset(local_closure(_module_files(imports), skip=unused_checks) - {main}))
 
 

@@ -46,6 +46,7 @@ EVALUATED = (
     "lb_auth_kinds",
     "blocking_triggers",
     "scheduler_targets",
+    "google_play_push",
     "url_map",
 )
 
@@ -65,6 +66,8 @@ DEPLOYMENT_STAND_INS = {
     "app_store_bundle_id": "com.wellness.app",
     "app_store_app_apple_id": "6450000001",
     "app_store_environment": "Production",
+    "google_play_package_name": "com.wellness.app",
+    "google_play_push_service_account": "google-play-push@wellness-prod.iam.gserviceaccount.com",
 }
 
 

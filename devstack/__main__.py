@@ -69,6 +69,9 @@ Everything binds 127.0.0.1.
   An App Store purchase (the local App Store posts Apple's notification to the gateway):
         curl -H "Authorization: Bearer $TOKEN" {gateway}/v1/billing/store-account
         curl -X POST {config.app_store_api_base}/_local/subscriptions -d '{{"app_account_token": "<its token>"}}'
+  Google Play: buy as the demo user (its obfuscatedAccountId from GET /v1/billing/store-account);
+  the local Google Play pushes the notification as Pub/Sub does (docs/local-stack.md):
+        curl -X POST {config.google_play_api_base}/_local/purchases -d '{{"obfuscated_account_id": "<id>"}}'
   A fresh token:  POST http://{config.firebase_auth_emulator_host}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=any
                   with {{"email": "{demo.email}", "password": "{demo.password}", "returnSecureToken": true}}
 

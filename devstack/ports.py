@@ -10,7 +10,16 @@ from pathlib import Path
 
 from lib.config import LOCAL_APP_STORE, LOCAL_ENDPOINTS, LOCAL_PROJECT, Settings
 
-OFFSETS = {"gateway": 0, "firestore": 80, "auth": 99, "stripe": 111, "tasks": 123, "fcm": 124, "app_store": 126}
+OFFSETS = {
+    "gateway": 0,
+    "firestore": 80,
+    "auth": 99,
+    "stripe": 111,
+    "tasks": 123,
+    "fcm": 124,
+    "google_play": 125,
+    "app_store": 126,
+}
 
 
 def ephemeral_low() -> int:
@@ -63,5 +72,6 @@ def stack_environment(base: int) -> dict[str, str]:
         "FCM_ENDPOINT": f"http://127.0.0.1:{port['fcm']}",
         "STRIPE_API_BASE": f"http://127.0.0.1:{port['stripe']}",
         "APP_STORE_API_BASE": f"http://127.0.0.1:{port['app_store']}",
+        "GOOGLE_PLAY_API_BASE": f"http://127.0.0.1:{port['google_play']}",
         "FUNCTIONS_EMULATOR": "true",
     }

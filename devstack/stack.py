@@ -26,6 +26,7 @@ from pathlib import Path
 import requests
 
 from deploy.terraform_locals import evaluate_locals
+from devstack.google_play_key import service_account_key
 from devstack.units import (
     BATCH_NICENESS,
     BATCH_UNITS,
@@ -113,6 +114,10 @@ def child_environment(config: Settings) -> dict[str, str]:
         "STRIPE_API_BASE": config.stripe_api_base,
         "APP_STORE_API_BASE": config.app_store_api_base,
         "APP_STORE_LOCAL_CHAIN": config.app_store_local_chain,
+        "GOOGLE_PLAY_API_BASE": config.google_play_api_base,
+        "GOOGLE_PLAY_SERVICE_ACCOUNT_KEY": service_account_key(config.google_play_api_base),
+        # The local Google Play signs the Pub/Sub push tokens (devstack/google_play_push.py).
+        "OIDC_CERTS_URL": f"{config.google_play_api_base}/oauth2/v1/certs",
         "GATEWAY_PORT": str(config.gateway_port),
         "REMINDERS_TASK_TARGET": send_target(config),
         "FUNCTIONS_EMULATOR": "true",
@@ -289,6 +294,13 @@ def app_services(config: Settings, topology: Topology | None = None) -> list[Ser
             argv=[sys.executable, "-m", "devstack.app_store_server"],
             healthy=http_ok(f"{config.app_store_api_base}/healthz"),
             url=config.app_store_api_base,
+        ),
+        Service(
+            name="google_play",
+            argv=[sys.executable, "-m", "devstack.google_play_server"],
+            healthy=http_ok(f"{config.google_play_api_base}/healthz"),
+            url=config.google_play_api_base,
+            niceness=STAND_IN_NICENESS,
         ),
         *units,
         Service(

@@ -82,6 +82,7 @@ _BY_AUTH: dict[str, tuple[type[errors.ApiError], ...]] = {
     "stripe": (errors.InvalidStripeSignature,),
     "app_store_signature": (errors.InvalidAppStoreSignature,),
     "internal": (errors.MissingToken, errors.InvalidOidcToken, errors.CallerNotAllowed, errors.PermissionDenied),
+    "pubsub_push": (errors.MissingToken, errors.InvalidOidcToken, errors.CallerNotAllowed),
     "identity_platform": (),
     "cdn_signature": (errors.PermissionDenied,),
 }
@@ -94,6 +95,7 @@ ROUTE_ERRORS: dict[str, tuple[type[errors.ApiError], ...]] = {
     "content_access": (errors.PermissionDenied,),
     "stripe_webhook": (errors.Conflict,),
     "app_store_notification": (errors.Conflict,),
+    "google_play_notification": (errors.Conflict,),
 }
 
 # Every route: validation (the gateway refuses a path with control characters), a missing

@@ -42,6 +42,11 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "openIdConnectUrl": "https://accounts.google.com/.well-known/openid-configuration",
         "description": "A Google-signed OIDC token of the Cloud Scheduler or Cloud Tasks service account.",
     },
+    "pubsubPushOidc": {
+        "type": "openIdConnect",
+        "openIdConnectUrl": "https://accounts.google.com/.well-known/openid-configuration",
+        "description": "A Google-signed OIDC token of the Pub/Sub push subscription's service account.",
+    },
     "stripeSignature": {
         "type": "apiKey",
         "in": "header",
@@ -71,6 +76,7 @@ _SECURITY_BY_AUTH: dict[str, list[dict[str, list[str]]]] = {
     "stripe": [{"stripeSignature": []}],
     "app_store_signature": [],
     "internal": [{"googleOidc": []}],
+    "pubsub_push": [{"pubsubPushOidc": []}],
     "identity_platform": [],
     "cdn_signature": [{"cdnSignedUrl": []}, {"cdnSignedCookie": []}],
 }

@@ -29,6 +29,7 @@ LOCAL_ENDPOINTS = {
     "cloud_tasks_emulator_host": "127.0.0.1:8123",
     "fcm_endpoint": "http://127.0.0.1:8124",
     "stripe_api_base": "http://127.0.0.1:12111",
+    "google_play_api_base": "http://127.0.0.1:8125",
 }
 # The local App Store (devstack/app_store_server.py): its address and the certificate chain it
 # signs with, whose root is the only one trusted locally. Filled only locally. A production
@@ -76,6 +77,8 @@ STAND_INS = frozenset(
         "app_store_key_id",
         "app_store_issuer_id",
         "app_store_private_key",
+        "google_play_package_name",
+        "google_play_service_account_key",
     }
 )
 # The local App Store's In-App Purchase key, published like `whsec_local_dev`: the local App
@@ -197,6 +200,17 @@ class Settings(BaseModel):
     app_store_notification_lease_s: float = Field(default=60.0, gt=0)
     # Apple retries a notification for about three days; a record is kept longer than that.
     app_store_notification_keep_days: int = Field(default=30, gt=3)
+    # Google Play: the app's package, and the service account (its JSON key, from Secret Manager
+    # in the cloud) that Play Console lets read and acknowledge the app's purchases. Locally the
+    # stack makes a key whose token_uri is the local Play Developer API (docs/google-play.md).
+    google_play_package_name: str = "com.example.wellness.local"
+    google_play_service_account_key: str = ""
+    google_play_api_base: str = ""
+    google_play_timeout_s: float = Field(default=10.0, gt=0)
+    # A notification's lease: the push subscription's acknowledgement deadline (terraform/google_play.tf).
+    google_play_notification_lease_s: float = Field(default=60.0, gt=0)
+    # How long a Pub/Sub message id is remembered: past Pub/Sub's 7-day message retention.
+    google_play_notification_keep_days: int = Field(default=10, gt=7)
 
     # Media (Cloud CDN). In the cloud CDN_KEYS comes from Secret Manager (a secret environment
     # variable set by Terraform); several "name:base64url-key" entries are valid at once so a

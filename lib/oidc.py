@@ -1,9 +1,12 @@
-"""The caller check of internal routes (Cloud Scheduler and Cloud Tasks targets).
+"""The caller check of internal routes (Cloud Scheduler and Cloud Tasks targets) and of Pub/Sub
+push routes.
 
-Platform IAM comes first: only the scheduler or tasks account holds an internal function's
+Platform IAM comes first: only the scheduler, tasks or push account holds such a function's
 invoker role. The function still checks the caller's OIDC token itself: signed by Google, for its
 own URL as audience (INTERNAL_AUDIENCE), naming an account that calls it (INTERNAL_CALLERS).
-Locally internal routes answer only to the loopback address.
+Locally internal routes answer only to the loopback address; a push route checks the token
+locally too, against the local issuer the stack names (OIDC_CERTS_URL), since the local Pub/Sub
+push stand-in signs one as Pub/Sub does.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 # What google.oauth2.id_token.verify_oauth2_token accepts as the issuer of a Google OIDC token.
 GOOGLE_ISSUERS = frozenset({"accounts.google.com", "https://accounts.google.com"})
 _LOOPBACK = frozenset({"127.0.0.1", "::1"})
+# The account the local Pub/Sub push stand-in names in its tokens (devstack/google_play_server.py).
+LOCAL_PUSH_ACCOUNT = "pubsub-push@demo-wellness.iam.gserviceaccount.com"
 
 
 def check_internal_caller(request: flask.Request) -> None:
@@ -36,6 +41,20 @@ def check_internal_caller(request: flask.Request) -> None:
         request.headers.get("Authorization"),
         audience=config.internal_audience,
         callers=config.internal_caller_emails,
+        certs_url=config.oidc_certs_url or GOOGLE_CERTS_URL,
+    )
+    log.bind(caller=caller)
+
+
+def check_push_caller(request: flask.Request) -> None:
+    """A Pub/Sub push: its OIDC token names the subscription's push account and, as audience, the
+    function's URL (locally the gateway's URL of the route, which the stand-in pushes to)."""
+    config = settings()
+    local = config.is_local and not config.internal_audience
+    caller = verified_caller(
+        request.headers.get("Authorization"),
+        audience=f"{config.gateway_url}{request.path}" if local else config.internal_audience,
+        callers=frozenset({LOCAL_PUSH_ACCOUNT}) if local else config.internal_caller_emails,
         certs_url=config.oidc_certs_url or GOOGLE_CERTS_URL,
     )
     log.bind(caller=caller)

@@ -28,7 +28,15 @@ from lib.http import Reply, error_response, to_response
 ROUTES_FILE = Path(__file__).resolve().parent.parent / "gateway" / "routes.yaml"
 
 AuthKind = Literal[
-    "none", "user", "user_revoked", "stripe", "app_store_signature", "internal", "identity_platform", "cdn_signature"
+    "none",
+    "user",
+    "user_revoked",
+    "stripe",
+    "app_store_signature",
+    "internal",
+    "pubsub_push",
+    "identity_platform",
+    "cdn_signature",
 ]
 RateClass = Literal["app", "billing", "none"]
 # The routes the app calls: they answer within settings().app_deadline_s (see `bounded`).
@@ -171,6 +179,13 @@ def guarded(route: Route, handler: Handler) -> Handler:
             return handler(request, **params)
 
         return internal
+    if route.auth == "pubsub_push":
+
+        def pushed(request: flask.Request, /, **params: str) -> Reply:
+            oidc.check_push_caller(request)
+            return handler(request, **params)
+
+        return pushed
     if route.auth in ("none", "stripe", "app_store_signature", "identity_platform"):
         return handler
     raise ValueError(f"{route.name}: serve knows no auth kind {route.auth!r}")

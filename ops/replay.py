@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from functions.stripe_webhook import customers, events, reconciliation
+from functions.stripe_webhook.deliveries import Outcome
 from lib import entitlements, errors, stripe_api
 
 WATCHED = ("plan", "status", "state", "source", "current_period_end", "subscription_id")
@@ -52,7 +53,7 @@ def replay_event(event: Mapping[str, Any], *, force: bool) -> Replay:
     customer_id = events.customer_in(event)
     try:
         outcome = events.handle_event(event)
-        if outcome is events.Outcome.DUPLICATE and force and customer_id:
+        if outcome is Outcome.DUPLICATE and force and customer_id:
             outcome = events.sync_customer(customer_id, resume_paused=replay.event_type in events.CARD_TYPES)
         replay.outcome = outcome.value
     except errors.ApiError as exc:

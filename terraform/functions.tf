@@ -92,19 +92,21 @@ locals {
   # literal ones into each function's environment. Tests evaluate routes.tf with stand-ins for
   # exactly these keys.
   deployment = {
-    project                        = var.project
-    region                         = var.region
-    domain                         = var.domain
-    reminders_queue                = google_cloud_tasks_queue.reminders.name
-    project_number                 = data.google_project.this.number
-    reminders_task_service_account = google_service_account.tasks.email
-    scheduler_service_account      = google_service_account.scheduler.email
-    stripe_price_id                = var.stripe_price_id
-    app_return_url                 = var.app_return_url
-    cdn_signing_key_name           = var.cdn_signing_key_name
-    app_store_bundle_id            = var.app_store_bundle_id
-    app_store_app_apple_id         = tostring(var.app_store_app_apple_id)
-    app_store_environment          = var.app_store_environment
+    project                          = var.project
+    region                           = var.region
+    domain                           = var.domain
+    reminders_queue                  = google_cloud_tasks_queue.reminders.name
+    project_number                   = data.google_project.this.number
+    reminders_task_service_account   = google_service_account.tasks.email
+    scheduler_service_account        = google_service_account.scheduler.email
+    stripe_price_id                  = var.stripe_price_id
+    app_return_url                   = var.app_return_url
+    cdn_signing_key_name             = var.cdn_signing_key_name
+    google_play_package_name         = var.google_play_package_name
+    google_play_push_service_account = google_service_account.google_play_push.email
+    app_store_bundle_id              = var.app_store_bundle_id
+    app_store_app_apple_id           = tostring(var.app_store_app_apple_id)
+    app_store_environment            = var.app_store_environment
   }
   build_bucket_prefixes = [
     google_storage_bucket.sources.name,
@@ -164,7 +166,7 @@ resource "google_cloudfunctions2_function" "fn" {
 # Stripe signature, or Identity Platform's JWT) in code. Internal entry points are not: only
 # the scheduler or tasks service account that calls each one holds its invoker role.
 resource "google_cloud_run_service_iam_member" "public" {
-  for_each = { for key, f in local.functions : key => f if f.access != "internal" }
+  for_each = { for key, f in local.functions : key => f if !contains(["internal", "pubsub_push"], f.access) }
   location = var.region
   service  = google_cloudfunctions2_function.fn[each.key].name
   role     = "roles/run.invoker"

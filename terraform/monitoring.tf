@@ -102,7 +102,7 @@ locals {
     platform_refusals = join(" AND ", [
       "logName=\"projects/${var.project}/logs/run.googleapis.com%2Frequests\"",
       "resource.type=\"cloud_run_revision\"",
-      "(((httpRequest.status=401 OR httpRequest.status=403) AND resource.labels.service_name=(${join(" OR ", [for key, f in local.functions : "\"${f.name}\"" if f.access == "internal"])})) OR ((httpRequest.status=429 OR httpRequest.status>=500) AND NOT resource.labels.service_name=(\"${local.sender_service}\" OR \"${local.webhook_service}\" OR \"${local.app_store_service}\")))",
+      "(((httpRequest.status=401 OR httpRequest.status=403) AND resource.labels.service_name=(${join(" OR ", [for key, f in local.functions : "\"${f.name}\"" if contains(["internal", "pubsub_push"], f.access)])})) OR ((httpRequest.status=429 OR httpRequest.status>=500) AND NOT resource.labels.service_name=(\"${local.sender_service}\" OR \"${local.webhook_service}\" OR \"${local.app_store_service}\")))",
     ])
   }
 }

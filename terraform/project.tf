@@ -24,6 +24,8 @@ locals {
     "identitytoolkit.googleapis.com",
     "logging.googleapis.com",
     "monitoring.googleapis.com",
+    "pubsub.googleapis.com",
+    "androidpublisher.googleapis.com",
     "run.googleapis.com",
     "secretmanager.googleapis.com",
   ])

@@ -15,6 +15,7 @@ locals {
 
   # One Cloud Function (2nd gen) per entry point, keyed `<function>-<entry_point>`.
   # access: "internal" (scheduler / tasks targets: invokable only by their service accounts),
+  # "pubsub_push" (Pub/Sub push targets: invokable only by the push subscription's account),
   # "identity_platform" (blocking functions, called by Identity Platform, which verify its JWT
   # themselves), "public" (behind the load balancer; the code verifies Firebase ID tokens).
   functions = {
@@ -25,6 +26,7 @@ locals {
       auth        = distinct([for r in rows : r.auth])
       access = (
         alltrue([for r in rows : r.auth == "internal"]) ? "internal" :
+        alltrue([for r in rows : r.auth == "pubsub_push"]) ? "pubsub_push" :
         alltrue([for r in rows : r.auth == "identity_platform"]) ? "identity_platform" : "public"
       )
       # Cloud Run names: lowercase letters, digits and hyphens.
@@ -46,9 +48,9 @@ locals {
   functions_by_path = { for r in local.cloud_routes : r.path => "${r.function}-${r.entry_point}"... }
   function_by_path  = { for path, keys in local.functions_by_path : path => keys[0] }
 
-  # Only routes the app, Stripe and Apple call go through the load balancer: internal routes are called by Cloud
-  # Scheduler and Cloud Tasks at run.app, blocking functions by Identity Platform, so their paths
-  # fall to the default backend like any unknown path.
+  # Only routes the app, Stripe and Apple call go through the load balancer: internal routes are
+  # called by Cloud Scheduler and Cloud Tasks at run.app, blocking functions by Identity Platform,
+  # so their paths fall to the default backend like any unknown path.
   lb_auth_kinds = ["none", "user", "user_revoked", "stripe", "app_store_signature"]
   lb_paths      = distinct([for r in local.cloud_routes : r.path if contains(local.lb_auth_kinds, r.auth)])
 
@@ -162,6 +164,11 @@ locals {
       # A reported store purchase sets the `plan` claim (users.update), as the webhook does.
       roles = ["roles/datastore.user", "roles/firebaseauth.admin"]
     }
+    "stripe_webhook-google_play" = {
+      # The `plan` claim: users.get and users.update. Google Play's API needs no Google Cloud
+      # role: the key's account is granted access in Play Console (docs/google-play.md).
+      roles = ["roles/datastore.user", "roles/firebaseauth.admin"]
+    }
     "stripe_webhook-reconcile" = {
       max_instances   = 1
       concurrency     = 1
@@ -186,40 +193,44 @@ locals {
   # The production value of every setting (lib/config.py) a deployed function may read. Values
   # that come from variables and resources are in local.deployment (functions.tf).
   setting_values = {
-    ENVIRONMENT                    = "production"
-    GOOGLE_CLOUD_PROJECT           = local.deployment.project
-    REGION                         = local.deployment.region
-    MAX_REQUEST_BYTES              = "65536"
-    APP_DEADLINE_S                 = "8"
-    BLOCKED_EMAIL_DOMAINS          = "mailinator.com,guerrillamail.com,10minutemail.com"
-    REMINDERS_QUEUE                = local.deployment.reminders_queue
-    REMINDERS_QUEUE_SHARDS         = "1"
-    REMINDERS_BATCH_SIZE           = "500"
-    REMINDERS_TICK_PAGE_SIZE       = "5000"
-    REMINDERS_MAX_ATTEMPTS         = tostring(local.reminders_max_attempts)
-    REMINDERS_SEND_CONCURRENCY     = "50"
-    REMINDERS_RETRY_BASE_S         = "2"
-    REMINDERS_SPREAD_S             = "60"
-    REMINDERS_TASK_TARGET          = local.tasks_target_function == null ? "" : "${local.function_urls[local.tasks_target_function]}${local.tasks_target_path}"
-    REMINDERS_TASK_SERVICE_ACCOUNT = local.deployment.reminders_task_service_account
-    TOKEN_IDLE_DAYS                = "270"
-    STRIPE_PRICE_ID                = local.deployment.stripe_price_id
-    APP_RETURN_URL                 = local.deployment.app_return_url
-    STRIPE_PLAN                    = "premium"
-    STRIPE_TIMEOUT_S               = "10"
-    STRIPE_WEBHOOK_TOLERANCE_S     = "300"
-    STRIPE_EVENT_LEASE_S           = "60"
-    STRIPE_EVENT_KEEP_DAYS         = "30"
-    STRIPE_RECONCILE_WINDOW_H      = "72"
-    STRIPE_GRACE_DAYS              = "7"
-    STRIPE_TRIAL_DAYS              = "7"
-    CDN_BASE_URL                   = "https://${local.deployment.domain}/media"
-    CDN_SIGNING_KEY_NAME           = local.deployment.cdn_signing_key_name
-    MEDIA_URL_TTL_S                = "600"
-    APP_STORE_BUNDLE_ID            = local.deployment.app_store_bundle_id
-    APP_STORE_APP_APPLE_ID         = local.deployment.app_store_app_apple_id
-    APP_STORE_ENVIRONMENT          = local.deployment.app_store_environment
-    APP_STORE_NOTIFICATION_LEASE_S = "60"
+    ENVIRONMENT                        = "production"
+    GOOGLE_CLOUD_PROJECT               = local.deployment.project
+    REGION                             = local.deployment.region
+    MAX_REQUEST_BYTES                  = "65536"
+    APP_DEADLINE_S                     = "8"
+    BLOCKED_EMAIL_DOMAINS              = "mailinator.com,guerrillamail.com,10minutemail.com"
+    REMINDERS_QUEUE                    = local.deployment.reminders_queue
+    REMINDERS_QUEUE_SHARDS             = "1"
+    REMINDERS_BATCH_SIZE               = "500"
+    REMINDERS_TICK_PAGE_SIZE           = "5000"
+    REMINDERS_MAX_ATTEMPTS             = tostring(local.reminders_max_attempts)
+    REMINDERS_SEND_CONCURRENCY         = "50"
+    REMINDERS_RETRY_BASE_S             = "2"
+    REMINDERS_SPREAD_S                 = "60"
+    REMINDERS_TASK_TARGET              = local.tasks_target_function == null ? "" : "${local.function_urls[local.tasks_target_function]}${local.tasks_target_path}"
+    REMINDERS_TASK_SERVICE_ACCOUNT     = local.deployment.reminders_task_service_account
+    TOKEN_IDLE_DAYS                    = "270"
+    STRIPE_PRICE_ID                    = local.deployment.stripe_price_id
+    APP_RETURN_URL                     = local.deployment.app_return_url
+    STRIPE_PLAN                        = "premium"
+    STRIPE_TIMEOUT_S                   = "10"
+    STRIPE_WEBHOOK_TOLERANCE_S         = "300"
+    STRIPE_EVENT_LEASE_S               = "60"
+    STRIPE_EVENT_KEEP_DAYS             = "30"
+    STRIPE_RECONCILE_WINDOW_H          = "72"
+    STRIPE_GRACE_DAYS                  = "7"
+    STRIPE_TRIAL_DAYS                  = "7"
+    CDN_BASE_URL                       = "https://${local.deployment.domain}/media"
+    CDN_SIGNING_KEY_NAME               = local.deployment.cdn_signing_key_name
+    MEDIA_URL_TTL_S                    = "600"
+    GOOGLE_PLAY_PACKAGE_NAME           = local.deployment.google_play_package_name
+    GOOGLE_PLAY_TIMEOUT_S              = "10"
+    GOOGLE_PLAY_NOTIFICATION_LEASE_S   = tostring(local.google_play_ack_deadline_s)
+    GOOGLE_PLAY_NOTIFICATION_KEEP_DAYS = "10"
+    APP_STORE_BUNDLE_ID                = local.deployment.app_store_bundle_id
+    APP_STORE_APP_APPLE_ID             = local.deployment.app_store_app_apple_id
+    APP_STORE_ENVIRONMENT              = local.deployment.app_store_environment
+    APP_STORE_NOTIFICATION_LEASE_S     = "60"
     # Apple retries a notification for about three days (docs/app-store.md).
     APP_STORE_NOTIFICATION_KEEP_DAYS = "30"
   }
@@ -228,11 +239,14 @@ locals {
   own_setting_values = {
     for key, f in local.functions : key => {
       INTERNAL_AUDIENCE = local.function_urls[key]
-      INTERNAL_CALLERS = join(",", sort([
-        for invoker in values(local.internal_invokers) :
-        invoker.caller == "scheduler" ? local.deployment.scheduler_service_account : local.deployment.reminders_task_service_account
-        if invoker.function == key
-      ]))
+      INTERNAL_CALLERS = join(",", sort(concat(
+        [
+          for invoker in values(local.internal_invokers) :
+          invoker.caller == "scheduler" ? local.deployment.scheduler_service_account : local.deployment.reminders_task_service_account
+          if invoker.function == key
+        ],
+        f.access == "pubsub_push" ? [local.deployment.google_play_push_service_account] : [],
+      )))
     }
   }
   # The queue's max_attempts (tasks.tf) and the sender's idea of its last attempt are one number.
@@ -249,6 +263,8 @@ locals {
     "app-store-private-key" = { env = "APP_STORE_PRIVATE_KEY" }
     "app-store-key-id"      = { env = "APP_STORE_KEY_ID" }
     "app-store-issuer-id"   = { env = "APP_STORE_ISSUER_ID" }
+    # Google Play's service-account JSON key (docs/google-play.md).
+    "google-play-service-account-key" = { env = "GOOGLE_PLAY_SERVICE_ACCOUNT_KEY" }
   }
   secret_by_env = { for name, secret in local.secrets : secret.env => name }
 
@@ -323,6 +339,20 @@ locals {
     ]) : pair.id => pair
   }
 
+  # Google Play's real-time developer notifications: what google_pubsub_subscription.google_play
+  # (google_play.tf) is given. Pub/Sub pushes to the function's run.app URL with the route's
+  # path, its OIDC token naming the push account and that URL as audience, which the function
+  # checks (INTERNAL_AUDIENCE, INTERNAL_CALLERS).
+  google_play_path           = "/google-play/notifications"
+  google_play_function       = try(local.function_by_path[local.google_play_path], null)
+  google_play_ack_deadline_s = 60
+  google_play_push = local.google_play_function == null ? null : {
+    push_endpoint         = "${local.function_urls[local.google_play_function]}${local.google_play_path}"
+    audience              = local.function_urls[local.google_play_function]
+    service_account_email = local.deployment.google_play_push_service_account
+    ack_deadline_seconds  = local.google_play_ack_deadline_s
+  }
+
   # Identity Platform blocking events by entry point.
   blocking_events = {
     before_create  = "beforeCreate"
@@ -346,12 +376,13 @@ locals {
   firestore_indexes = jsondecode(file("${path.module}/../firestore.indexes.json")).indexes
   # TTL policies: documents are deleted some time after the timestamp in the field.
   ttl_fields = {
-    stripe_events           = "expire_at"
-    reminder_sends          = "expire_at"
-    reminder_batches        = "expire_at"
-    account_notices         = "expire_at"
-    checkout_attempts       = "expire_at"
-    deleted_accounts        = "expire_at"
-    app_store_notifications = "expire_at"
+    app_store_notifications   = "expire_at"
+    stripe_events             = "expire_at"
+    google_play_notifications = "expire_at"
+    reminder_sends            = "expire_at"
+    reminder_batches          = "expire_at"
+    account_notices           = "expire_at"
+    checkout_attempts         = "expire_at"
+    deleted_accounts          = "expire_at"
   }
 }

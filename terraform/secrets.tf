@@ -10,7 +10,7 @@ resource "google_secret_manager_secret" "secret" {
 
   depends_on = [google_project_service.enabled]
 
-  #checkov:skip=CKV_GCP_126:Google-managed encryption is accepted for these three secrets; a CMEK key ring is not worth its operations cost here.
+  #checkov:skip=CKV_GCP_126:Google-managed encryption is accepted for these secrets; a CMEK key ring is not worth its operations cost here.
 }
 
 # Each secret is readable by the functions that list it in local.function_settings, no others.

@@ -90,3 +90,24 @@ variable "task_failed_attempts_threshold" {
   type        = number
   default     = 20
 }
+
+variable "google_play_package_name" {
+  description = "The app's package name in Google Play (e.g. com.example.wellness), whose purchases the backend reads."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z][a-zA-Z0-9_]*(\\.[a-zA-Z][a-zA-Z0-9_]*)+$", var.google_play_package_name))
+    error_message = "google_play_package_name is an Android package name, such as com.example.wellness."
+  }
+}
+
+variable "google_play_silence_hours" {
+  description = "Alert when no Google Play notification was processed for this many hours while one was in the last 30 days (store subscriptions live); 0 turns the alert off."
+  type        = number
+  default     = 72
+
+  validation {
+    condition     = var.google_play_silence_hours >= 0 && floor(var.google_play_silence_hours) == var.google_play_silence_hours
+    error_message = "google_play_silence_hours is a whole number of hours, 0 for off."
+  }
+}

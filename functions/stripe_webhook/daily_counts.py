@@ -9,7 +9,6 @@ Outcomes: processed (the event was acted on, or was of no concern), duplicate (a
 busy (another delivery held it; Stripe retries), failed (processing raised; the lease was
 released and Stripe retries), orphaned (the customer's user is gone: recorded as done, not
 retried), duplicate_subscription (reconcile found a user with a second live subscription).
-App Store notifications count the same outcomes under `app_store_` names (functions/stripe_webhook/app_store/).
 """
 
 from __future__ import annotations
@@ -29,19 +28,7 @@ IAM_PERMISSIONS = db.WRITES
 DAILY_COLLECTION = "ops_daily"
 SHARD_COLLECTION = "webhook_shards"
 SHARDS = 8
-OUTCOMES = (
-    "processed",
-    "duplicate",
-    "busy",
-    "failed",
-    "orphaned",
-    "duplicate_subscription",
-    "app_store_processed",
-    "app_store_duplicate",
-    "app_store_busy",
-    "app_store_failed",
-    "app_store_orphaned",
-)
+OUTCOMES = ("processed", "duplicate", "busy", "failed", "orphaned", "duplicate_subscription")
 
 ALL_SHARDS = queries.QueryShape(SHARD_COLLECTION)
 

@@ -7,7 +7,6 @@ events arrive (or whether one arrives at all before the next) does not matter.
 
 from __future__ import annotations
 
-import enum
 import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -16,8 +15,8 @@ from typing import Any
 import stripe
 
 from functions.reminders import public as reminders
-from functions.stripe_webhook import customers, entitlement_store, resumption
-from functions.stripe_webhook.deliveries import Deliveries
+from functions.stripe_webhook import customers, deliveries, entitlement_store, resumption
+from functions.stripe_webhook.deliveries import Outcome
 from functions.stripe_webhook.entitlement import Entitlement, State, entitlement_from, period_start
 from lib import errors, log, stripe_api
 from lib import firestore as db
@@ -52,14 +51,6 @@ CARD_TYPES = frozenset({"customer.updated"})
 _logger = log.get_logger("stripe_events")
 
 
-class Outcome(enum.StrEnum):
-    APPLIED = "applied"  # the entitlement now reflects Stripe's current state
-    STALE = "stale"  # a newer view of Stripe was already stored
-    ORPHANED = "orphaned"  # not one of ours, or the user was deleted: recorded, never retried
-    IGNORED = "ignored"  # an event type this function does not act on
-    DUPLICATE = "duplicate"  # already processed
-
-
 @functools.cache
 def event_records() -> FirestoreIdempotency:
     config = settings()
@@ -68,10 +59,6 @@ def event_records() -> FirestoreIdempotency:
         lease=timedelta(seconds=config.stripe_event_lease_s),
         keep=timedelta(days=config.stripe_event_keep_days),
     )
-
-
-def deliveries() -> Deliveries:
-    return Deliveries(event_records(), EVENTS_COLLECTION, "event")
 
 
 def customer_in(event: Mapping[str, Any]) -> str | None:
@@ -162,8 +149,6 @@ def handle_event(event: Mapping[str, Any]) -> Outcome:
     another one is told to come back later. Each outcome is counted for the day."""
     event_id = str(event["id"])
     log.bind(event_id=event_id, event_type=event.get("type"))
-    outcome = deliveries().handle(
-        event_id, lambda: _process(event), duplicate=Outcome.DUPLICATE, orphaned=Outcome.ORPHANED
-    )
+    outcome = deliveries.handle_once(event_records(), event_id, lambda: _process(event))
     _logger.info("stripe event", extra={"fields": {"outcome": outcome.value}})
     return outcome

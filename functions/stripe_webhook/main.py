@@ -1,5 +1,5 @@
-"""Entry points of stripe_webhook: the webhook, billing sessions, store purchases, the entitlement
-and reconciliation.
+"""Entry points of stripe_webhook: the Stripe webhook, Google Play notifications, billing sessions,
+store purchases, the entitlement and reconciliation.
 
 The Stripe-calling modules are imported on the first request that needs them, so the billing
 function's common request, GET /v1/entitlement, starts without the Stripe SDK.
@@ -30,6 +30,14 @@ def receive_app_store_notification(request: flask.Request) -> Reply:
 
     outcome = notifications.handle_notification(parse_body(request, notifications.NotificationBody)).value
     log.bind(notification_outcome=outcome)  # the dashboard counts notifications by outcome
+    return {"received": True, "outcome": outcome}
+
+
+def receive_play_notification(request: flask.Request) -> Reply:
+    from functions.stripe_webhook.google_play import notifications
+
+    outcome = notifications.handle_push(request.get_data(cache=True)).value
+    log.bind(event_outcome=outcome)  # the dashboard counts notifications by outcome
     return {"received": True, "outcome": outcome}
 
 
@@ -82,4 +90,5 @@ billing = serve(
         "store_purchase_create": store_purchase,
     },
 )
+google_play = serve("stripe_webhook", "google_play", {"google_play_notification": receive_play_notification})
 reconcile = serve("stripe_webhook", "reconcile", {"billing_reconcile": run_reconcile})

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from functions.stripe_webhook import app_store
+from functions.stripe_webhook import app_store, google_play
 from functions.stripe_webhook.entitlement_view import EntitlementView, entitlement_of
 from functions.stripe_webhook.store_purchases import StoreOutcome
 from functions.stripe_webhook.store_subscription import Store
@@ -23,15 +23,19 @@ Reader = Callable[[str, str], StoreOutcome]
 
 # Each store's reader: its package's `purchase_from_app`, imported here with the package
 # (app_store, google_play), so this module is imported only by the route that reports a purchase.
-READERS: Mapping[Store, Reader] = {Store.APP_STORE: app_store.purchase_from_app}
+READERS: Mapping[Store, Reader] = {
+    Store.APP_STORE: app_store.purchase_from_app,
+    Store.GOOGLE_PLAY: google_play.purchase_from_app,
+}
 
 
 class PurchaseReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     store: Literal[Store.APP_STORE, Store.GOOGLE_PLAY]
-    # The App Store's transactionId, or Google Play's purchaseToken; both are ids of this alphabet.
-    purchase_id: str = Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z0-9._:-]+$")
+    # The App Store's transactionId, or Google Play's purchaseToken (base64url pieces joined by dots,
+    # so `_` too); both are ids of this alphabet.
+    purchase_id: str = Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z0-9_.:-]+$")
 
 
 def report_purchase(uid: str, report: PurchaseReport, readers: Mapping[Store, Reader] = READERS) -> EntitlementView:

@@ -29,6 +29,7 @@ SECRET_VALUES = {
     "APP_STORE_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\nstand-in\n-----END PRIVATE KEY-----\n",
     "APP_STORE_KEY_ID": "STANDIN123",
     "APP_STORE_ISSUER_ID": "57246542-96fe-1a63-e053-0824d011072a",
+    "GOOGLE_PLAY_SERVICE_ACCOUNT_KEY": '{"type": "service_account", "client_email": "standin@example.com"}',
 }
 
 SETTINGS = Settings(

@@ -129,7 +129,7 @@ def test_every_app_route_path_has_a_url_map_rule_to_its_function(table: tuple[li
     rows, evaluated = table
     rules = {rule["path"]: rule for rule in evaluated["url_rules"]}
     for row in cloud_rows(rows):
-        if row["auth"] in ("internal", "identity_platform"):
+        if row["auth"] in ("internal", "pubsub_push", "identity_platform"):
             assert row["path"] not in rules
             continue
         rule = rules[row["path"]]
@@ -208,7 +208,7 @@ def test_no_two_functions_share_a_service_account(table: tuple[list[Any], Any], 
 def test_only_public_functions_are_invokable_by_all_users(resources: dict[Any, Any]) -> None:
     public = resources[("google_cloud_run_service_iam_member", "public")]
     assert public["member"] == "allUsers"
-    assert 'if f.access != "internal"' in public["for_each"]
+    assert 'if !contains(["internal", "pubsub_push"], f.access)' in public["for_each"]
 
 
 def test_internal_functions_are_invokable_only_by_their_callers(full: Any) -> None:
@@ -307,12 +307,14 @@ def test_every_secret_is_read_only_by_its_functions(repository: Any) -> None:
             "stripe_webhook-billing",
             "stripe_webhook-webhook",
             "stripe_webhook-reconcile",
+            "stripe_webhook-google_play",
         },
         "stripe-webhook-secret": {"stripe_webhook-webhook"},
         "cdn-signing-key": {"content_urls-content"},
         "app-store-private-key": {"stripe_webhook-app_store", "stripe_webhook-billing"},
         "app-store-key-id": {"stripe_webhook-app_store", "stripe_webhook-billing"},
         "app-store-issuer-id": {"stripe_webhook-app_store", "stripe_webhook-billing"},
+        "google-play-service-account-key": {"stripe_webhook-google_play", "stripe_webhook-billing"},
     }
 
 
@@ -340,6 +342,7 @@ def test_secret_values_are_never_in_code_or_state(full: Any) -> None:
         "app-store-private-key",
         "app-store-key-id",
         "app-store-issuer-id",
+        "google-play-service-account-key",
     }
 
 
@@ -382,7 +385,7 @@ def test_every_scheduler_job_uses_oidc_of_the_scheduler_account(resources: dict[
         assert "oauth_token" not in target
         assert target["oidc_token"][0]["audience"]
     assert (
-        "scheduler_service_account      = google_service_account.scheduler.email"
+        "scheduler_service_account        = google_service_account.scheduler.email"
         in (tf.TERRAFORM / "functions.tf").read_text()
     )
     for target in full["scheduler_targets"].values():
@@ -462,6 +465,7 @@ def test_firestore_ttl_policies_on_event_send_batch_notice_checkout_and_tombston
 ) -> None:
     assert full["ttl_fields"] == {
         "stripe_events": "expire_at",
+        "google_play_notifications": "expire_at",
         "reminder_sends": "expire_at",
         "reminder_batches": "expire_at",
         "account_notices": "expire_at",

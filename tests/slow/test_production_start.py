@@ -39,12 +39,13 @@ from devstack import emulator_tokens
 from devstack.app_store_chain import new_chain
 from devstack.app_store_state import now_ms
 from devstack.emulator_tokens import id_token
+from devstack.google_play_key import service_account_key
 from devstack.stack import http_ok
 from functions.content_urls import signing
 from functions.reminders import queues
 from functions.reminders.batch import Batch, DueUser
 from lib import routing
-from lib.config import LOCAL_ENDPOINTS, Settings
+from lib.config import LOCAL_ENDPOINTS, Settings, settings
 from tests.support import terraform as tf
 from tests.support.cdn import cookie_url_prefix
 from tests.support.oidc import certs_server, oidc_token
@@ -60,6 +61,8 @@ SECRET_STAND_INS = {
     .decode(),
     "APP_STORE_KEY_ID": "PRODKEY001",
     "APP_STORE_ISSUER_ID": "57246542-96fe-1a63-e053-0824d011072a",
+    # The key the local Google Play accepts (the stack's own).
+    "GOOGLE_PLAY_SERVICE_ACCOUNT_KEY": service_account_key(settings().google_play_api_base),
 }
 # google-auth looks for Google's metadata server when a library asks for default credentials;
 # pointing it at a closed local port keeps any such look-up on this machine.
@@ -228,6 +231,7 @@ def _app_request(route: routing.Route, deployed: Deployed) -> requests.Response:
         "reminder_put": {"enabled": True, "local_time": "08:00", "timezone": "Europe/Paris"},
         "device_put": {"platform": "android", "token": "fcm-token-production-start"},
         "notifications_put": {"daily_reminder": True, "streak_at_risk": False, "account_notices": True},
+        "store_purchase_create": {"store": "google_play", "purchase_id": "no-such-purchase-token"},
     }
     backend, url = deployed.through_load_balancer(f"https://{DOMAIN}{_concrete(route.path)}")
     assert backend == f"function:{route.function}-{route.entry_point}"
@@ -241,20 +245,20 @@ def _app_request(route: routing.Route, deployed: Deployed) -> requests.Response:
 
 
 # What each app route answers here: the stand-in project has no catalogue item and no sent
-# message (the answer comes from the Firestore query); a notification signed by any root but
-# Apple's is refused; a store purchase reported without a body is invalid (the stores are not
-# reachable from here). Everything else succeeds.
+# message (the answer comes from the Firestore query), Google Play (the local one, reached
+# with the function's key) knows no purchase of the stand-in package, and a notification signed
+# by any root but Apple's is refused. Everything else succeeds.
 EXPECTED = {
     "content_access": 404,
     "notification_opened": 404,
+    "store_purchase_create": 404,
     "app_store_notification": 400,
-    "store_purchase_create": 400,
 }
 APP_ROUTES = sorted(
     (r for r in routing.routes() if r.function != "gateway" and r.auth in tf.APP_AUTH and r.name != "me_delete"),
     key=lambda r: r.name,
 )
-ROUTED_ELSEWHERE = [r.path for r in routing.routes() if r.auth in ("internal", "identity_platform")]
+ROUTED_ELSEWHERE = [r.path for r in routing.routes() if r.auth in ("internal", "pubsub_push", "identity_platform")]
 UNKNOWN_PATHS = ["/", "/nope", "/internal/x", "/v1/unknown", "/v1/me/unknown", *ROUTED_ELSEWHERE]
 
 
@@ -330,6 +334,29 @@ def test_a_scheduler_target_refuses_a_call_without_an_oidc_token(deployed: Deplo
     assert {job: (a.status_code, a.json()["error"]["code"]) for job, a in answers.items()} == dict.fromkeys(
         jobs, (401, "auth/missing-token")
     )
+
+
+def _play_push(deployed: Deployed, *, with_token: bool = True) -> requests.Response:
+    """Pub/Sub's push of Play Console's test notification, as the subscription Terraform registers
+    sends it: its endpoint, the push envelope, an OIDC token for its audience and account."""
+    push = deployed.terraform["google_play_push"]
+    package = deployed.terraform["function_env"]["stripe_webhook-google_play"]["GOOGLE_PLAY_PACKAGE_NAME"]
+    notification = {"version": "1.0", "packageName": package, "eventTimeMillis": "1", "testNotification": {}}
+    data = base64.b64encode(json.dumps(notification).encode()).decode()
+    body = {"message": {"data": data, "messageId": uuid.uuid4().hex, "attributes": {}}, "subscription": "s"}
+    token = oidc_token(push["audience"], push["service_account_email"])
+    headers = {"Authorization": f"Bearer {token}"} if with_token else {}
+    return requests.post(deployed.at_run_app(push["push_endpoint"]), json=body, headers=headers, timeout=60)
+
+
+def test_the_google_play_push_terraform_registers_is_answered(deployed: Deployed) -> None:
+    answer = _play_push(deployed)
+    assert (answer.status_code, answer.json()) == (200, {"received": True, "outcome": "ignored"}), answer.text
+
+
+def test_a_google_play_push_without_its_token_is_refused(deployed: Deployed) -> None:
+    answer = _play_push(deployed, with_token=False)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (401, "auth/missing-token")
 
 
 def test_the_send_task_the_tick_builds_is_answered(deployed: Deployed) -> None:

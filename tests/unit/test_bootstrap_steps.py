@@ -74,6 +74,7 @@ def test_secret_values_reach_gcloud_on_stdin_only() -> None:
         "app-store-private-key",
         "app-store-key-id",
         "app-store-issuer-id",
+        "google-play-service-account-key",
     }
     for step in versions:
         assert "--data-file=-" in step.argv

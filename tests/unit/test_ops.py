@@ -128,11 +128,6 @@ def test_a_days_counters_are_zero_filled_and_skipped_adds_every_skip() -> None:
         "failed": 0,
         "orphaned": 0,
         "duplicate_subscription": 0,
-        "app_store_processed": 0,
-        "app_store_duplicate": 0,
-        "app_store_busy": 0,
-        "app_store_failed": 0,
-        "app_store_orphaned": 0,
     }
     assert stats.as_json()["reminders"]["skipped"] == 4
 

@@ -15,6 +15,8 @@ ROUTES = [r for r in routing.routes() if r.function != "gateway"]
 USER_ROUTES = [r for r in ROUTES if r.auth in ("user", "user_revoked")]
 INTERNAL_ROUTES = [r for r in ROUTES if r.auth == "internal"]
 SELF_VERIFIED = [r for r in ROUTES if r.auth in ("stripe", "app_store_signature", "identity_platform")]
+PUSH_ROUTES = [r for r in ROUTES if r.auth == "pubsub_push"]
+SELF_VERIFIED = [r for r in ROUTES if r.auth in ("stripe", "identity_platform")]
 
 
 @pytest.fixture
@@ -32,8 +34,18 @@ def firestore_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_the_table_has_routes_of_each_guarded_kind() -> None:
     assert USER_ROUTES
     assert INTERNAL_ROUTES
+    assert PUSH_ROUTES
     assert SELF_VERIFIED
-    kinds = {"user", "user_revoked", "internal", "stripe", "app_store_signature", "identity_platform", "none"}
+    kinds = {
+        "user",
+        "user_revoked",
+        "internal",
+        "pubsub_push",
+        "stripe",
+        "app_store_signature",
+        "identity_platform",
+        "none",
+    }
     assert {r.auth for r in ROUTES} <= kinds
 
 
@@ -62,6 +74,20 @@ def test_an_internal_route_refuses_a_caller_off_the_local_machine(
 ) -> None:
     answer = client_for(route, remote_addr="10.1.2.3").open(sample_path(route), method=route.method, json={})
     assert (answer.status_code, answer.get_json()["error"]["code"]) == (403, "permission-denied")
+    assert firestore_calls == []
+
+
+@pytest.mark.parametrize("route", PUSH_ROUTES, ids=lambda r: r.name)
+@pytest.mark.parametrize(
+    ("header", "code"), [(None, "auth/missing-token"), ("Basic dXNlcjpwYXNz", "auth/invalid-oidc-token")]
+)
+def test_a_push_route_without_a_bearer_token_is_401_even_from_the_local_machine(
+    route: routing.Route, header: str | None, code: str, firestore_calls: list[str]
+) -> None:
+    """A Pub/Sub push route checks its OIDC token locally too: loopback is no proof."""
+    headers = {"Authorization": header} if header else {}
+    answer = client_for(route).open(sample_path(route), method=route.method, json={}, headers=headers)
+    assert (answer.status_code, answer.get_json()["error"]["code"]) == (401, code)
     assert firestore_calls == []
 
 

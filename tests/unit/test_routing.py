@@ -100,7 +100,19 @@ def test_the_route_table_names_are_unique_and_paths_match_api_conventions() -> N
     names = [r.name for r in routing.routes()]
     assert len(names) == len(set(names))
     assert all(
-        r.path.startswith(("/v1/", "/internal/", "/stripe/", "/app-store/", "/healthz", "/openapi", "/docs", "/media/"))
+        r.path.startswith(
+            (
+                "/v1/",
+                "/internal/",
+                "/stripe/",
+                "/app-store/",
+                "/google-play/",
+                "/healthz",
+                "/openapi",
+                "/docs",
+                "/media/",
+            )
+        )
         for r in routing.routes()
     )
 

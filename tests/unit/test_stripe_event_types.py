@@ -9,6 +9,7 @@ import pytest
 import stripe
 
 from functions.stripe_webhook import events
+from functions.stripe_webhook.deliveries import Outcome
 from lib import stripe_api
 
 
@@ -23,7 +24,7 @@ def test_a_dispute_event_the_webhook_does_not_act_on_is_ignored_without_asking_s
     webhook ignores anyway, a slow Stripe must not turn the delivery into a 503."""
     monkeypatch.setattr(stripe_api, "customer_of_charge", _unreachable)
     event = {"type": "charge.dispute.funds_withdrawn", "data": {"object": {"object": "dispute", "charge": "ch_1"}}}
-    assert events._process(event) is events.Outcome.IGNORED
+    assert events._process(event) is Outcome.IGNORED
 
 
 def test_a_handled_dispute_event_asks_stripe_for_its_customer(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,6 @@ notification is processed, so one that arrives late, twice or out of order write
 
 from __future__ import annotations
 
-import enum
 import functools
 from datetime import UTC, datetime, timedelta
 
@@ -16,10 +15,9 @@ from appstoreserverlibrary.models.ResponseBodyV2DecodedPayload import ResponseBo
 from appstoreserverlibrary.signed_data_verifier import VerificationException, VerificationStatus
 from pydantic import BaseModel, ConfigDict, Field
 
-from functions.stripe_webhook import store_purchases
+from functions.stripe_webhook import deliveries, store_purchases
 from functions.stripe_webhook.app_store import apple, subscriptions
-from functions.stripe_webhook.deliveries import Deliveries
-from functions.stripe_webhook.store_purchases import StoreOutcome
+from functions.stripe_webhook.deliveries import Outcome
 from lib import errors, log
 from lib import firestore as db
 from lib.config import settings
@@ -40,31 +38,14 @@ class NotificationBody(BaseModel):
     signedPayload: str = Field(min_length=1)  # noqa: N815 - Apple's field name
 
 
-class Outcome(enum.StrEnum):
-    APPLIED = "applied"  # the subscription's current state is recorded
-    STALE = "stale"  # a newer view of the subscription was already recorded
-    ORPHANED = "orphaned"  # no known user yet (recorded unbound), or the user was deleted
-    TEST = "test"  # Apple's test notification: recorded, nothing else
-    IGNORED = "ignored"  # not about an auto-renewable subscription
-    DUPLICATE = "duplicate"  # already processed
-
-
-_FROM_STORE = {
-    StoreOutcome.APPLIED: Outcome.APPLIED,
-    StoreOutcome.STALE: Outcome.STALE,
-    StoreOutcome.ORPHANED: Outcome.ORPHANED,
-}
-
-
 @functools.cache
-def deliveries() -> Deliveries:
+def notification_records() -> FirestoreIdempotency:
     config = settings()
-    records = FirestoreIdempotency(
+    return FirestoreIdempotency(
         COLLECTION,
         lease=timedelta(seconds=config.app_store_notification_lease_s),
         keep=timedelta(days=config.app_store_notification_keep_days),
     )
-    return Deliveries(records, COLLECTION, "notification", counts_prefix="app_store_")
 
 
 def verified_notification(signed_payload: str) -> ResponseBodyV2DecodedPayload:
@@ -83,7 +64,7 @@ def verified_notification(signed_payload: str) -> ResponseBodyV2DecodedPayload:
 
 def _process(notification: ResponseBodyV2DecodedPayload) -> Outcome:
     if notification.notificationType is NotificationTypeV2.TEST:
-        return Outcome.TEST
+        return Outcome.IGNORED  # recorded and answered; it names no subscription
     signed = notification.data.signedTransactionInfo if notification.data else None
     if not signed:
         return Outcome.IGNORED
@@ -93,7 +74,7 @@ def _process(notification: ResponseBodyV2DecodedPayload) -> Outcome:
     log.bind(original_transaction_id=transaction.originalTransactionId)
     synced_at = datetime.now(UTC)  # taken before Apple is asked: the state is at least this fresh
     subscription = subscriptions.subscription_now(transaction.originalTransactionId)
-    return _FROM_STORE[store_purchases.record(subscription, synced_at=synced_at)]
+    return Outcome(store_purchases.record(subscription, synced_at=synced_at).value)
 
 
 def handle_notification(body: NotificationBody) -> Outcome:
@@ -103,8 +84,6 @@ def handle_notification(body: NotificationBody) -> Outcome:
     notification = verified_notification(body.signedPayload)
     key = str(notification.notificationUUID)
     log.bind(notification_uuid=key, notification_type=notification.rawNotificationType, subtype=notification.rawSubtype)
-    outcome = deliveries().handle(
-        key, lambda: _process(notification), duplicate=Outcome.DUPLICATE, orphaned=Outcome.ORPHANED
-    )
+    outcome = deliveries.handle_once(notification_records(), key, lambda: _process(notification))
     _logger.info("app store notification", extra={"fields": {"outcome": outcome.value}})
     return outcome
