@@ -36,13 +36,13 @@ variable "app_store_environment" {
 }
 
 variable "app_store_silence_hours" {
-  description = "Alert when no App Store notification was processed for this many hours; 0 turns the alert off (no live App Store subscription yet, or too few for a daily notification)."
+  description = "Alert when no App Store notification was processed for this many hours while one was in the last 30 days (store subscriptions live); 0 turns the alert off."
   type        = number
-  default     = 0
+  default     = 72
 
   validation {
-    condition     = var.app_store_silence_hours >= 0 && var.app_store_silence_hours <= 23 && floor(var.app_store_silence_hours) == var.app_store_silence_hours
-    error_message = "app_store_silence_hours is a whole number of hours from 0 (off) to 23."
+    condition     = var.app_store_silence_hours >= 0 && floor(var.app_store_silence_hours) == var.app_store_silence_hours
+    error_message = "app_store_silence_hours is a whole number of hours, 0 for off."
   }
 }
 
@@ -141,19 +141,14 @@ resource "google_monitoring_alert_policy" "app_store_silence" {
   combiner              = "OR"
   notification_channels = google_monitoring_notification_channel.email[*].id
 
+  # Every live subscription brings a notification at least once a period (a renewal, a
+  # cancellation, an expiry), so silence counts only once the last 30 days had notifications.
   conditions {
-    display_name = "No App Store notification line answered 200 for ${var.app_store_silence_hours} hours"
-    condition_absent {
-      filter   = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.app_store_line["app_store_notifications_processed"].name}\" AND resource.type=\"cloud_run_revision\""
-      duration = "${var.app_store_silence_hours * 3600}s"
-      aggregations {
-        alignment_period     = "3600s"
-        per_series_aligner   = "ALIGN_SUM"
-        cross_series_reducer = "REDUCE_SUM"
-      }
-      trigger {
-        count = 1
-      }
+    display_name = "Notifications processed in the last 30 days, none in ${var.app_store_silence_hours} hours"
+    condition_prometheus_query_language {
+      query               = "sum(increase(logging_googleapis_com:user_${google_logging_metric.app_store_line["app_store_notifications_processed"].name}{monitored_resource=\"cloud_run_revision\"}[30d])) > 0 unless sum(increase(logging_googleapis_com:user_${google_logging_metric.app_store_line["app_store_notifications_processed"].name}{monitored_resource=\"cloud_run_revision\"}[${var.app_store_silence_hours}h])) > 0"
+      duration            = "0s"
+      evaluation_interval = "300s"
     }
   }
 
