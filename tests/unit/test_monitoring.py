@@ -126,3 +126,14 @@ def test_the_uptime_check_asks_healthz_through_the_load_balancer_from_several_re
     routes = {r.path: r for r in routing.routes()}
     assert routes["/healthz"].function != "gateway"
     assert routes["/healthz"].auth == "none"
+
+
+@pytest.mark.parametrize("name", ["app_store_silence", "google_play_silence"])
+def test_a_store_silence_alert_fires_only_while_that_store_had_notifications_in_30_days(name: str) -> None:
+    """Silence means something only while subscriptions are live: before the first sale in a
+    store, or after its last subscription ended, no notification is expected."""
+    [query] = _watched(_policies()[name])
+    recent, _, silent = query.partition(" unless ")
+    assert recent.endswith("[30d])) > 0"), query
+    assert silent.endswith("h])) > 0"), query
+    assert _LOG_METRIC_REF.findall(recent) == _LOG_METRIC_REF.findall(silent), query
