@@ -20,7 +20,11 @@ from lib import errors, log
 from lib.config import settings
 
 _logger = log.get_logger("app_store")
-_NOT_FOUND = frozenset({APIError.TRANSACTION_ID_NOT_FOUND, APIError.ORIGINAL_TRANSACTION_ID_NOT_FOUND})
+# A malformed id (Apple's ids are digits) names no transaction either: the purchase route's schema
+# takes any store's id text, so it answers 404 like an unknown one, not 400.
+_NOT_FOUND = frozenset(
+    {APIError.TRANSACTION_ID_NOT_FOUND, APIError.ORIGINAL_TRANSACTION_ID_NOT_FOUND, APIError.INVALID_TRANSACTION_ID}
+)
 
 
 class _ClientAt(AppStoreServerAPIClient):
