@@ -34,11 +34,16 @@ def ephemeral_low() -> int:
 # The test stack's spread of a tick's sends: short, so a test that ticks at the real time waits
 # seconds rather than the minute deployments use (terraform/routes.tf).
 TEST_SPREAD_S = 3
+# The test stack's lease on a Stripe event in processing: a test that kills the webhook function
+# mid-storm waits for the leases of the events it cut short, seconds rather than deployments'
+# minute, and still far longer than one event's processing on a loaded machine.
+TEST_EVENT_LEASE_S = 15
 
 
 def test_environment() -> dict[str, str]:
     return stack_environment(int(os.environ.get("TEST_PORT_BASE", "18000"))) | {
-        "REMINDERS_SPREAD_S": str(TEST_SPREAD_S)
+        "REMINDERS_SPREAD_S": str(TEST_SPREAD_S),
+        "STRIPE_EVENT_LEASE_S": str(TEST_EVENT_LEASE_S),
     }
 
 
