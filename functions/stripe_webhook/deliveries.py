@@ -1,4 +1,4 @@
-"""A store's delivery (a Stripe event, a Google Play notification) processed once per id.
+"""A store's delivery (a Stripe event, an App Store or Google Play notification) processed once per id.
 
 The id is recorded in a FirestoreIdempotency collection: a duplicate is acknowledged, a
 delivery racing another one is told to come back later (409 with Retry-After, which both Stripe
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from google.cloud import firestore
@@ -36,6 +37,11 @@ class Outcome(enum.StrEnum):
     ORPHANED = "orphaned"  # not one of ours, or the user was deleted: recorded, never retried
     IGNORED = "ignored"  # a kind of delivery this function does not act on
     DUPLICATE = "duplicate"  # already processed
+
+
+def records(collection: str, lease_s: float, keep_days: int) -> FirestoreIdempotency:
+    """A sender's record of each delivery: leased while one is processed, kept `keep_days`."""
+    return FirestoreIdempotency(collection, lease=timedelta(seconds=lease_s), keep=timedelta(days=keep_days))
 
 
 def handle_once(records: FirestoreIdempotency, key: str, process: Callable[[], Outcome]) -> Outcome:

@@ -54,11 +54,7 @@ _logger = log.get_logger("stripe_events")
 @functools.cache
 def event_records() -> FirestoreIdempotency:
     config = settings()
-    return FirestoreIdempotency(
-        EVENTS_COLLECTION,
-        lease=timedelta(seconds=config.stripe_event_lease_s),
-        keep=timedelta(days=config.stripe_event_keep_days),
-    )
+    return deliveries.records(EVENTS_COLLECTION, config.stripe_event_lease_s, config.stripe_event_keep_days)
 
 
 def customer_in(event: Mapping[str, Any]) -> str | None:

@@ -17,7 +17,7 @@ import stripe
 from firebase_admin import auth as fb_auth
 
 from functions.stripe_webhook import customers, entitlement_store
-from functions.stripe_webhook.entitlement import Entitlement, State
+from functions.stripe_webhook.entitlement import Entitlement
 from functions.stripe_webhook.events import EVENTS_COLLECTION
 from lib import firebase, stripe_api
 from lib import firestore as db
@@ -33,6 +33,7 @@ from tests.support.payments import (
     event_record,
     local,
     set_faults,
+    stored_view,
     undelivered_checkout,
 )
 from tests.support.waiting import wait_for
@@ -48,22 +49,6 @@ def faults(stack: object) -> Iterator[None]:
     """Every test that switches faults leaves the local Stripe as it found it."""
     yield
     set_faults()
-
-
-def stored_view(customer_id: str, status: str) -> Entitlement:
-    return Entitlement(
-        plan="premium" if status == "active" else "free",
-        status=status,
-        state=State.ACTIVE if status == "active" else State.CANCELED,
-        access_until=None,
-        grace_until=None,
-        trial_end=None,
-        cancel_at_period_end=False,
-        current_period_end=None,
-        customer_id=customer_id,
-        subscription_id="sub_x",
-        live_subscriptions=1 if status == "active" else 0,
-    )
 
 
 def premium(uid: str) -> dict[str, Any] | None:

@@ -22,13 +22,12 @@ from functions.stripe_webhook import (
     store_purchases,
     store_views,
 )
-from functions.stripe_webhook.entitlement import Entitlement, State
 from functions.stripe_webhook.purchase_reports import PurchaseReport
 from functions.stripe_webhook.store_purchases import StoreOutcome
 from functions.stripe_webhook.store_subscription import Store, StoreState, StoreSubscription
 from lib import errors, firebase, tombstones
 from tests.conftest import AppUser, GatewayClient
-from tests.support.payments import checkout, entitlement, local
+from tests.support.payments import checkout, entitlement, local, stored_view
 from tests.support.waiting import wait_for
 
 DAY = timedelta(days=1)
@@ -190,22 +189,6 @@ def test_stripe_and_a_store_at_once_neither_erases_the_other(gateway: GatewayCli
     assert (stored["stripe"]["status"], stored["stripe"]["customer_id"]) == ("canceled", subscription["customer"])
 
 
-def stripe_view(status: str) -> Entitlement:
-    return Entitlement(
-        plan="premium" if status == "active" else "free",
-        status=status,
-        state=State.ACTIVE if status == "active" else State.CANCELED,
-        access_until=None,
-        grace_until=None,
-        trial_end=None,
-        cancel_at_period_end=False,
-        current_period_end=None,
-        customer_id="cus_race",
-        subscription_id="sub_race",
-        live_subscriptions=1 if status == "active" else 0,
-    )
-
-
 def test_stripe_views_and_store_purchases_written_at_once_all_count(user: AppUser) -> None:
     customers.ref(user.uid).create({"customer_id": "cus_race"})
     # Each store thread records its purchases one after another, so purchases land while other
@@ -222,7 +205,7 @@ def test_stripe_views_and_store_purchases_written_at_once_all_count(user: AppUse
     def write_stripe() -> None:
         start.wait(timeout=60)
         for status in stripe_statuses:
-            entitlement_store.write_if_newer(user.uid, stripe_view(status), now())
+            entitlement_store.write_if_newer(user.uid, stored_view("cus_race", status), now())
 
     with ThreadPoolExecutor(max_workers=len(threads) + 1) as pool:
         ran = [pool.submit(record_each, views) for views in threads]

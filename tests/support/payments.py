@@ -8,6 +8,7 @@ from typing import Any
 import requests
 import stripe
 
+from functions.stripe_webhook.entitlement import Entitlement, State
 from lib import firestore as db
 from lib import stripe_api
 from lib.config import settings
@@ -78,3 +79,20 @@ def undelivered_checkout(gateway: GatewayClient, user: AppUser) -> dict[str, Any
     completed = checkout(gateway, user)
     set_faults()
     return completed
+
+
+def stored_view(customer_id: str, status: str) -> Entitlement:
+    """A Stripe view as the webhook stores it: one subscription, active or canceled."""
+    return Entitlement(
+        plan="premium" if status == "active" else "free",
+        status=status,
+        state=State.ACTIVE if status == "active" else State.CANCELED,
+        access_until=None,
+        grace_until=None,
+        trial_end=None,
+        cancel_at_period_end=False,
+        current_period_end=None,
+        customer_id=customer_id,
+        subscription_id="sub_x",
+        live_subscriptions=1 if status == "active" else 0,
+    )

@@ -8,7 +8,7 @@ notification is processed, so one that arrives late, twice or out of order write
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from appstoreserverlibrary.models.NotificationTypeV2 import NotificationTypeV2
 from appstoreserverlibrary.models.ResponseBodyV2DecodedPayload import ResponseBodyV2DecodedPayload
@@ -41,10 +41,8 @@ class NotificationBody(BaseModel):
 @functools.cache
 def notification_records() -> FirestoreIdempotency:
     config = settings()
-    return FirestoreIdempotency(
-        COLLECTION,
-        lease=timedelta(seconds=config.app_store_notification_lease_s),
-        keep=timedelta(days=config.app_store_notification_keep_days),
+    return deliveries.records(
+        COLLECTION, config.app_store_notification_lease_s, config.app_store_notification_keep_days
     )
 
 

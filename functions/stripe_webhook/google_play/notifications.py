@@ -9,7 +9,6 @@ is the one fact the notification adds, since the subscription resource shows it 
 from __future__ import annotations
 
 import functools
-from datetime import timedelta
 
 from functions.stripe_webhook import deliveries
 from functions.stripe_webhook.deliveries import Outcome
@@ -36,10 +35,8 @@ _logger = log.get_logger("google_play")
 @functools.cache
 def notification_records() -> FirestoreIdempotency:
     config = settings()
-    return FirestoreIdempotency(
-        NOTIFICATIONS_COLLECTION,
-        lease=timedelta(seconds=config.google_play_notification_lease_s),
-        keep=timedelta(days=config.google_play_notification_keep_days),
+    return deliveries.records(
+        NOTIFICATIONS_COLLECTION, config.google_play_notification_lease_s, config.google_play_notification_keep_days
     )
 
 
