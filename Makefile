@@ -20,25 +20,34 @@ chromium:
 	  sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
 	  $$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends chromium; }
 
-# Last step: the project itself, editable, for the `wellness-ops` console script.
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+# uv installs the three virtual environments: pip took half a minute per environment here, uv a few
+# seconds. pip only bootstraps uv, at the version constraints.txt pins.
+UV := $(VENV)/bin/uv
+UV_PIP := $(UV) pip install --quiet --compile-bytecode
+
+$(UV): constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m pip install --quiet --disable-pip-version-check uv -c constraints.txt
 	touch $@
 
-$(TASKS_VENV)/.installed: devstack/tasks_emulator/requirements.txt
-	test -x $(TASKS_VENV)/bin/python || $(PYTHON) -m venv $(TASKS_VENV)
-	$(TASKS_VENV)/bin/pip install --quiet --disable-pip-version-check -r devstack/tasks_emulator/requirements.txt
+# Last step: the project itself, editable, for the `wellness-ops` console script.
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml $(UV)
+	$(UV_PIP) --python $(PY) -r requirements-dev.txt -c constraints.txt
+	$(UV_PIP) --python $(PY) --no-deps -e .
+	touch $@
+
+$(TASKS_VENV)/.installed: devstack/tasks_emulator/requirements.txt $(UV)
+	test -x $(TASKS_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(TASKS_VENV)
+	$(UV_PIP) --python $(TASKS_VENV)/bin/python -r devstack/tasks_emulator/requirements.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(CHECKOV_VENV)/.installed: terraform/requirements-checkov.txt
-	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r terraform/requirements-checkov.txt
+$(CHECKOV_VENV)/.installed: terraform/requirements-checkov.txt $(UV)
+	test -x $(CHECKOV_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(CHECKOV_VENV)
+	$(UV_PIP) --python $(CHECKOV_VENV)/bin/python -r terraform/requirements-checkov.txt
 	touch $@
 
 run: install
@@ -76,13 +85,12 @@ check: $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/ruff format --check .
 	$(PYTEST) tests/unit -m unit --ff --hypothesis-profile=dev
 
-# Every tier, cheapest first; make stops at the first step that fails. Within a step the parts
-# run side by side, one per core: each is mostly one process (docs/testing.md, "Time").
+# Every tier, cheapest first; make stops at the first step that fails. The parts of a step run side
+# by side, two at a time: once one fails, make starts no other (docs/testing.md, "Time").
 SIDE_BY_SIDE := $(MAKE) --no-print-directory --output-sync=target
 test:
 	$(SIDE_BY_SIDE) -j4 install $(CHECKOV_VENV)/.installed
-	$(SIDE_BY_SIDE) -j2 lint typecheck test-unit
-	$(SIDE_BY_SIDE) -j2 test-deploy test-component
+	$(SIDE_BY_SIDE) -j2 lint typecheck test-unit test-deploy test-component
 	$(SIDE_BY_SIDE) test-stacks
 
 test-unit: $(VENV)/.installed node_modules/.installed
@@ -94,17 +102,23 @@ test-deploy: terraform-check
 test-component: $(VENV)/.installed
 	$(PYTEST) tests/component -m component
 
+# The stack tiers run on two pytest-xdist workers, each with a stack of its own, whole files at a
+# time in the session's order: a serial session keeps one core busy, as each test waits on a chain
+# of processes. No worker starts the slow tier before both have finished the stack tier
+# (tests/support/tier_barrier.py).
+ON_TWO_STACKS := -n 2 --dist loadfile --no-loadscope-reorder --max-worker-restart=0
+
 test-stack: install
-	$(PYTEST) tests/integration tests/e2e -m stack
+	$(PYTEST) $(ON_TWO_STACKS) tests/integration tests/e2e -m stack
 
-# The slow tier also collects the stack folders: a stack test may be marked slow in place.
+# The slow tier also collects the stack folders: a stack file may be marked slow as a whole.
 test-slow: install
-	$(PYTEST) tests/slow tests/integration tests/e2e -m slow
+	$(PYTEST) $(ON_TWO_STACKS) tests/slow tests/integration tests/e2e -m slow
 
-# The stack and slow tiers in one session, so they share one stack: the stack tier runs first and
-# a failure in it stops the session before the slow tier (tests/conftest.py).
+# The stack and slow tiers in one session, so each worker's stack serves both: the stack tier runs
+# first and a failure in it stops the session before the slow tier (tests/conftest.py).
 test-stacks: install
-	$(PYTEST) tests/integration tests/e2e tests/slow -m "stack or slow"
+	$(PYTEST) $(ON_TWO_STACKS) tests/integration tests/e2e tests/slow -m "stack or slow"
 
 package: $(VENV)/.installed
 	$(PY) -m deploy.package

@@ -40,8 +40,18 @@ TEST_SPREAD_S = 3
 TEST_EVENT_LEASE_S = 15
 
 
+# A pytest-xdist worker's stack starts this many ports above the previous worker's: a stack and the
+# processes its tests start span 526 ports (the production start's).
+WORKER_PORT_STEP = 1000
+
+
 def test_environment() -> dict[str, str]:
-    return stack_environment(int(os.environ.get("TEST_PORT_BASE", "18000"))) | {
+    """The environment of the test stack: its ports from TEST_PORT_BASE (default 18000), and in
+    pytest-xdist worker `gwN`, N times WORKER_PORT_STEP above it. The same in every process of a
+    worker, the test's children included, since they inherit both variables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    base = int(os.environ.get("TEST_PORT_BASE", "18000")) + WORKER_PORT_STEP * int(worker.removeprefix("gw"))
+    return stack_environment(base) | {
         "REMINDERS_SPREAD_S": str(TEST_SPREAD_S),
         "STRIPE_EVENT_LEASE_S": str(TEST_EVENT_LEASE_S),
     }

@@ -50,14 +50,14 @@ class Writer:
     path: str
     body: dict[str, Any] | None = None
     answers: list[tuple[int, str]] = field(default_factory=list)
-    started: threading.Event = field(default_factory=threading.Event)
 
-    def run(self, gateway: GatewayClient, user: AppUser) -> None:
-        for _ in range(MAX_REQUESTS_EACH):
+    def run(self, gateway: GatewayClient, user: AppUser, all_answered: threading.Barrier) -> None:
+        for sent in range(1, MAX_REQUESTS_EACH + 1):
             response = gateway.request(self.method, self.path, json=self.body, headers=user.headers, timeout=60)
             code = response.json().get("error", {}).get("code", "") if response.status_code >= 400 else ""
             self.answers.append((response.status_code, code))
-            self.started.set()
+            if sent == 1:
+                all_answered.wait()
             if response.status_code == 401:
                 return
 
@@ -111,10 +111,13 @@ def test_writers_racing_the_deletion_leave_nothing_but_the_tombstone(
     )
 
     writers = app_writers()
+    # The deletion goes out once every writer has had one answer, and the writers go on from that
+    # same moment: had the quick writers run on while a slow one waited for its first answer, they
+    # would have spent the user's rate-limit burst and the deletion would be refused with 429.
+    all_answered = threading.Barrier(len(writers) + 1, timeout=60)
     with ThreadPoolExecutor(max_workers=len(writers)) as pool:
-        running = [pool.submit(writer.run, gateway, user) for writer in writers]
-        for writer in writers:
-            assert writer.started.wait(60), f"{writer.method} {writer.path} never answered"
+        running = [pool.submit(writer.run, gateway, user, all_answered) for writer in writers]
+        all_answered.wait()
         deleted = gateway.delete("/v1/me", headers=user.headers, timeout=120)
         for done in running:
             done.result(timeout=120)

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from devstack.ports import OFFSETS, stack_environment
-from devstack.stack import ROOT, Stack, http_ok, tcp_open
-from devstack.units import unit_keys, unit_url
+from devstack.stack import ROOT, Stack, http_ok
+from devstack.units import unit_url
 from lib.config import Settings
 from tests.support.waiting import wait_for
 
@@ -36,10 +35,6 @@ stack.start([Service(name="sleeper", argv=argv, healthy=marker.exists, url="-")]
 print(" ".join(map(str, stack.pids())), flush=True)
 time.sleep(600)
 """
-
-
-def piece_port(base: int, piece: str) -> int:
-    return base + OFFSETS[piece] if piece in OFFSETS else base + 1 + unit_keys().index(piece)
 
 
 def _alive(pid: int) -> bool:
@@ -71,43 +66,6 @@ def test_no_child_or_grandchild_outlives_a_stack_killed_with_sigkill(tmp_path: P
         assert all(_alive(pid) for pid in pids)
         owner.kill()
     wait_for(lambda: not any(_alive(pid) for pid in pids), "the stack's child and grandchild to be gone", 30)
-
-
-@pytest.mark.slow
-def test_after_make_run_is_killed_with_sigkill_the_next_make_run_starts_cleanly(config: Settings) -> None:
-    """`python -m devstack` (what `make run` runs) on ports of its own, SIGKILLed once up, then again."""
-    base = config.gateway_port + 200
-    env = {**os.environ, **stack_environment(base)}
-
-    def run_until_up() -> subprocess.Popen[str]:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "devstack"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
-        )
-        assert process.stdout is not None
-        lines = []
-        for line in process.stdout:
-            lines.append(line)
-            if line.startswith("The stack is up"):
-                return process
-        process.wait()
-        raise AssertionError("the stack did not start:\n" + "".join(lines[-30:]))
-
-    first = run_until_up()
-    first.kill()
-    first.wait()
-    assert first.stdout is not None
-    first.stdout.close()
-    for piece in ("gateway", "firestore", "reminders-tick"):
-        answers = tcp_open(f"127.0.0.1:{piece_port(base, piece)}")
-        wait_for(lambda answers=answers: not answers(), f"the killed stack's {piece} to be gone", 30)
-    second = run_until_up()
-    try:
-        assert requests.get(f"http://127.0.0.1:{base}/openapi.json", timeout=30).status_code == 200
-    finally:
-        second.terminate()
-        assert second.wait(timeout=120) == 0
-        assert second.stdout is not None
-        second.stdout.close()
 
 
 def test_batch_work_and_the_stand_ins_only_it_uses_run_at_a_lower_priority_and_the_users_path_does_not(
