@@ -1,12 +1,10 @@
-"""Fixtures: the local stack (started once per session, the same code as `make run`, or one
-already running), users with real ID tokens from the Auth emulator, and an HTTP client for the
-gateway. Also where each test gets its tier (docs/testing.md)."""
+"""Fixtures: the local stack (started once per session or xdist worker, the same code as
+`make run`, or one already running), users with real ID tokens from the Auth emulator, and an
+HTTP client for the gateway. Also where the tiers are named (tests/support/tiers.py, docs/testing.md)."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,7 @@ from devstack import accounts
 from devstack.stack import Stack, app_services, emulator_services
 from lib.config import Settings, settings
 from tests.support import purity
-from tests.support.tier_barrier import FOLDER_VARIABLE, TierBarrier
+from tests.support.tiers import TierOrder
 
 ATTACHED = bool(os.environ.get("TEST_STACK_GATEWAY_PORT"))
 
@@ -56,85 +54,8 @@ TIERS = {
 TESTS = Path(__file__).resolve().parent
 
 
-def tier_of(item: pytest.Item) -> str:
-    """The tier of the test's folder; a stack file marked slow as a whole stays beside its kin but
-    runs with the slow tier (`make test-slow` collects the stack folders too)."""
-    folder = item.path.relative_to(TESTS).parts[0]
-    if folder not in TIERS:
-        raise pytest.UsageError(f"{item.nodeid}: tests/{folder} is no tier; add it to TIERS in tests/conftest.py")
-    marked = {m.name for m in item.iter_markers() if m.name in TIERS.values()} - {TIERS[folder]}
-    if marked == {"slow"} and TIERS[folder] == "stack":
-        return "slow"
-    if marked:
-        raise pytest.UsageError(f"{item.nodeid}: marked {sorted(marked)}; move it to that tier's folder instead")
-    return TIERS[folder]
-
-
-TIER_ORDER = list(dict.fromkeys(TIERS.values()))
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Marks each test with its tier and runs the tiers of one session cheapest first, so the
-    stack and slow tiers can share one stack (`make test-stacks`). A file holds one tier: xdist
-    hands a worker whole files, and the tier barrier needs each worker's files in tier order."""
-    tier_of_file: dict[Path, str] = {}
-    for item in items:
-        _TIER_OF[item.nodeid] = tier = tier_of(item)
-        item.add_marker(tier)
-        if tier_of_file.setdefault(item.path, tier) != tier:
-            raise pytest.UsageError(
-                f"{item.nodeid}: tier {tier} in a file of tier {tier_of_file[item.path]}; a file holds one tier"
-            )
-    items.sort(key=lambda item: TIER_ORDER.index(_TIER_OF[item.nodeid]))
-
-
-_TIER_OF: dict[str, str] = {}
-_FAILED_TIERS: set[str] = set()
-_BARRIER = TierBarrier.of_this_worker()
-
-
 def pytest_configure(config: pytest.Config) -> None:
-    """The controller of a session on several xdist workers makes the folder of their tier
-    barrier; the workers, started after this, inherit its name (tests/support/tier_barrier.py)."""
-    if _BARRIER is not None:
-        _BARRIER.report(0, set())
-    elif not hasattr(config, "workerinput") and getattr(config.option, "numprocesses", None):
-        os.environ[FOLDER_VARIABLE] = tempfile.mkdtemp(prefix="pytest-tiers-")
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    if _BARRIER is None and FOLDER_VARIABLE in os.environ:
-        shutil.rmtree(os.environ.pop(FOLDER_VARIABLE), ignore_errors=True)
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    if _BARRIER is not None:
-        _BARRIER.report(len(TIER_ORDER), _FAILED_TIERS)
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    # An xdist controller sees its workers' reports but collects nothing: the workers keep count.
-    if report.failed and report.nodeid in _TIER_OF:
-        _FAILED_TIERS.add(_TIER_OF[report.nodeid])
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[object]:
-    """A session that holds several tiers stops where one tier ends with a failure, as `make
-    test` stops at the first tier that fails; on several workers, no worker starts the next tier
-    before every worker has finished this one."""
-    outcome = yield
-    tier = _TIER_OF[item.nodeid]
-    if nextitem is not None and _TIER_OF[nextitem.nodeid] == tier:
-        return outcome
-    finished = TIER_ORDER.index(tier) + 1 if nextitem is not None else len(TIER_ORDER)
-    if _BARRIER is not None:
-        _BARRIER.report(finished, _FAILED_TIERS)
-    if nextitem is not None:
-        failed = _BARRIER.wait(finished) if _BARRIER is not None else _FAILED_TIERS
-        if failed:
-            item.session.shouldstop = f"the {', '.join(sorted(failed))} tier failed; the tiers after it did not run"
-    return outcome
+    config.pluginmanager.register(TierOrder(TESTS, TIERS), "tier-order")
 
 
 @pytest.hookimpl(wrapper=True)
