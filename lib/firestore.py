@@ -1,9 +1,10 @@
 """The Firestore client, created once per process, and the one transaction runner.
 
-The emulator (and production under contention) answers `Aborted` to transactions; the
-Python client then retries immediately with no pause, which lets many threads on one
-document fail for minutes. `run_transaction` retries the whole function with jittered
-exponential backoff instead, and also catches `Aborted` raised by reads.
+The emulator (and production under contention) answers `Aborted` to transactions and to batch
+commits that touch the same document; the Python client then retries a transaction immediately
+with no pause, which lets many threads on one document fail for minutes, and a batch not at all.
+`run_transaction` retries the whole function with jittered exponential backoff instead, and also
+catches `Aborted` raised by reads; `commit_batch` sends an aborted batch again the same way.
 
 Under a request deadline (lib/deadline.py) every call, and every transaction's retries, end by
 that deadline; other work keeps the client's own limits (the tick's long queries among them).
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 from google.api_core import exceptions as gexc
 from google.api_core.gapic_v1.method import DEFAULT
 from google.cloud import firestore
+from google.cloud.firestore_v1.types.write import WriteResult
 
 from lib import deadline
 from lib.config import settings
@@ -74,18 +76,7 @@ def run_transaction(fn: Callable[[firestore.Transaction], T], *, attempts: int =
     `fn` must be safe to run more than once: it only reads through the transaction and
     writes through it.
     """
-    # Imported here: most requests run no transaction, so most cold starts skip tenacity.
-    from tenacity import retry, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_random_exponential
 
-    left = deadline.remaining()
-    budget_s = deadline_s if left is None else min(deadline_s, left)
-
-    @retry(
-        retry=retry_if_exception_type(_RETRYABLE),
-        wait=wait_random_exponential(multiplier=0.1, max=8.0),
-        stop=stop_after_attempt(attempts) | stop_after_delay(budget_s),
-        reraise=True,
-    )
     def attempt() -> T:
         transaction = client().transaction(max_attempts=1)
         try:
@@ -98,7 +89,33 @@ def run_transaction(fn: Callable[[firestore.Transaction], T], *, attempts: int =
                 raise cause from exc
             raise
 
+    return _with_backoff(attempt, _RETRYABLE, attempts, deadline_s)
+
+
+def commit_batch(batch: firestore.WriteBatch, *, attempts: int = 40, deadline_s: float = 90.0) -> list[WriteResult]:
+    """Commits `batch`, sending it again with backoff when contention aborts it: an aborted commit
+    wrote nothing, so sending it again cannot apply it twice (a batch's writes stay in it until a
+    commit succeeds). Other errors, a failed precondition among them, reach the caller."""
+    return _with_backoff(lambda: list(batch.commit()), (gexc.Aborted,), attempts, deadline_s)
+
+
+def _with_backoff(
+    attempt: Callable[[], T], retryable: tuple[type[Exception], ...], attempts: int, deadline_s: float
+) -> T:
+    """`attempt()`, tried again on `retryable` errors with jittered exponential backoff until
+    `attempts` or the time left run out; then Unavailable, which answers 503 with Retry-After."""
+    # Imported here: most requests retry nothing, so most cold starts skip tenacity.
+    from tenacity import retry, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_random_exponential
+
+    left = deadline.remaining()
+    budget_s = deadline_s if left is None else min(deadline_s, left)
+    retrying = retry(
+        retry=retry_if_exception_type(retryable),
+        wait=wait_random_exponential(multiplier=0.1, max=8.0),
+        stop=stop_after_attempt(attempts) | stop_after_delay(budget_s),
+        reraise=True,
+    )(attempt)
     try:
-        return attempt()
-    except _RETRYABLE as exc:
+        return retrying()
+    except retryable as exc:
         raise Unavailable("the database is busy; retry shortly", retry_after_s=1) from exc

@@ -184,7 +184,7 @@ class FirestoreIdempotency:
         batch = batch or db.client().batch()
         batch.update(self._ref(lease.key), {**done, **(fields or {})}, option=self._unchanged_since(lease))
         try:
-            batch.commit()
+            db.commit_batch(batch)
         except (gexc.FailedPrecondition, gexc.NotFound) as exc:
             raise IdempotencyLeaseLostError(f"{lease.key} was taken over by another caller") from exc
 

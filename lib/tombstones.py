@@ -72,7 +72,7 @@ def commit(batch: firestore.WriteBatch, uid: str) -> list[WriteResult]:
     """Commits `batch`, guarded by `guard(batch, uid)`, and answers its write results in order;
     AccountDeleted when the guard refused it."""
     try:
-        return list(batch.commit())
+        return db.commit_batch(batch)
     except _PRECONDITION_FAILED as exc:
         if deleted_among([uid]):
             raise refused() from exc

@@ -46,11 +46,11 @@ def _delete_all(refs: Iterable[firestore.DocumentReference]) -> int:
         batch.delete(ref)
         pending += 1
         if pending == BATCH:
-            batch.commit()
+            db.commit_batch(batch)
             deleted += pending
             batch, pending = client.batch(), 0
     if pending:
-        batch.commit()
+        db.commit_batch(batch)
         deleted += pending
     return deleted
 

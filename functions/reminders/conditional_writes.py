@@ -45,7 +45,7 @@ def _commit(writes: Sequence[Write]) -> bool:
     for write in writes:
         write(batch)
     try:
-        batch.commit()
+        db.commit_batch(batch)
     except _CONFLICTS:
         return False
     return True
@@ -68,4 +68,4 @@ def commit(writes: Sequence[Write]) -> None:
     batch = db.client().batch()
     for write in writes:
         write(batch)
-    batch.commit()
+    db.commit_batch(batch)

@@ -76,7 +76,7 @@ def _commit(uid: str | None, writes: Callable[[firestore.WriteBatch], None]) -> 
     if uid is None:
         batch = db.client().batch()
         writes(batch)
-        batch.commit()
+        db.commit_batch(batch)
     else:
         tombstones.write(uid, writes)
 
