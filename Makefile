@@ -85,12 +85,13 @@ check: $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/ruff format --check .
 	$(PYTEST) tests/unit -m unit --ff --hypothesis-profile=dev
 
-# Every tier, cheapest first; make stops at the first step that fails. The parts of a step run side
-# by side, two at a time: once one fails, make starts no other (docs/testing.md, "Time").
+# Every tier, cheapest first; make stops at the first step that fails, and within a step, once a
+# part fails, starts no other. Lint and typecheck need only .venv, so they run while npm installs;
+# the three tiers of the second step each wait on processes part of the time (docs/testing.md).
 SIDE_BY_SIDE := $(MAKE) --no-print-directory --output-sync=target
 test:
-	$(SIDE_BY_SIDE) -j4 install $(CHECKOV_VENV)/.installed
-	$(SIDE_BY_SIDE) -j2 lint typecheck test-unit test-deploy test-component
+	$(SIDE_BY_SIDE) -j4 lint typecheck install $(CHECKOV_VENV)/.installed
+	$(SIDE_BY_SIDE) -j3 test-unit test-deploy test-component
 	$(SIDE_BY_SIDE) test-stacks
 
 test-unit: $(VENV)/.installed node_modules/.installed

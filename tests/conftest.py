@@ -27,8 +27,7 @@ os.environ.update(
 from devstack import accounts
 from devstack.stack import Stack, app_services, emulator_services
 from lib.config import Settings, settings
-from tests.support import purity
-from tests.support.tiers import TierOrder
+from tests.support import purity, tiers
 
 ATTACHED = bool(os.environ.get("TEST_STACK_GATEWAY_PORT"))
 
@@ -54,8 +53,12 @@ TIERS = {
 TESTS = Path(__file__).resolve().parent
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    tiers.add_options(parser)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    config.pluginmanager.register(TierOrder(TESTS, TIERS), "tier-order")
+    config.pluginmanager.register(tiers.TierOrder(TESTS, TIERS, TESTS / "durations.json"), "tier-order")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -4,6 +4,7 @@ ended, a failing tier stops the session before the next, and a file that holds t
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,12 +16,17 @@ from devstack.stack import ROOT
 
 CONFTEST = """
 from pathlib import Path
-from tests.support.tiers import TierOrder
+from tests.support import tiers
+
+def pytest_addoption(parser):
+    tiers.add_options(parser)
 
 def pytest_configure(config):
     for tier in ("stack", "slow"):
         config.addinivalue_line("markers", tier)
-    config.pluginmanager.register(TierOrder(Path(__file__).parent, {"integration": "stack", "slow": "slow"}))
+    suite = Path(__file__).parent
+    tier_order = tiers.TierOrder(suite, {"integration": "stack", "slow": "slow"}, suite / "durations.json")
+    config.pluginmanager.register(tier_order)
 """
 
 # Each test writes when it started and ended: the slower stack test still runs on one worker when
@@ -100,3 +106,15 @@ def test_a_file_with_tests_of_two_tiers_is_refused(tmp_path: Path) -> None:
     assert code == pytest.ExitCode.USAGE_ERROR, output
     assert "tier slow in a file of tier stack; a file holds one tier" in output
     assert ran == {}
+
+
+def test_a_tiers_files_run_longest_first_by_the_stored_durations(tmp_path: Path) -> None:
+    code, output, _ = run_suite(tmp_path, "--store-durations")
+    assert code == 0, output
+    stored = json.loads((tmp_path / "suite" / "durations.json").read_text())
+    assert stored["suite/integration/test_a.py"] >= 1.5
+    (tmp_path / "log").unlink()
+    (tmp_path / "suite" / "durations.json").write_text(json.dumps({"suite/slow/test_d.py": 9.0}))
+    code, output, ran = run_suite(tmp_path)
+    assert code == 0, output
+    assert sorted(ran, key=lambda name: ran[name][0]) == ["a", "b", "d", "c"]
