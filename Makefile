@@ -87,11 +87,11 @@ check: $(VENV)/.installed node_modules/.installed
 
 # Every tier, cheapest first; make stops at the first step that fails, and within a step, once a
 # part fails, starts no other. Lint and typecheck need only .venv, so they run while npm installs;
-# the three tiers of the second step each wait on processes part of the time (docs/testing.md).
+# the tiers of the second step run two at a time, one per core (docs/testing.md).
 SIDE_BY_SIDE := $(MAKE) --no-print-directory --output-sync=target
 test:
 	$(SIDE_BY_SIDE) -j4 lint typecheck install $(CHECKOV_VENV)/.installed
-	$(SIDE_BY_SIDE) -j3 test-unit test-deploy test-component
+	$(SIDE_BY_SIDE) -j2 test-unit test-deploy test-component
 	$(SIDE_BY_SIDE) test-stacks
 
 test-unit: $(VENV)/.installed node_modules/.installed
