@@ -9,10 +9,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TASKS_VENV := .venv-tasks
 CHECKOV_VENV := .venv-checkov
+PROVIDER_SCHEMAS := .provider-schemas
 
 .PHONY: install run check test test-unit test-deploy test-component test-stack test-slow test-stacks lint typecheck terraform-check package clean init plan deploy bootstrap teardown client chromium
 
-install: $(VENV)/.installed $(TASKS_VENV)/.installed node_modules/.installed chromium
+install: $(VENV)/.installed $(TASKS_VENV)/.installed node_modules/.installed $(PROVIDER_SCHEMAS)/.installed chromium
 
 # Headless Chromium loads the API reference page in a test (Debian's package; needs root or sudo).
 chromium:
@@ -45,6 +46,11 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Only the schema files of the pinned provider packages (deploy/provider_schemas.py).
+$(PROVIDER_SCHEMAS)/.installed: deploy/provider_schemas.json deploy/provider_schemas.py $(VENV)/.installed
+	$(PY) -m deploy.provider_schemas $(PROVIDER_SCHEMAS)
+	touch $@
+
 $(CHECKOV_VENV)/.installed: terraform/requirements-checkov.txt $(UV)
 	test -x $(CHECKOV_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(CHECKOV_VENV)
 	$(UV_PIP) --python $(CHECKOV_VENV)/bin/python -r terraform/requirements-checkov.txt
@@ -70,7 +76,7 @@ typecheck: $(VENV)/.installed
 # `make test` downloads no provider, so no `terraform init/validate`: formatting, the schema
 # check against the pinned providers' schema from the cdktf npm packages (deploy/tfschema.py),
 # the wiring tests (tests/deploy/test_terraform.py) and checkov, whose every skip carries a written reason.
-terraform-check: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
+terraform-check: $(VENV)/.installed $(PROVIDER_SCHEMAS)/.installed $(CHECKOV_VENV)/.installed
 	@command -v terraform >/dev/null || { echo "terraform is not installed (needed for fmt and the wiring tests)"; exit 1; }
 	TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive terraform
 	$(PY) -m deploy.tfschema terraform
@@ -163,4 +169,4 @@ teardown: $(VENV)/.installed
 	$(PY) -m deploy.teardown
 
 clean:
-	rm -rf dist .pytest_cache .mypy_cache .ruff_cache .devstack/terraform-locals
+	rm -rf dist .pytest_cache .mypy_cache .ruff_cache .devstack/terraform-locals $(PROVIDER_SCHEMAS)

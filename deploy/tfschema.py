@@ -1,7 +1,8 @@
 """Offline schema check of terraform/*.tf: providers cannot be downloaded here, so `terraform
 validate` never runs. The google and google-beta provider schemas come instead from the npm
-packages @cdktf/provider-google{,-beta} (package.json), whose `.jsii` file describes every
-resource and data source as generated from the provider's own schema:
+packages @cdktf/provider-google{,-beta} (pinned in deploy/provider_schemas.json, fetched by
+deploy/provider_schemas.py), whose `.jsii` file describes every resource and data source as
+generated from the provider's own schema:
 
 - a resource or data source is a class (base cdktf.TerraformResource / TerraformDataSource)
   whose docs summary links its Terraform type ("Represents a {@link URL google_x}") and whose
@@ -34,7 +35,7 @@ import hcl2
 from lark import Token, Tree
 
 ROOT = Path(__file__).resolve().parent.parent
-NODE_MODULES = ROOT / "node_modules"
+SCHEMAS = ROOT / ".provider-schemas"
 
 # Terraform source address -> npm package carrying that provider's schema.
 PACKAGES = {
@@ -334,13 +335,13 @@ def required_providers(
 
 @dataclass
 class Checker:
-    node_modules: Path = NODE_MODULES
+    schemas: Path = SCHEMAS
     findings: list[Finding] = field(default_factory=list)
     checked: int = 0
     skipped: int = 0
 
     def provider(self, source: str) -> ProviderSchema:
-        return load_provider(self.node_modules / PACKAGES[source])
+        return load_provider(self.schemas / PACKAGES[source])
 
     def check_directory(self, directory: Path) -> list[Finding]:
         files = {path: parse_file(path) for path in sorted(directory.glob("*.tf"))}
@@ -394,9 +395,9 @@ class Checker:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.tfschema", description=__doc__.split("\n\n")[0])
     parser.add_argument("directory", type=Path, help="a Terraform root module, e.g. terraform/")
-    parser.add_argument("--node-modules", type=Path, default=NODE_MODULES, help="where npm installed the schemas")
+    parser.add_argument("--schemas", type=Path, default=SCHEMAS, help="where deploy.provider_schemas put the schemas")
     args = parser.parse_args(argv)
-    checker = Checker(args.node_modules)
+    checker = Checker(args.schemas)
     findings = checker.check_directory(args.directory)
     for finding in sorted(findings, key=lambda f: (str(f.path), f.line, f.message)):
         print(finding)

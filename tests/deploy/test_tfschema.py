@@ -1,7 +1,7 @@
 """deploy.tfschema: each kind of defect is reported at its file:line, a correct configuration
 (dynamic blocks, meta-arguments, expressions) is not, and terraform/ of the repository passes.
 
-The schema is the real one (node_modules/@cdktf/provider-google, google provider 6.14.0), read
+The schema is the real one (.provider-schemas/@cdktf/provider-google, google provider 6.14.0), read
 once per session."""
 
 from __future__ import annotations
