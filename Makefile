@@ -76,11 +76,16 @@ typecheck: $(VENV)/.installed
 # `make test` downloads no provider, so no `terraform init/validate`: formatting, the schema
 # check against the pinned providers' schema from the cdktf npm packages (deploy/tfschema.py),
 # the wiring tests (tests/deploy/test_terraform.py) and checkov, whose every skip carries a written reason.
-terraform-check: $(VENV)/.installed $(PROVIDER_SCHEMAS)/.installed $(CHECKOV_VENV)/.installed
-	@command -v terraform >/dev/null || { echo "terraform is not installed (needed for fmt and the wiring tests)"; exit 1; }
-	TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive terraform
-	$(PY) -m deploy.tfschema terraform
-	$(CHECKOV_VENV)/bin/checkov -d terraform --framework terraform --compact --quiet --skip-download
+TERRAFORM_TOOLS := $(VENV)/.installed $(PROVIDER_SCHEMAS)/.installed $(CHECKOV_VENV)/.installed
+define TERRAFORM_CHECK
+@command -v terraform >/dev/null || { echo "terraform is not installed (needed for fmt and the wiring tests)"; exit 1; }
+TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive terraform
+$(PY) -m deploy.tfschema terraform
+$(CHECKOV_VENV)/bin/checkov -d terraform --framework terraform --compact --quiet --skip-download
+endef
+
+terraform-check: $(TERRAFORM_TOOLS)
+	$(TERRAFORM_CHECK)
 
 PYTEST := $(PY) -m pytest
 
@@ -103,7 +108,10 @@ test:
 test-unit: $(VENV)/.installed node_modules/.installed
 	$(PYTEST) tests/unit -m unit
 
-test-deploy: terraform-check
+# The check and the tier in one recipe, so that `make -j2` runs them as one job, back to back,
+# rather than starting another part between them.
+test-deploy: $(TERRAFORM_TOOLS)
+	$(TERRAFORM_CHECK)
 	$(PYTEST) tests/deploy -m deploy
 
 test-component: $(VENV)/.installed
