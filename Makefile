@@ -131,7 +131,7 @@ test-slow: install
 	$(PYTEST) $(ON_TWO_STACKS) tests/slow tests/integration tests/e2e -m slow
 
 # The stack and slow tiers in one session, so each worker's stack serves both: the stack tier runs
-# first and a failure in it stops the session before the slow tier (tests/conftest.py).
+# first and a failure in it stops the session before the slow tier (tests/support/tiers.py).
 test-stacks: install
 	$(PYTEST) $(ON_TWO_STACKS) tests/integration tests/e2e tests/slow -m "stack or slow"
 
