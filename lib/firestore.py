@@ -104,15 +104,24 @@ def _with_backoff(
 ) -> T:
     """`attempt()`, tried again on `retryable` errors with jittered exponential backoff until
     `attempts` or the time left run out; then Unavailable, which answers 503 with Retry-After."""
-    # Imported here: most requests retry nothing, so most cold starts skip tenacity.
-    from tenacity import retry, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_random_exponential
+    try:
+        return attempt()
+    except retryable:
+        # Imported only now: most calls meet no contention, so most cold starts skip tenacity.
+        from tenacity import (
+            retry,
+            retry_if_exception_type,
+            stop_after_attempt,
+            stop_after_delay,
+            wait_random_exponential,
+        )
 
     left = deadline.remaining()
     budget_s = deadline_s if left is None else min(deadline_s, left)
     retrying = retry(
         retry=retry_if_exception_type(retryable),
         wait=wait_random_exponential(multiplier=0.1, max=8.0),
-        stop=stop_after_attempt(attempts) | stop_after_delay(budget_s),
+        stop=stop_after_attempt(max(attempts - 1, 1)) | stop_after_delay(budget_s),
         reraise=True,
     )(attempt)
     try:
