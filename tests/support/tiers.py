@@ -88,12 +88,11 @@ class TierOrder:
                 raise pytest.UsageError(
                     f"{item.nodeid}: tier {tier} in a file of tier {tier_of_file[item.path]}; a file holds one tier"
                 )
-        position = {item.nodeid: index for index, item in enumerate(items)}
+        # A stable sort: the tests of one file, sharing both keys, keep their order.
         items.sort(
             key=lambda item: (
                 self.order.index(self.tier_of_test[item.nodeid]),
                 -self.seconds_of_file.get(_file_of(item.nodeid), 0.0),
-                position[item.nodeid],
             )
         )
 
