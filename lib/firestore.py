@@ -5,6 +5,9 @@ commits that touch the same document; the Python client then retries a transacti
 with no pause, which lets many threads on one document fail for minutes, and a batch not at all.
 `run_transaction` retries the whole function with jittered exponential backoff instead, and also
 catches `Aborted` raised by reads; `commit_batch` sends an aborted batch again the same way.
+`rerun_on_conflict` does the same for a read followed by a commit conditioned on what it read,
+which takes no lock at all: the way to write documents that several requests contend for
+(decision 0001).
 
 Under a request deadline (lib/deadline.py) every call, and every transaction's retries, end by
 that deadline; other work keeps the client's own limits (the tick's long queries among them).
@@ -35,6 +38,8 @@ READS = frozenset({"datastore.entities.get", "datastore.entities.list"})
 WRITES = READS | {"datastore.entities.create", "datastore.entities.update", "datastore.entities.delete"}
 
 _RETRYABLE = (gexc.Aborted, gexc.ServiceUnavailable, gexc.DeadlineExceeded)
+# What a commit's precondition raises when a document was written, created or deleted since it was read.
+CONFLICTS = (gexc.FailedPrecondition, gexc.AlreadyExists, gexc.NotFound)
 
 
 @functools.cache
@@ -97,6 +102,12 @@ def commit_batch(batch: firestore.WriteBatch, *, attempts: int = 40, deadline_s:
     wrote nothing, so sending it again cannot apply it twice (a batch's writes stay in it until a
     commit succeeds). Other errors, a failed precondition among them, reach the caller."""
     return _with_backoff(lambda: list(batch.commit()), (gexc.Aborted,), attempts, deadline_s)
+
+
+def rerun_on_conflict(attempt: Callable[[], T], *, attempts: int = 40, deadline_s: float = 90.0) -> T:
+    """`attempt()`, which reads and then commits conditioned on what it read, run again with backoff
+    while a concurrent writer breaks its conditions; 503 once the attempts or the time run out."""
+    return _with_backoff(attempt, CONFLICTS, attempts, deadline_s)
 
 
 def _with_backoff(

@@ -2,8 +2,10 @@
 sender, pruned when FCM says a token is dead or when a device has been idle too long.
 
 A device belongs to one user at a time: device_owners/{installation_id} names its owner, and
-registering moves the device to the caller in the same transaction that removes it from the
-previous owner, so a shared or resold phone never gets two accounts' reminders."""
+registering moves the device to the caller in the same commit that removes it from the
+previous owner, so a shared or resold phone never gets two accounts' reminders. Both go by
+conditional commits rather than transactions: two accounts can contend for one device, and a
+locking transaction on a contended document waits out lock timeouts (decision 0026)."""
 
 from __future__ import annotations
 
@@ -100,8 +102,8 @@ def _address_entry(installation_id: str, token: str | None) -> dict[str, Any]:
 
 def register_device(uid: str, installation_id: str, registration: DeviceRegistration, now: datetime) -> DeviceView:
     """Creates or refreshes the device and its mirror, taking it from any other user, in one
-    transaction; a registration without a token drops any old legacy token, since the app has
-    moved to installation-ID addressing."""
+    conditional commit; a registration without a token drops any old legacy token, since the app
+    has moved to installation-ID addressing."""
     device = {
         "uid": uid,
         "installation_id": installation_id,
@@ -110,54 +112,75 @@ def register_device(uid: str, installation_id: str, registration: DeviceRegistra
         "app_version": registration.app_version,
         "updated_at": now,
     }
-
-    def claim(transaction: firestore.Transaction) -> None:
-        tombstones.refuse_if_deleted(transaction, uid)
-        user = _user_ref(uid).get(transaction=transaction).to_dict() or {}
-        owned = _release_from_others(transaction, uid, installation_id)
-        # The app refreshes its device every day: a refresh that changes neither the owner nor
-        # the mirror writes only the device, one write instead of three (docs/cost.md).
-        if not owned:
-            transaction.set(owner_ref(installation_id), {"uid": uid, "updated_at": now})
-        transaction.set(device_ref(uid, installation_id), device)
-        if (user.get("devices") or {}).get(installation_id) != {"token": registration.token}:
-            transaction.set(_user_ref(uid), _address_entry(installation_id, registration.token), merge=True)
-
-    db.run_transaction(claim)
+    db.rerun_on_conflict(lambda: _claim(uid, installation_id, device, now))
     addressed_by: Literal["fid", "token"] = "token" if registration.token else "fid"
     return DeviceView(
         installation_id=installation_id, platform=registration.platform, addressed_by=addressed_by, updated_at=now
     )
 
 
-def _release_from_others(transaction: firestore.Transaction, uid: str, installation_id: str) -> bool:
-    """Removes the device from its previous owner, if that is someone else and still has it;
-    answers whether `uid` owns it already. Reads only, then writes: a transaction reads everything
-    before its first write, so it reads the previous owner's device before any delete."""
-    owner = owner_ref(installation_id).get(transaction=transaction).to_dict() or {}
-    previous = owner.get("uid")
+def _claim(uid: str, installation_id: str, device: dict[str, Any], now: datetime) -> None:
+    """One attempt at registering: reads the owner, the caller's user document and device, then
+    commits on the condition that what decided the writes is unchanged (decision 0026)."""
+    owner, user, held = _read_all(owner_ref(installation_id), _user_ref(uid), device_ref(uid, installation_id))
+    batch = db.client().batch()
+    if (owner.to_dict() or {}).get("uid") == uid and held.exists:
+        # A refresh, once a day: conditioned on the device itself, since taking the device or
+        # signing it out deletes it; one write instead of three (docs/cost.md).
+        batch.update(held.reference, device, option=_as_read(held))
+    else:
+        _take(batch, owner, uid, now)
+        batch.set(held.reference, device)
+    if ((user.to_dict() or {}).get("devices") or {}).get(installation_id) != {"token": device["token"]}:
+        batch.set(user.reference, _address_entry(installation_id, device["token"]), merge=True)
+    tombstones.guard(batch, uid)
+    tombstones.commit(batch, uid)
+
+
+def _take(batch: firestore.WriteBatch, owner: Snapshot, uid: str, now: datetime) -> None:
+    """Makes `uid` the device's owner on the condition that the owner document is as read, and
+    removes the device from a previous owner who still holds it. Every change to who holds a
+    device writes the owner document, so the condition fails whenever one came in between."""
+    claim = {"uid": uid, "updated_at": now}
+    if owner.exists:
+        batch.update(owner.reference, claim, option=_as_read(owner))
+    else:
+        batch.create(owner.reference, claim)
+    previous = (owner.to_dict() or {}).get("uid")
     if not previous or previous == uid:
-        return previous == uid
-    held = device_ref(str(previous), installation_id)
-    if held.get(transaction=transaction).exists:
-        transaction.delete(held)
-        transaction.update(_user_ref(str(previous)), {_mirror_field(installation_id): firestore.DELETE_FIELD})
-    return False
+        return
+    installation_id = owner.id
+    if device_ref(str(previous), installation_id).get().exists:
+        batch.delete(device_ref(str(previous), installation_id))
+        batch.update(_user_ref(str(previous)), {_mirror_field(installation_id): firestore.DELETE_FIELD})
 
 
 def forget_device(uid: str, installation_id: str) -> None:
     """Signs the device out of this user: no send reaches it from now on, since the sender
     reads the mirror at send time. The ownership goes too, unless someone else holds it."""
 
-    def release(transaction: firestore.Transaction) -> None:
-        tombstones.refuse_if_deleted(transaction, uid)
-        owner = owner_ref(installation_id).get(transaction=transaction).to_dict() or {}
-        if owner.get("uid") == uid:
-            transaction.delete(owner_ref(installation_id))
-        transaction.delete(device_ref(uid, installation_id))
-        transaction.set(_user_ref(uid), {"devices": {installation_id: firestore.DELETE_FIELD}}, merge=True)
+    def release() -> None:
+        owner = owner_ref(installation_id).get()
+        batch = db.client().batch()
+        if (owner.to_dict() or {}).get("uid") == uid:
+            batch.delete(owner.reference, option=_as_read(owner))
+        batch.delete(device_ref(uid, installation_id))
+        batch.set(_user_ref(uid), {"devices": {installation_id: firestore.DELETE_FIELD}}, merge=True)
+        tombstones.guard(batch, uid)
+        tombstones.commit(batch, uid)
 
-    db.run_transaction(release)
+    db.rerun_on_conflict(release)
+
+
+def _read_all(*refs: firestore.DocumentReference) -> list[Snapshot]:
+    """`refs` read in one round trip, in the order given."""
+    by_path = {snapshot.reference.path: snapshot for snapshot in db.client().get_all(list(refs))}
+    return [by_path[ref.path] for ref in refs]
+
+
+def _as_read(snapshot: Snapshot) -> Any:
+    """The precondition that the document is still the version `snapshot` read."""
+    return db.client().write_option(last_update_time=snapshot.update_time)
 
 
 def devices_in(uid: str, user: Mapping[str, Any]) -> list[Device]:
