@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from devstack.ports import test_environment
@@ -26,11 +24,12 @@ os.environ.update(test_environment())
 
 from google.cloud import firestore
 
+from bench.calls import Calls, compared, timed
 from devstack.stack import emulator_services, running_stack
 from functions.streaks import checkins, streak
 from functions.streaks.api import CheckinRequest
 from functions.streaks.summary import summary_of
-from lib import day_rule, errors
+from lib import day_rule
 from lib import firestore as db
 from lib.config import settings
 
@@ -62,25 +61,8 @@ def conditional_check_in(uid: str) -> object:
     return checkins.check_in(uid, CheckinRequest())
 
 
-@dataclass
-class Figures:
-    latencies_s: list[float]
-    unavailable: int
-    wall_s: float
-    days_counted_wrong: int
-
-    def line(self, name: str) -> str:
-        lat = sorted(self.latencies_s)
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else float("nan")
-        median = statistics.median(lat) if lat else float("nan")
-        return (
-            f"{name}: ok={len(lat)} unavailable(503)={self.unavailable} p50={median:.3f}s p99={p99:.3f}s "
-            f"wall={self.wall_s:.1f}s users_with_wrong_day_count={self.days_counted_wrong}"
-        )
-
-
-def run(check_in: CheckIn, devices: int, rounds: int) -> Figures:
-    figures = Figures([], 0, 0.0, 0)
+def run(check_in: CheckIn, devices: int, rounds: int) -> Calls:
+    calls = Calls(checks={"users_with_wrong_day_count": 0})
     started = time.perf_counter()
     for _ in range(rounds):
         uid = f"bench-{uuid.uuid4().hex[:12]}"
@@ -88,22 +70,15 @@ def run(check_in: CheckIn, devices: int, rounds: int) -> Figures:
 
         def device(uid: str = uid, gate: threading.Barrier = gate) -> float | None:
             gate.wait()
-            begun = time.perf_counter()
-            try:
-                check_in(uid)
-            except errors.Unavailable:
-                return None
-            return time.perf_counter() - begun
+            return timed(lambda: check_in(uid))
 
         with ThreadPoolExecutor(max_workers=devices) as pool:
-            results = list(pool.map(lambda _: device(), range(devices)))
-        figures.latencies_s += [r for r in results if r is not None]
-        figures.unavailable += sum(r is None for r in results)
+            calls.add(pool.map(lambda _: device(), range(devices)))
         days = list(db.client().collection("users").document(uid).collection("checkins").list_documents())
         current = summary_of(db.client().collection("users").document(uid).get().to_dict() or {}).current
-        figures.days_counted_wrong += int(len(days) != 1 or current != 1)
-    figures.wall_s = time.perf_counter() - started
-    return figures
+        calls.checks["users_with_wrong_day_count"] += int(len(days) != 1 or current != 1)
+    calls.wall_s = time.perf_counter() - started
+    return calls
 
 
 def main() -> None:
@@ -119,11 +94,7 @@ def main() -> None:
         candidate = run(conditional_check_in, args.devices, args.rounds)
     print(baseline.line("transaction (baseline)"))
     print(candidate.line("conditional commit"))
-    print(
-        f"devices={args.devices} rounds={args.rounds} "
-        f"wall ratio conditional/transaction={candidate.wall_s / baseline.wall_s:.2f} "
-        f"503s transaction={baseline.unavailable} conditional={candidate.unavailable}"
-    )
+    print(f"devices={args.devices} rounds={args.rounds} {compared(candidate, baseline, 'conditional', 'transaction')}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""The day's counters: reminder delivery from ops_daily/{YYYY-MM-DD} (written by reminders)
-and webhook outcomes from its shards (written by stripe_webhook), as rows an operator reads."""
+"""The day's counters: reminder delivery from ops_daily/{YYYY-MM-DD} and opens from its open
+shards (written by reminders), webhook outcomes from its webhook shards (written by
+stripe_webhook), as rows an operator reads."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from functions.reminders import counters as reminder_counters
 from functions.reminders.counters import OUTCOMES
 from functions.stripe_webhook import daily_counts
 from lib import firestore as db
-from ops.kind_counters import Opens, count_of, kinds_of, skipped_of, total, variants_of
+from ops.kind_counters import Opens, added, count_of, kinds_of, skipped_of, total, variants_of
 
 COLLECTION = "ops_daily"
 
@@ -43,31 +45,52 @@ class DayStats:
         }
 
 
-def stats_of(day: date, counters: Mapping[str, Any], webhooks: Mapping[str, int]) -> DayStats:
-    """A day's counters, zero where nothing was counted."""
+def stats_of(
+    day: date, counters: Mapping[str, Any], webhooks: Mapping[str, int], opens: Sequence[Mapping[str, Any]] = ()
+) -> DayStats:
+    """A day's counters, with the opens counted in its shards, zero where nothing was counted."""
+    reminders = {name: count_of(counters.get(name)) for name in REMINDER_FIELDS}
+    reminders["opened"] += sum(count_of(shard.get("opened")) for shard in opens)
     return DayStats(
         day=day.isoformat(),
-        reminders={name: count_of(counters.get(name)) for name in REMINDER_FIELDS},
+        reminders=reminders,
         webhooks={name: int(webhooks.get(name, 0)) for name in daily_counts.OUTCOMES},
         kinds=kinds_of(counters),
-        variants=variants_of(counters),
+        variants=_variants(counters, opens),
     )
 
 
 def read_days(days: Sequence[date]) -> list[DayStats]:
-    found = _documents(days)
-    return [stats_of(d, found.get(d.isoformat(), {}), daily_counts.totals(d)) for d in days]
+    found, opens = _documents(days), _open_shards(days)
+    return [stats_of(d, found.get(d.isoformat(), {}), daily_counts.totals(d), opens[d]) for d in days]
 
 
 def read_opens(days: Sequence[date]) -> list[tuple[str, dict[str, Opens]]]:
     """Per day and kind, reminders sent and opened summed over the kind's variants."""
-    found = _documents(days)
+    found, opens = _documents(days), _open_shards(days)
     return [
-        (d.isoformat(), {kind: total(v.values()) for kind, v in variants_of(found.get(d.isoformat(), {})).items()})
+        (
+            d.isoformat(),
+            {kind: total(v.values()) for kind, v in _variants(found.get(d.isoformat(), {}), opens[d]).items()},
+        )
         for d in days
     ]
+
+
+def _variants(counters: Mapping[str, Any], opens: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Opens]]:
+    return added(variants_of(counters), *(variants_of(shard) for shard in opens))
 
 
 def _documents(days: Sequence[date]) -> dict[str, dict[str, Any]]:
     collection = db.client().collection(COLLECTION)
     return {s.id: s.to_dict() or {} for s in db.client().get_all([collection.document(d.isoformat()) for d in days])}
+
+
+def _open_shards(days: Sequence[date]) -> dict[date, list[dict[str, Any]]]:
+    """Each day's open shards that exist, in one round trip."""
+    by_path = {ref.path: (d, ref) for d in days for ref in reminder_counters.open_shards(d.isoformat())}
+    shards: dict[date, list[dict[str, Any]]] = {d: [] for d in days}
+    for snapshot in db.client().get_all([ref for _, ref in by_path.values()]):
+        if snapshot.exists:
+            shards[by_path[snapshot.reference.path][0]].append(snapshot.to_dict() or {})
+    return shards

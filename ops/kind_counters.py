@@ -53,6 +53,17 @@ def total(opens: Iterable[Opens]) -> Opens:
     return Opens(sum(o.sent for o in counted), sum(o.opened for o in counted))
 
 
+def added(*tables: Mapping[str, Mapping[str, Opens]]) -> dict[str, dict[str, Opens]]:
+    """The tables (each as `variants_of` gives it) summed per kind and variant."""
+    summed: dict[str, dict[str, Opens]] = {}
+    for table in tables:
+        for kind, by_variant in table.items():
+            into = summed.setdefault(kind, {})
+            for name, opens in by_variant.items():
+                into[name] = total([into.get(name, Opens()), opens])
+    return summed
+
+
 def kinds_of(document: Mapping[str, Any]) -> dict[str, dict[str, int]]:
     """Every known kind and every well-formed one found, each with every counter."""
     kinds = _maps(document.get("kinds"))

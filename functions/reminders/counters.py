@@ -12,10 +12,16 @@ or failed, and each final count is committed together with the record it counts.
 The same per kind in `kinds.{kind}.{counter}` (the flat fields are their sums), and each copy
 variant's `variants.{kind}.{variant}.sent` and `.opened`; an open is counted on the day its
 message was sent, so one day's opened over sent is its open rate.
+
+Opens come one request per message, many at once after a morning's reminders, so they do not
+go to the day's document, which would be hot: each adds to one of OPEN_SHARDS documents
+ops_daily/{day}/open_shards/{n} at random, in the same shape, and readers add them to the day
+(ops/daily_stats.py; decision 0002). The other counters commit once per chunk of a batch.
 """
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -77,6 +83,23 @@ def increment(
         return []
     ref = db.client().collection("ops_daily").document(day)
     return [set_merged(ref, {"day": day, **fields})]
+
+
+OPEN_SHARDS = 8
+_OPEN_SHARD_COLLECTION = "open_shards"
+
+
+def open_shards(day: str) -> list[firestore.DocumentReference]:
+    day_ref = db.client().collection("ops_daily").document(day)
+    return [day_ref.collection(_OPEN_SHARD_COLLECTION).document(str(n)) for n in range(OPEN_SHARDS)]
+
+
+def opened(day: str, kind: str, variant: str) -> Write:
+    """The write counting one open of a message sent on `day`, blind (no read), in a shard."""
+    counted = firestore.Increment(1)
+    return set_merged(
+        random.choice(open_shards(day)), {"opened": counted, "variants": {kind: {variant: {"opened": counted}}}}
+    )
 
 
 def set_fields(day: str, fields: Mapping[str, object]) -> list[Write]:

@@ -2,7 +2,7 @@
 
 The message id is on the send record the message was sent under (functions/reminders/kinds.py
 derives it from the record's key); the first open by the record's user stamps the record and
-counts in the send day's counters for its kind and copy variant, in one transaction.
+counts in the send day's open counters for its kind and copy variant, in one conditional commit.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from google.cloud import firestore
 from pydantic import BaseModel
 
 from functions.reminders import counters, send_records
-from functions.reminders.conditional_writes import Write
 from functions.reminders.kinds import Kind
 from lib import errors, queries
 from lib import firestore as db
@@ -51,30 +50,29 @@ def record_open(uid: str, message_id: str, now: datetime) -> OpenedReply:
     if not found:
         raise _not_found(message_id)
     ref = found[0].reference
-
-    def mark(transaction: firestore.Transaction) -> OpenedReply:
-        record: dict[str, Any] = ref.get(transaction=transaction).to_dict() or {}
-        if record.get("status") != send_records.SendStatus.SENT.value:
-            raise _not_found(message_id)
-        first = record.get("opened_at") is None
-        if first:
-            transaction.update(ref, {"opened_at": now})
-            for write in _counted(record):
-                write(transaction)
-        return OpenedReply(
-            message_id=message_id,
-            kind=record["kind"],
-            variant=record["variant"],
-            local_date=record["local_date"],
-            opened_at=now if first else record["opened_at"],
-            first_open=first,
-        )
-
-    return db.run_transaction(mark)
+    return db.rerun_on_conflict(lambda: _mark(ref, message_id, now))
 
 
-def _counted(record: dict[str, Any]) -> list[Write]:
-    """The open, counted on the day its message was sent."""
-    return counters.increment(
-        str(record["day"]), {"opened": 1}, variants={(str(record["kind"]), str(record["variant"])): {"opened": 1}}
+def _mark(ref: firestore.DocumentReference, message_id: str, now: datetime) -> OpenedReply:
+    """One attempt: reads the send record and, at its first open, stamps it and counts the open in
+    one commit, on the condition that the record is the version read (decision 0001): a repeated
+    open that raced this one finds the stamp when it reads again."""
+    snapshot = ref.get()
+    record: dict[str, Any] = snapshot.to_dict() or {}
+    if record.get("status") != send_records.SendStatus.SENT.value:
+        raise _not_found(message_id)
+    first = record.get("opened_at") is None
+    if first:
+        batch = db.client().batch()
+        batch.update(ref, {"opened_at": now}, option=db.client().write_option(last_update_time=snapshot.update_time))
+        # Counted on the day its message was sent.
+        counters.opened(str(record["day"]), str(record["kind"]), str(record["variant"]))(batch)
+        db.commit_batch(batch)
+    return OpenedReply(
+        message_id=message_id,
+        kind=record["kind"],
+        variant=record["variant"],
+        local_date=record["local_date"],
+        opened_at=now if first else record["opened_at"],
+        first_open=first,
     )

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
+
+import requests
 
 from functions.reminders.kinds import Kind
 from functions.reminders.preferences import schedule_fields
 from lib import firestore as db
+from ops.daily_stats import read_days
 from tests.conftest import AppUser, GatewayClient, MakeUser
 from tests.support import reminders as reminders_support
 from tests.support.reminders import Fcm, tick
@@ -34,8 +39,9 @@ def reminded(gateway: GatewayClient, fcm: Fcm, user: AppUser) -> dict[str, Any]:
     return sent()[0]
 
 
-def variants_of(day: str) -> dict[str, Any]:
-    return dict((db.client().collection("ops_daily").document(day).get().to_dict() or {}).get("variants", {}))
+def opened(variant: str) -> int:
+    """Today's opens of the daily reminder's `variant`, as the operator's stats read them."""
+    return read_days([datetime.now(UTC).date()])[0].variants["daily_reminder"][variant].opened
 
 
 def test_an_open_counts_once_for_its_kind_and_variant_and_only_for_its_owner(
@@ -45,7 +51,7 @@ def test_an_open_counts_once_for_its_kind_and_variant_and_only_for_its_owner(
     message = reminded(gateway, fcm, owner)
     message_id, variant = message["data"]["message_id"], message["data"]["variant"]
     day = datetime.now(UTC).date().isoformat()
-    opened_before = variants_of(day).get("daily_reminder", {}).get(variant, {}).get("opened", 0)
+    opened_before = opened(variant)
 
     refused = gateway.post(f"/v1/notifications/{message_id}/opened", headers=other.headers)
     assert refused.status_code == 404
@@ -64,7 +70,25 @@ def test_an_open_counts_once_for_its_kind_and_variant_and_only_for_its_owner(
     again = gateway.post(f"/v1/notifications/{message_id}/opened", headers=owner.headers)
     assert again.status_code == 200
     assert again.json() == first.json() | {"first_open": False}
-    assert variants_of(day)["daily_reminder"][variant]["opened"] == opened_before + 1
+    assert opened(variant) == opened_before + 1
+
+
+def test_an_open_reported_many_times_at_once_counts_once(gateway: GatewayClient, fcm: Fcm, user: AppUser) -> None:
+    message = reminded(gateway, fcm, user)
+    message_id, variant = message["data"]["message_id"], message["data"]["variant"]
+    opened_before = opened(variant)
+    start = threading.Barrier(8)
+
+    def report(_: int) -> requests.Response:
+        start.wait()
+        return gateway.post(f"/v1/notifications/{message_id}/opened", headers=user.headers)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(report, range(8)))
+    assert [a.status_code for a in answers] == [200] * 8
+    assert sorted(a.json()["first_open"] for a in answers) == [False] * 7 + [True]
+    assert len({a.json()["opened_at"] for a in answers}) == 1
+    assert opened(variant) == opened_before + 1
 
 
 def test_an_unknown_or_malformed_message_id_is_not_found(gateway: GatewayClient, user: AppUser) -> None:

@@ -121,6 +121,21 @@ def test_the_json_of_a_day_has_each_variants_sent_opened_and_open_rate() -> None
     assert set(shown) == {"day", "reminders", "webhooks", "kinds", "variants"}
 
 
+def test_opens_counted_in_shards_add_to_the_days_own_and_to_each_variants() -> None:
+    # Opens from before the shards (on the day's document) and from two shards, one malformed.
+    document = {"opened": 1, "variants": {"daily_reminder": {"a": {"sent": 10, "opened": 1}}}}
+    shards = [
+        {"opened": 2, "variants": {"daily_reminder": {"a": {"opened": 1}, "b": {"opened": 1}}}},
+        {"opened": "3", "variants": {"daily_reminder": {"a": {"opened": 2}}, "new_kind": {"x": {"opened": 1}}}},
+    ]
+    stats = daily_stats.stats_of(DAY, document, {}, shards)
+    assert stats.reminders["opened"] == 3
+    assert stats.variants["daily_reminder"]["a"] == Opens(sent=10, opened=4)
+    assert stats.variants["daily_reminder"]["b"] == Opens(sent=0, opened=1)
+    assert stats.variants["new_kind"]["x"] == Opens(sent=0, opened=1)
+    assert stats.variants["streak_at_risk"]["a"] == Opens()
+
+
 @pytest.mark.parametrize(
     ("value", "top", "length"), [(100, 100, 20), (50, 100, 10), (1, 1000, 1), (0, 100, 0), (5, 0, 0), (3, 2, 20)]
 )
