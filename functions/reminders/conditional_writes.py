@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from lib import firestore as db
@@ -36,17 +35,13 @@ def guarded(uid: str, write: Write) -> Write:
     return apply
 
 
-# What a failed `create()`, `last_update_time` or tombstone precondition raises.
-_CONFLICTS = (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.NotFound)
-
-
 def _commit(writes: Sequence[Write]) -> bool:
     batch = db.client().batch()
     for write in writes:
         write(batch)
     try:
         db.commit_batch(batch)
-    except _CONFLICTS:
+    except db.CONFLICTS:  # a failed `create()`, `last_update_time` or tombstone precondition
         return False
     return True
 
