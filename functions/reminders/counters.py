@@ -3,20 +3,21 @@
 Fields: due (users in a batch, counted once per batch name), sent, skipped_done (checked in
 already), skipped_off (reminder turned off since), skipped_duplicate (another batch had the
 user-day), no_device, failed (final), retried (hand-backs, not final), tokens_pruned,
-tokens_swept, docs_read, opened. Every due user-kind ends in exactly one of sent, skipped_*
+tokens_swept, docs_read. Every due user-kind ends in exactly one of sent, skipped_*
 (skipped_cap: over the daily cap; skipped_not_at_risk: a streak under 3 at the nudge;
 skipped_resolved: an account notice whose matter was settled before the send; skipped_deleted:
 the account was deleted after the batch was queued), no_device
 or failed, and each final count is committed together with the record it counts.
 
 The same per kind in `kinds.{kind}.{counter}` (the flat fields are their sums), and each copy
-variant's `variants.{kind}.{variant}.sent` and `.opened`; an open is counted on the day its
-message was sent, so one day's opened over sent is its open rate.
+variant's `variants.{kind}.{variant}.sent`.
 
-Opens come one request per message, many at once after a morning's reminders, so they do not
-go to the day's document, which would be hot: each adds to one of OPEN_SHARDS documents
-ops_daily/{day}/open_shards/{n} at random, in the same shape, and readers add them to the day
-(ops/daily_stats.py; decision 0002). The other counters commit once per chunk of a batch.
+Opens (`opened` and `variants.{kind}.{variant}.opened`) are counted on the day their message was
+sent, so one day's opened over sent is its open rate. They come one request per message, many at
+once after a morning's reminders, so they do not go to the day's document, which would be hot:
+each adds to one of OPEN_SHARDS documents ops_daily/{day}/open_shards/{n} at random, and readers
+add them to the day (ops/daily_stats.py; decision 0002). The other counters commit once per
+chunk of a batch.
 """
 
 from __future__ import annotations
