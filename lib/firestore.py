@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from google.api_core import exceptions as gexc
@@ -28,6 +28,7 @@ from google.cloud.firestore_v1.types.write import WriteResult
 from lib import deadline
 from lib.config import settings
 from lib.errors import Unavailable
+from lib.queries import Snapshot
 
 T = TypeVar("T")
 
@@ -102,6 +103,17 @@ def commit_batch(batch: firestore.WriteBatch, *, attempts: int = 40, deadline_s:
     wrote nothing, so sending it again cannot apply it twice (a batch's writes stay in it until a
     commit succeeds). Other errors, a failed precondition among them, reach the caller."""
     return _with_backoff(lambda: list(batch.commit()), (gexc.Aborted,), attempts, deadline_s)
+
+
+def read_all(refs: Sequence[firestore.DocumentReference]) -> list[Snapshot]:
+    """`refs` read in one round trip, in the order given (the client answers in any order)."""
+    by_path = {snapshot.reference.path: snapshot for snapshot in client().get_all(list(refs))}
+    return [by_path[ref.path] for ref in refs]
+
+
+def as_read(snapshot: Snapshot) -> Any:
+    """The write precondition that the document is still the version `snapshot` read."""
+    return client().write_option(last_update_time=snapshot.update_time)
 
 
 def rerun_on_conflict(attempt: Callable[[], T], *, attempts: int = 40, deadline_s: float = 90.0) -> T:

@@ -4,6 +4,7 @@ stripe_webhook), as rows an operator reads."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -88,9 +89,6 @@ def _documents(days: Sequence[date]) -> dict[str, dict[str, Any]]:
 
 def _open_shards(days: Sequence[date]) -> dict[date, list[dict[str, Any]]]:
     """Each day's open shards that exist, in one round trip."""
-    by_path = {ref.path: (d, ref) for d in days for ref in reminder_counters.open_shards(d.isoformat())}
-    shards: dict[date, list[dict[str, Any]]] = {d: [] for d in days}
-    for snapshot in db.client().get_all([ref for _, ref in by_path.values()]):
-        if snapshot.exists:
-            shards[by_path[snapshot.reference.path][0]].append(snapshot.to_dict() or {})
-    return shards
+    snapshots = iter(db.read_all([ref for d in days for ref in reminder_counters.open_shards(d.isoformat())]))
+    per_day = {d: list(itertools.islice(snapshots, reminder_counters.OPEN_SHARDS)) for d in days}
+    return {d: [s.to_dict() or {} for s in found if s.exists] for d, found in per_day.items()}

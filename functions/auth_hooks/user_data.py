@@ -13,10 +13,9 @@ from google.cloud import firestore
 
 from lib import day_rule, queries, tombstones
 from lib import firestore as db
+from lib.queries import Snapshot
 
 IAM_PERMISSIONS = db.READS
-
-Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 
 
 PROFILE_COLLECTION = "users"  # users/{uid}: profile, streak, reminder settings, device addresses

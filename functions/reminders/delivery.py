@@ -29,6 +29,7 @@ from lib import log, push, tombstones
 from lib.config import settings
 from lib.errors import AccountDeleted
 from lib.push import Delivery, Outcome
+from lib.queries import Snapshot
 
 IAM_PERMISSIONS = db.WRITES
 
@@ -197,7 +198,7 @@ def deliver(batch: Batch, retry_count: int, now: datetime) -> BatchReport:
     return report
 
 
-def _pushes_elsewhere(existing: Mapping[str, send_records.Snapshot], held: set[str]) -> Counter[tuple[str, date]]:
+def _pushes_elsewhere(existing: Mapping[str, Snapshot], held: set[str]) -> Counter[tuple[str, date]]:
     """Per user-day, the pushes made or held by records this batch does not hold."""
     pushes: Counter[tuple[str, date]] = Counter()
     for key, snapshot in existing.items():

@@ -23,6 +23,7 @@ from functions.reminders.conditional_writes import Write, apply_each, deleted, g
 from lib import firestore as db
 from lib import queries, tombstones
 from lib.push_address import Address
+from lib.queries import Snapshot
 
 IAM_PERMISSIONS = db.WRITES
 
@@ -41,8 +42,6 @@ IDLE_DEVICES = queries.QueryShape(
 # lookahead leaves out the ids Firestore reserves for itself (`__.*__`), which it refuses to store.
 INSTALLATION_ID_PATTERN = r"^(?!__.*__$)[A-Za-z0-9_-]{1,200}$"
 _INSTALLATION_ID = re.compile(INSTALLATION_ID_PATTERN)
-
-Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 
 
 def valid_installation_id(value: str) -> bool:
@@ -122,12 +121,12 @@ def register_device(uid: str, installation_id: str, registration: DeviceRegistra
 def _claim(uid: str, installation_id: str, device: dict[str, Any], now: datetime) -> None:
     """One attempt at registering: reads the owner, the caller's user document and device, then
     commits on the condition that what decided the writes is unchanged (decision 0026)."""
-    owner, user, held = _read_all(owner_ref(installation_id), _user_ref(uid), device_ref(uid, installation_id))
+    owner, user, held = db.read_all([owner_ref(installation_id), _user_ref(uid), device_ref(uid, installation_id)])
     batch = db.client().batch()
     if (owner.to_dict() or {}).get("uid") == uid and held.exists:
         # A refresh, once a day: conditioned on the device itself, since taking the device or
         # signing it out deletes it; one write instead of three (docs/cost.md).
-        batch.update(held.reference, device, option=_as_read(held))
+        batch.update(held.reference, device, option=db.as_read(held))
     else:
         _take(batch, owner, uid, now)
         batch.set(held.reference, device)
@@ -143,7 +142,7 @@ def _take(batch: firestore.WriteBatch, owner: Snapshot, uid: str, now: datetime)
     device writes the owner document, so the condition fails whenever one came in between."""
     claim = {"uid": uid, "updated_at": now}
     if owner.exists:
-        batch.update(owner.reference, claim, option=_as_read(owner))
+        batch.update(owner.reference, claim, option=db.as_read(owner))
     else:
         batch.create(owner.reference, claim)
     previous = (owner.to_dict() or {}).get("uid")
@@ -163,24 +162,13 @@ def forget_device(uid: str, installation_id: str) -> None:
         owner = owner_ref(installation_id).get()
         batch = db.client().batch()
         if (owner.to_dict() or {}).get("uid") == uid:
-            batch.delete(owner.reference, option=_as_read(owner))
+            batch.delete(owner.reference, option=db.as_read(owner))
         batch.delete(device_ref(uid, installation_id))
         batch.set(_user_ref(uid), {"devices": {installation_id: firestore.DELETE_FIELD}}, merge=True)
         tombstones.guard(batch, uid)
         tombstones.commit(batch, uid)
 
     db.rerun_on_conflict(release)
-
-
-def _read_all(*refs: firestore.DocumentReference) -> list[Snapshot]:
-    """`refs` read in one round trip, in the order given."""
-    by_path = {snapshot.reference.path: snapshot for snapshot in db.client().get_all(list(refs))}
-    return [by_path[ref.path] for ref in refs]
-
-
-def _as_read(snapshot: Snapshot) -> Any:
-    """The precondition that the document is still the version `snapshot` read."""
-    return db.client().write_option(last_update_time=snapshot.update_time)
 
 
 def devices_in(uid: str, user: Mapping[str, Any]) -> list[Device]:

@@ -17,12 +17,11 @@ from functions.reminders.kinds import Kind
 from functions.reminders.preferences import quiet_hours_of
 from lib import firestore as db
 from lib import queries
+from lib.queries import Snapshot
 from lib.timezones import check_timezone, zone
 
 IAM_PERMISSIONS = db.WRITES
 
-
-Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 
 # Notices waiting for the tick, oldest first; a handed-over notice has no due_at.
 DUE_NOTICES = queries.QueryShape(
@@ -88,7 +87,7 @@ def handed_over(placed: Sequence[tuple[Snapshot, Placed]], now: datetime) -> Non
             if place.later
             else {"due_at": firestore.DELETE_FIELD, "handed_over_at": now, "dropped": place.due is None}
         )
-        option = db.client().write_option(last_update_time=snapshot.update_time)
+        option = db.as_read(snapshot)
         return lambda batch: batch.update(snapshot.reference, fields, option=option)
 
     apply_each([write(snapshot, place) for snapshot, place in placed])

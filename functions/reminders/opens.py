@@ -64,7 +64,7 @@ def _mark(ref: firestore.DocumentReference, message_id: str, now: datetime) -> O
     first = record.get("opened_at") is None
     if first:
         batch = db.client().batch()
-        batch.update(ref, {"opened_at": now}, option=db.client().write_option(last_update_time=snapshot.update_time))
+        batch.update(ref, {"opened_at": now}, option=db.as_read(snapshot))
         # Counted on the day its message was sent.
         counters.opened(str(record["day"]), str(record["kind"]), str(record["variant"]))(batch)
         db.commit_batch(batch)

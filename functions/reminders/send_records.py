@@ -22,6 +22,7 @@ from functions.reminders.batch import DueUser
 from functions.reminders.conditional_writes import Write, apply_each, guarded, set_merged
 from functions.reminders.kinds import Kind, message_id, variant_of
 from lib import firestore as db
+from lib.queries import Snapshot
 
 IAM_PERMISSIONS = db.WRITES
 
@@ -33,8 +34,6 @@ BATCHES = "reminder_batches"
 # only guards the task's retries, which end within an hour.
 RECORD_KEEP = timedelta(days=30)
 MARKER_KEEP = timedelta(days=2)
-
-Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 
 
 class SendStatus(enum.StrEnum):
@@ -131,7 +130,7 @@ def _write(key: str, fields: dict[str, Any], existing: Snapshot | None) -> Write
         if existing is None:
             batch.create(_ref(key), fields)
         else:
-            batch.update(_ref(key), fields, option=db.client().write_option(last_update_time=existing.update_time))
+            batch.update(_ref(key), fields, option=db.as_read(existing))
 
     return guarded(str(fields["uid"]), write)
 

@@ -33,6 +33,7 @@ from functions.reminders.send_records import record_id
 from lib import firestore as db
 from lib import queries
 from lib.config import Settings, settings
+from lib.queries import Snapshot
 from lib.timezones import check_timezone, zone
 
 IAM_PERMISSIONS = db.WRITES
@@ -44,9 +45,6 @@ DUE_USERS = queries.QueryShape(
     order=(("next_at", queries.ASCENDING),),
     select=("reminder", "next_at", "next_by_kind"),
 )
-
-
-Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 
 
 class TickRequest(BaseModel):
@@ -223,7 +221,7 @@ def _advance(advances: Sequence[tuple[Snapshot, Advance]]) -> None:
 
     def write(snapshot: Snapshot, advance: Advance) -> Write:
         fields = schedule_fields(advance.next_by_kind)
-        option = db.client().write_option(last_update_time=snapshot.update_time)
+        option = db.as_read(snapshot)
         return lambda batch: batch.update(snapshot.reference, fields, option=option)
 
     apply_each([write(snapshot, advance) for snapshot, advance in advances])

@@ -17,13 +17,13 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ra
 from lib import firestore as db
 from lib import tombstones
 from lib.errors import Unavailable
+from lib.queries import Snapshot
 
 IAM_PERMISSIONS = db.WRITES
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 
 # Another device (or another concern) wrote or deleted the user document between our read and our commit.
 CONFLICTS = (gexc.FailedPrecondition, gexc.AlreadyExists, gexc.NotFound, gexc.Aborted)
@@ -59,7 +59,7 @@ def commit_user(batch: firestore.WriteBatch, snapshot: Snapshot, fields: dict[st
     """Adds the user document's `fields` to `batch`, conditioned on the version read, and commits;
     AccountDeleted once the account is deleted."""
     if snapshot.exists:
-        batch.update(snapshot.reference, fields, option=db.client().write_option(last_update_time=snapshot.update_time))
+        batch.update(snapshot.reference, fields, option=db.as_read(snapshot))
     else:
         batch.create(snapshot.reference, fields)
     tombstones.guard(batch, snapshot.id)

@@ -106,12 +106,11 @@ def _data(stripe: tuple[Entitlement, datetime] | None, uid: str, now: datetime) 
 def _write(uid: str, new_stripe: _StripeView | None) -> Written:
     ref, owner = _ref(uid), customers.ref(uid)
     # One round trip reads the entitlement and checks the user still owns the customer.
-    by_path = {s.reference.path: s for s in db.client().get_all([ref, owner])}
-    snapshot = by_path[ref.path]
+    snapshot, owned = db.read_all([ref, owner])
     stored = snapshot.to_dict() or {}
     stripe = stripe_view_in(stored)
     if new_stripe is not None:
-        if customers.customer_in(by_path[owner.path].to_dict()) != new_stripe.entitlement.customer_id:
+        if customers.customer_in(owned.to_dict()) != new_stripe.entitlement.customer_id:
             return Written(applied=False, claim_stale=False, owned=False)
         if stripe is not None and stripe[1] >= new_stripe.synced_at:
             return Written(applied=False, claim_stale=False)
@@ -121,7 +120,7 @@ def _write(uid: str, new_stripe: _StripeView | None) -> Written:
         if not snapshot.exists:
             tombstones.write(uid, lambda batch: batch.create(ref, data))
             return Written(applied=True, claim_stale=True)
-        ref.update(data, option=db.client().write_option(last_update_time=snapshot.update_time))
+        ref.update(data, option=db.as_read(snapshot))
         return Written(applied=True, claim_stale=_claimed(stored) != entitlements.claims(data))
     except AccountDeleted:
         return Written(applied=False, claim_stale=False, owned=False)
@@ -171,7 +170,7 @@ def sync_plan_claim(uid: str) -> None:
     try:
         _ref(uid).update(
             {"claim_plan": wanted["plan"], "claim_billing": wanted["billing"]},
-            option=db.client().write_option(last_update_time=snapshot.update_time),
+            option=db.as_read(snapshot),
         )
     except gexc.FailedPrecondition:
         return  # written again since our read; that writer sets the claim in turn

@@ -8,7 +8,7 @@ from typing import Any
 import requests
 import stripe
 
-from functions.stripe_webhook.entitlement import Entitlement, State
+from functions.stripe_webhook.entitlement import Entitlement, State, no_entitlement
 from lib import firestore as db
 from lib import stripe_api
 from lib.config import settings
@@ -83,16 +83,13 @@ def undelivered_checkout(gateway: GatewayClient, user: AppUser) -> dict[str, Any
 
 def stored_view(customer_id: str, status: str) -> Entitlement:
     """A Stripe view as the webhook stores it: one subscription, active or canceled."""
-    return Entitlement(
-        plan="premium" if status == "active" else "free",
-        status=status,
-        state=State.ACTIVE if status == "active" else State.CANCELED,
-        access_until=None,
-        grace_until=None,
-        trial_end=None,
-        cancel_at_period_end=False,
-        current_period_end=None,
-        customer_id=customer_id,
-        subscription_id="sub_x",
-        live_subscriptions=1 if status == "active" else 0,
+    active = status == "active"
+    return no_entitlement(customer_id).model_copy(
+        update={
+            "plan": "premium" if active else "free",
+            "status": status,
+            "state": State.ACTIVE if active else State.CANCELED,
+            "subscription_id": "sub_x",
+            "live_subscriptions": 1 if active else 0,
+        }
     )
